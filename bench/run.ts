@@ -1,0 +1,52 @@
+/**
+ * `npm run bench`: runs every bench/**\/*.bench.ts (each exports `run(): Promise<BenchResult[]>`),
+ * prints a table and writes bench/results/latest.json with the machine and date.
+ * Speed is compared as ratios within one run: the machines here are noisy.
+ */
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, release } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export interface BenchResult {
+  suite: string;
+  name: string;
+  value: number;
+  unit: string;
+  /** Optional notes: the peer compared against, ratio, parameters. */
+  detail?: Record<string, unknown>;
+}
+
+function findBenches(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const p = join(dir, entry);
+    if (statSync(p).isDirectory()) out.push(...findBenches(p));
+    else if (entry.endsWith('.bench.ts')) out.push(p);
+  }
+  return out.sort();
+}
+
+async function main(): Promise<void> {
+  const root = new URL('.', import.meta.url).pathname;
+  const only = process.argv[2];
+  const files = findBenches(root).filter((f) => !only || f.includes(only));
+  const results: BenchResult[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(file).href)) as { run: () => Promise<BenchResult[]> };
+    process.stdout.write(`\n## ${relative(root, file)}\n`);
+    const rs = await mod.run();
+    for (const r of rs) {
+      process.stdout.write(`${r.suite.padEnd(14)} ${r.name.padEnd(48)} ${r.value.toFixed(2).padStart(14)} ${r.unit}` +
+        `${r.detail ? '  ' + JSON.stringify(r.detail) : ''}\n`);
+    }
+    results.push(...rs);
+  }
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()}`, node: process.version };
+  mkdirSync(join(root, 'results'), { recursive: true });
+  const out = join(root, 'results', 'latest.json');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
+  process.stdout.write(`\nwrote ${out}\n`);
+}
+
+await main();
