@@ -1,0 +1,168 @@
+/** SipRequest / SipResponse (RFC 3261 §7) with typed views parsed on demand and cached. */
+import { SipParseError } from './errors.js';
+import { parseContentType, parseCSeq, parseMaxForwards, type ContentType } from './headers.js';
+import { parseNameAddr } from './name-addr.js';
+import { SipHeaders } from './sip-headers.js';
+import type { CSeq, HeaderField, NameAddr, SipMethod, SipRequestInit, SipResponseInit, Via } from './types.js';
+import { parseVia } from './via.js';
+
+export const SIP_VERSION = 'SIP/2.0';
+
+function toBody(body: Buffer | string | undefined): Buffer {
+  if (body === undefined) return Buffer.alloc(0);
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+}
+
+function toHeaders(h: SipHeaders | HeaderField[] | undefined): SipHeaders {
+  if (h instanceof SipHeaders) return h;
+  return new SipHeaders(h);
+}
+
+function required(headers: SipHeaders, name: string): string {
+  const v = headers.get(name);
+  if (v === undefined) throw new SipParseError('MISSING_HEADER', `Missing ${name}`);
+  return v;
+}
+
+interface ViewCache {
+  cseq?: CSeq;
+  from?: NameAddr;
+  to?: NameAddr;
+  vias?: Via[];
+  maxForwards?: number | undefined;
+  contentType?: ContentType | undefined;
+}
+
+/** Fields and cached typed views shared by requests and responses. */
+abstract class SipMessageBase {
+  version: string = SIP_VERSION;
+  headers: SipHeaders;
+  body: Buffer;
+  #cacheVersion = -1;
+  #cache: ViewCache = {};
+
+  constructor(headers: SipHeaders | HeaderField[] | undefined, body: Buffer | string | undefined) {
+    this.headers = toHeaders(headers);
+    this.body = toBody(body);
+  }
+
+  protected abstract startLine(): string;
+
+  #views(): ViewCache {
+    if (this.#cacheVersion !== this.headers.version) {
+      this.#cache = {};
+      this.#cacheVersion = this.headers.version;
+    }
+    return this.#cache;
+  }
+
+  get callId(): string {
+    return required(this.headers, 'call-id').trim();
+  }
+
+  get cseq(): CSeq {
+    const c = this.#views();
+    return (c.cseq ??= parseCSeq(required(this.headers, 'cseq')));
+  }
+
+  get from(): NameAddr {
+    const c = this.#views();
+    return (c.from ??= parseNameAddr(required(this.headers, 'from')));
+  }
+
+  get to(): NameAddr {
+    const c = this.#views();
+    return (c.to ??= parseNameAddr(required(this.headers, 'to')));
+  }
+
+  /** Every Via value in order, topmost first. */
+  get vias(): Via[] {
+    const c = this.#views();
+    if (c.vias) return c.vias;
+    const fields = this.headers.getFields('via');
+    if (fields.length === 0) throw new SipParseError('MISSING_HEADER', 'Missing Via');
+    const out: Via[] = [];
+    for (const f of fields) for (const v of parseVia(f)) out.push(v);
+    return (c.vias = out);
+  }
+
+  get topVia(): Via {
+    return this.vias[0]!;
+  }
+
+  /** Max-Forwards, or undefined when absent. */
+  get maxForwards(): number | undefined {
+    const c = this.#views();
+    if ('maxForwards' in c) return c.maxForwards;
+    const v = this.headers.get('max-forwards');
+    return (c.maxForwards = v === undefined ? undefined : parseMaxForwards(v));
+  }
+
+  /** Content-Type, or undefined when absent. */
+  get contentType(): ContentType | undefined {
+    const c = this.#views();
+    if ('contentType' in c) return c.contentType;
+    const v = this.headers.get('content-type');
+    return (c.contentType = v === undefined ? undefined : parseContentType(v));
+  }
+
+  /** @internal Seeds the typed-view cache (the parser has already parsed these while validating). */
+  _seed(views: { cseq?: CSeq; from?: NameAddr; to?: NameAddr; vias?: Via[] }): void {
+    const c = this.#views();
+    if (views.cseq) c.cseq = views.cseq;
+    if (views.from) c.from = views.from;
+    if (views.to) c.to = views.to;
+    if (views.vias) c.vias = views.vias;
+  }
+
+  /** Serializes; Content-Length is always written and counts the body's bytes. */
+  toBuffer(): Buffer {
+    const head = this.startLine() + '\r\n' + this.headers.serialize(this.body.length) + '\r\n';
+    if (this.body.length === 0) return Buffer.from(head, 'utf8');
+    const hl = Buffer.byteLength(head, 'utf8');
+    const out = Buffer.allocUnsafe(hl + this.body.length);
+    out.write(head, 0, 'utf8');
+    this.body.copy(out, hl);
+    return out;
+  }
+
+  toString(): string {
+    return this.toBuffer().toString('utf8');
+  }
+}
+
+export class SipRequest extends SipMessageBase {
+  readonly kind = 'request' as const;
+  method: SipMethod;
+  uri: string;
+
+  constructor(init: Omit<SipRequestInit, 'headers'> & { headers?: HeaderField[] | SipHeaders; version?: string }) {
+    super(init.headers, init.body);
+    this.method = init.method;
+    this.uri = init.uri;
+    if (init.version) this.version = init.version;
+  }
+
+  protected startLine(): string {
+    return `${this.method} ${this.uri} ${this.version}`;
+  }
+}
+
+export class SipResponse extends SipMessageBase {
+  readonly kind = 'response' as const;
+  status: number;
+  reason: string;
+
+  constructor(init: Omit<SipResponseInit, 'headers'> & { headers?: HeaderField[] | SipHeaders; version?: string }) {
+    super(init.headers, init.body);
+    this.status = init.status;
+    this.reason = init.reason ?? '';
+    if (init.version) this.version = init.version;
+  }
+
+  protected startLine(): string {
+    return `${this.version} ${this.status} ${this.reason}`;
+  }
+}
+
+export type SipMessage = SipRequest | SipResponse;

@@ -1,0 +1,68 @@
+/** Via header (RFC 3261 §20.42, grammar §25.1; IPv6 sent-by per RFC 5118). */
+import { SipParseError } from './errors.js';
+import { formatParams, isTokenChar, parseParams, skipWs, splitList } from './scan.js';
+import type { Via } from './types.js';
+import { checkHost, parsePort } from './uri.js';
+
+function token(s: string, i: number): number {
+  while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
+  return i;
+}
+
+function expectSlash(s: string, i: number): number {
+  i = skipWs(s, i);
+  if (s.charCodeAt(i) !== 47) throw new SipParseError('BAD_VIA', 'Bad Via protocol');
+  return skipWs(s, i + 1);
+}
+
+/** Parses a single via-parm: `SIP / 2.0 / UDP host[:port];params` (SLASH and COLON may carry LWS). */
+export function parseViaParm(s: string): Via {
+  let i = skipWs(s, 0);
+  let e = token(s, i);
+  if (e === i) throw new SipParseError('BAD_VIA', 'Bad Via protocol');
+  const name = s.slice(i, e);
+  i = expectSlash(s, e);
+  e = token(s, i);
+  if (e === i) throw new SipParseError('BAD_VIA', 'Bad Via protocol');
+  const version = s.slice(i, e);
+  i = expectSlash(s, e);
+  e = token(s, i);
+  if (e === i) throw new SipParseError('BAD_VIA', 'Bad Via transport');
+  const transport = s.slice(i, e).toUpperCase();
+  i = skipWs(s, e);
+  if (i === e) throw new SipParseError('BAD_VIA', 'Missing Via sent-by');
+  let hostEnd: number;
+  if (s.charCodeAt(i) === 91) {
+    hostEnd = s.indexOf(']', i);
+    if (hostEnd < 0) throw new SipParseError('BAD_VIA', 'Bad IPv6 reference');
+    hostEnd++;
+  } else {
+    hostEnd = i;
+    while (hostEnd < s.length) {
+      const c = s.charCodeAt(hostEnd);
+      if (c === 58 || c === 59 || c === 32 || c === 9 || c === 13 || c === 10) break;
+      hostEnd++;
+    }
+  }
+  const via: Via = { protocol: `${name}/${version}`.toUpperCase(), transport, host: checkHost(s.slice(i, hostEnd), 'BAD_VIA'), params: {} };
+  i = skipWs(s, hostEnd);
+  if (s.charCodeAt(i) === 58) {
+    i = skipWs(s, i + 1);
+    const ps = i;
+    while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+    via.port = parsePort(s.slice(ps, i), 'BAD_VIA');
+  }
+  via.params = parseParams(s, i, 'BAD_VIA');
+  return via;
+}
+
+/** Parses a Via header value, which may hold several comma-separated via-parms. */
+export function parseVia(value: string): Via[] {
+  const parts = splitList(value, 'BAD_VIA');
+  if (parts.length === 0) throw new SipParseError('BAD_VIA', 'Empty Via');
+  return parts.map(parseViaParm);
+}
+
+export function formatVia(v: Via): string {
+  return `${v.protocol}/${v.transport} ${v.host}${v.port !== undefined ? ':' + v.port : ''}${formatParams(v.params)}`;
+}
