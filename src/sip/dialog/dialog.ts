@@ -1,0 +1,192 @@
+/**
+ * Dialog state (RFC 3261 §12): id, route set, CSeq counters, remote target, and construction of
+ * in-dialog requests (§12.2.1.1, loose and strict routing).
+ */
+import type { SipRequest, SipResponse } from '../message/index.js';
+import { SipRequest as SipRequestClass, parseNameAddr, parseUri, formatUri } from '../message/index.js';
+import type { HeaderField } from '../message/types.js';
+
+export type DialogState = 'early' | 'confirmed' | 'terminated';
+export type DialogRole = 'uac' | 'uas';
+
+export interface DialogId {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+}
+
+export function dialogKey(callId: string, localTag: string, remoteTag: string): string {
+  return `${callId}\u0000${localTag}\u0000${remoteTag}`;
+}
+
+/** The URI inside a name-addr (`<sip:x;lr>` → `sip:x;lr`), or the addr-spec itself. */
+function uriOf(value: string): string {
+  return formatUri(parseNameAddr(value).uri);
+}
+
+function isLooseRoute(route: string): boolean {
+  const uri = parseNameAddr(route).uri;
+  return Object.prototype.hasOwnProperty.call(uri.params, 'lr');
+}
+
+export interface InDialogRequestOptions {
+  headers?: HeaderField[];
+  body?: Buffer | string;
+  /** CSeq number to use instead of the next local one (ACK for 2xx, §13.2.2.4). */
+  cseq?: number;
+}
+
+export class Dialog {
+  readonly role: DialogRole;
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+  /** From (UAC) / To (UAS) header value of the local side, with our tag. */
+  readonly localHeader: string;
+  /** The other side's header value, with its tag. */
+  readonly remoteHeader: string;
+  /** Route set in the order requests carry it (§12.1.1: UAS as in Record-Route; §12.1.2: UAC reversed). */
+  routeSet: string[];
+  /** Remote target URI (from Contact; refreshed by target refresh requests, §12.2). */
+  remoteTarget: string;
+  /** Our Contact value (name-addr). */
+  localContact: string;
+  /** Last CSeq number we sent. */
+  localSeq: number;
+  /** Highest CSeq number received from the peer, or undefined before the first request (UAC side). */
+  remoteSeq: number | undefined;
+  /** CSeq number of the INVITE that created the dialog (the ACK for 2xx reuses it). */
+  inviteSeq: number;
+  secure: boolean;
+  #state: DialogState;
+  /** §14.2 glare bookkeeping: an INVITE we sent has no final response yet. */
+  localInvitePending = false;
+  /** §14.2: an INVITE we received has no final response yet. */
+  remoteInvitePending = false;
+  /** The ACK for the current 2xx (re-sent on 2xx retransmissions, §13.2.2.4). */
+  lastAck: SipRequest | undefined;
+
+  private constructor(init: {
+    role: DialogRole; callId: string; localTag: string; remoteTag: string; localHeader: string; remoteHeader: string;
+    routeSet: string[]; remoteTarget: string; localContact: string; localSeq: number; remoteSeq: number | undefined;
+    inviteSeq: number; secure: boolean; state: DialogState;
+  }) {
+    this.role = init.role;
+    this.callId = init.callId;
+    this.localTag = init.localTag;
+    this.remoteTag = init.remoteTag;
+    this.localHeader = init.localHeader;
+    this.remoteHeader = init.remoteHeader;
+    this.routeSet = init.routeSet;
+    this.remoteTarget = init.remoteTarget;
+    this.localContact = init.localContact;
+    this.localSeq = init.localSeq;
+    this.remoteSeq = init.remoteSeq;
+    this.inviteSeq = init.inviteSeq;
+    this.secure = init.secure;
+    this.#state = init.state;
+  }
+
+  /** §12.1.1: the UAS side, from the request and the (1xx with tag or 2xx) response we send. */
+  static fromUas(request: SipRequest, response: SipResponse): Dialog {
+    const contact = request.headers.getAll('contact')[0];
+    return new Dialog({
+      role: 'uas',
+      callId: request.callId,
+      localTag: response.to.params.tag ?? '',
+      remoteTag: request.from.params.tag ?? '',
+      localHeader: response.headers.get('to')!,
+      remoteHeader: request.headers.get('from')!,
+      routeSet: request.headers.getAll('record-route'),
+      remoteTarget: contact ? uriOf(contact) : request.uri,
+      localContact: response.headers.getAll('contact')[0] ?? '',
+      localSeq: 0,
+      remoteSeq: request.cseq.seq,
+      inviteSeq: request.cseq.seq,
+      secure: request.uri.startsWith('sips:'),
+      state: response.status >= 200 ? 'confirmed' : 'early',
+    });
+  }
+
+  /** §12.1.2: the UAC side, from our request and the response (1xx with tag or 2xx) that arrived. */
+  static fromUac(request: SipRequest, response: SipResponse): Dialog {
+    const contact = response.headers.getAll('contact')[0];
+    return new Dialog({
+      role: 'uac',
+      callId: request.callId,
+      localTag: request.from.params.tag ?? '',
+      remoteTag: response.to.params.tag ?? '',
+      localHeader: request.headers.get('from')!,
+      remoteHeader: response.headers.get('to')!,
+      routeSet: response.headers.getAll('record-route').reverse(),
+      remoteTarget: contact ? uriOf(contact) : request.uri,
+      localContact: request.headers.getAll('contact')[0] ?? '',
+      localSeq: request.cseq.seq,
+      remoteSeq: undefined,
+      inviteSeq: request.cseq.seq,
+      secure: request.uri.startsWith('sips:'),
+      state: response.status >= 200 ? 'confirmed' : 'early',
+    });
+  }
+
+  get state(): DialogState {
+    return this.#state;
+  }
+
+  get id(): DialogId {
+    return { callId: this.callId, localTag: this.localTag, remoteTag: this.remoteTag };
+  }
+
+  get key(): string {
+    return dialogKey(this.callId, this.localTag, this.remoteTag);
+  }
+
+  confirm(): void {
+    if (this.#state === 'early') this.#state = 'confirmed';
+  }
+
+  terminate(): void {
+    this.#state = 'terminated';
+  }
+
+  /** §12.2.1.2 / §12.2.2: a target refresh (re-INVITE, UPDATE, or their 2xx) replaces the remote target with its Contact. */
+  refreshTarget(message: SipRequest | SipResponse): void {
+    const contact = message.headers.getAll('contact')[0];
+    if (contact) this.remoteTarget = uriOf(contact);
+  }
+
+  /**
+   * §12.2.1.1: builds a request within the dialog. With an empty route set or a loose-routing
+   * first route, the Request-URI is the remote target and the Route set is copied; with a strict
+   * router first, the Request-URI is that route and the remote target goes last in Route.
+   * The top Via is added when the request is sent.
+   */
+  createRequest(method: string, options: InDialogRequestOptions = {}): SipRequest {
+    let uri = this.remoteTarget;
+    let routes = [...this.routeSet];
+    if (routes.length > 0 && !isLooseRoute(routes[0]!)) {
+      const first = parseUri(uriOf(routes[0]!));
+      // "the Request-URI … MUST be the first URI of the route set with any parameters not allowed in a Request-URI stripped"
+      delete first.params.method;
+      delete first.params.ttl;
+      delete first.params.maddr;
+      uri = formatUri({ ...first, headers: {} });
+      routes = [...routes.slice(1), `<${this.remoteTarget}>`];
+    }
+    let seq: number;
+    if (options.cseq !== undefined) seq = options.cseq;
+    else if (method === 'ACK' || method === 'CANCEL') seq = this.localSeq;
+    else seq = ++this.localSeq;
+    const headers: HeaderField[] = [
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'From', value: this.localHeader },
+      { name: 'To', value: this.remoteHeader },
+      { name: 'Call-ID', value: this.callId },
+      { name: 'CSeq', value: `${seq} ${method}` },
+    ];
+    for (const r of routes) headers.push({ name: 'Route', value: r });
+    if (this.localContact && method !== 'ACK' && method !== 'BYE' && method !== 'CANCEL') headers.push({ name: 'Contact', value: this.localContact });
+    if (options.headers) headers.push(...options.headers);
+    return new SipRequestClass({ method, uri, headers, body: options.body ?? Buffer.alloc(0) });
+  }
+}

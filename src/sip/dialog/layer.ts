@@ -1,0 +1,354 @@
+/**
+ * The dialog layer (the "UA core" part of RFC 3261 §12–§15 the stack owns): dialog table, 481 for
+ * unknown dialogs, CSeq checks, glare (§14.2), target refresh, 2xx retransmission until ACK by
+ * the UAS (§13.3.1.4) and ACK for 2xx by the UAC (§13.2.2.4).
+ */
+import type { Logger } from '../../log.js';
+import type { SipRequest, SipResponse } from '../message/index.js';
+import { createResponse, generateBranch, generateTag } from '../message/index.js';
+import type { TransportLayer } from '../transport/layer.js';
+import type { Endpoint, InboundMessage } from '../transport/types.js';
+import type { ClientTransaction, ClientTransactionHandlers } from '../transaction/client.js';
+import type { TransactionAck, TransactionLayer, TransactionRequest } from '../transaction/layer.js';
+import type { ServerTransaction } from '../transaction/server.js';
+import type { Clock, TimerHandle, Timers } from '../transaction/timers.js';
+import { Dialog, dialogKey } from './dialog.js';
+
+export interface DialogLayerOptions {
+  timers: Timers;
+  clock: Clock;
+  logger: Logger;
+  transactions: TransactionLayer;
+  transport: TransportLayer;
+  rejectUnknownDialogs: boolean;
+}
+
+export interface DialogRequest extends TransactionRequest {
+  dialog?: Dialog;
+}
+
+export interface DialogAck extends TransactionAck {
+  dialog?: Dialog;
+}
+
+export interface DialogSendOptions extends ClientTransactionHandlers {
+  destination?: Endpoint;
+  dialog?: Dialog;
+}
+
+/** A 2xx to INVITE being retransmitted until its ACK (§13.3.1.4). */
+interface Pending2xx {
+  dialog: Dialog;
+  response: SipResponse;
+  tx: ServerTransaction;
+  interval: number;
+  retransmit?: TimerHandle;
+  giveUp: TimerHandle;
+}
+
+/** Methods that refresh the remote target (§12.2, RFC 3311). */
+const TARGET_REFRESH = new Set(['INVITE', 'UPDATE', 'SUBSCRIBE', 'NOTIFY', 'REFER']);
+
+export class DialogLayer {
+  readonly #o: DialogLayerOptions;
+  readonly #dialogs = new Map<string, Dialog>();
+  readonly #pending2xx = new Map<string, Pending2xx>();
+  #onRequest: (r: DialogRequest) => void = () => undefined;
+  #onAck: (a: DialogAck) => void = () => undefined;
+  #onAckTimeout: (d: Dialog) => void = () => undefined;
+
+  constructor(options: DialogLayerOptions) {
+    this.#o = options;
+  }
+
+  onRequest(h: (r: DialogRequest) => void): void { this.#onRequest = h; }
+  onAck(h: (a: DialogAck) => void): void { this.#onAck = h; }
+  /** No ACK came for a 2xx within 64·T1: the stack sent BYE (§13.3.1.4). */
+  onAckTimeout(h: (d: Dialog) => void): void { this.#onAckTimeout = h; }
+
+  get size(): number {
+    return this.#dialogs.size;
+  }
+
+  find(callId: string, localTag: string, remoteTag: string): Dialog | undefined {
+    return this.#dialogs.get(dialogKey(callId, localTag, remoteTag));
+  }
+
+  #add(d: Dialog): Dialog {
+    const existing = this.#dialogs.get(d.key);
+    if (existing) return existing;
+    this.#dialogs.set(d.key, d);
+    return d;
+  }
+
+  #remove(d: Dialog): void {
+    d.terminate();
+    if (this.#dialogs.get(d.key) === d) this.#dialogs.delete(d.key);
+    const p = this.#pending2xx.get(d.key);
+    if (p) this.#stop2xx(d.key, p);
+  }
+
+  // ---- incoming ------------------------------------------------------------------------
+
+  receiveRequest(r: TransactionRequest): void {
+    const req = r.message;
+    const toTag = req.to.params.tag;
+    if (!toTag) {
+      this.#onRequest(r);
+      return;
+    }
+    const dialog = this.find(req.callId, toTag, req.from.params.tag ?? '');
+    if (!dialog) {
+      if (this.#o.rejectUnknownDialogs) {
+        // §12.2.2: "If the UAS … has no matching dialog … it SHOULD respond 481".
+        r.transaction.respond(createResponse(req, 481));
+        return;
+      }
+      this.#onRequest(r);
+      return;
+    }
+    // §12.2.2: lower CSeq than the remote sequence number → 500.
+    if (dialog.remoteSeq !== undefined && req.cseq.seq < dialog.remoteSeq) {
+      r.transaction.respond(createResponse(req, 500, 'Server Internal Error'));
+      return;
+    }
+    if (req.method === 'INVITE') {
+      // §14.2: "A UAS that receives a second INVITE before it sends the final response to a first
+      // INVITE with a lower CSeq sequence number on the same dialog MUST return a 500 … with a
+      // Retry-After header field with a randomly chosen value of between 0 and 10 seconds."
+      if (dialog.remoteInvitePending) {
+        const res = createResponse(req, 500, 'Server Internal Error');
+        res.headers.set('Retry-After', String(Math.floor(Math.random() * 11)));
+        r.transaction.respond(res);
+        return;
+      }
+      // "A UAS that receives an INVITE on a dialog while an INVITE it had sent on that dialog is
+      // in progress MUST return a 491 (Request Pending)".
+      if (dialog.localInvitePending) {
+        r.transaction.respond(createResponse(req, 491, 'Request Pending'));
+        return;
+      }
+      dialog.remoteInvitePending = true;
+    }
+    dialog.remoteSeq = req.cseq.seq;
+    if (TARGET_REFRESH.has(req.method)) dialog.refreshTarget(req);
+    this.#onRequest({ ...r, dialog });
+  }
+
+  receiveAck(a: TransactionAck): void {
+    const req = a.message;
+    const dialog = this.find(req.callId, req.to.params.tag ?? '', req.from.params.tag ?? '');
+    if (dialog) {
+      const p = this.#pending2xx.get(dialog.key);
+      // §13.3.1.4: the ACK with the INVITE's CSeq number stops the 2xx retransmissions.
+      if (p && p.response.cseq.seq === req.cseq.seq) this.#stop2xx(dialog.key, p);
+      dialog.confirm();
+    }
+    const out: DialogAck = { ...a };
+    if (dialog) out.dialog = dialog;
+    this.#onAck(out);
+  }
+
+  /** A response without a client transaction: a 2xx retransmission re-triggers our ACK (§13.2.2.4). */
+  receiveStrayResponse(m: InboundMessage<SipResponse>, next: (m: InboundMessage<SipResponse>) => void): void {
+    const res = m.message;
+    if (res.status >= 200 && res.status < 300 && res.cseq.method === 'INVITE') {
+      const dialog = this.find(res.callId, res.from.params.tag ?? '', res.to.params.tag ?? '');
+      if (dialog?.lastAck && dialog.lastAck.cseq.seq === res.cseq.seq) {
+        this.#sendAckRequest(dialog.lastAck).catch(() => undefined);
+        return;
+      }
+    }
+    next(m);
+  }
+
+  // ---- outgoing ------------------------------------------------------------------------
+
+  /** Adds the top Via (fresh branch, rport) if missing, resolves the destination, starts the client transaction. */
+  sendRequest(request: SipRequest, options: DialogSendOptions): ClientTransaction {
+    const destination = options.destination;
+    const dialog = options.dialog;
+    const handlers = this.#wrapHandlers(request, dialog, options);
+    if (destination) {
+      this.#addVia(request, destination);
+      return this.#o.transactions.createClientTransaction(request, destination, handlers);
+    }
+    // Without an explicit destination the Route / Request-URI host must be an IP literal or
+    // `localhost`; for other names call SipStack.resolveDestination() first (dns.lookup).
+    const dest = this.#o.transport.resolveRequestDestinationSync(request);
+    this.#addVia(request, dest);
+    return this.#o.transactions.createClientTransaction(request, dest, handlers);
+  }
+
+  #addVia(request: SipRequest, dest: Endpoint): void {
+    const top = request.headers.getAll('via')[0];
+    if (top && /;\s*branch=/i.test(top)) return;
+    const transport = dest.protocol.toUpperCase();
+    request.headers.prepend('Via', `SIP/2.0/${transport} ${this.#o.transport.sentBy(dest.protocol, dest.address)};branch=${generateBranch()};rport`);
+    if (!request.headers.has('max-forwards')) request.headers.set('Max-Forwards', '70');
+  }
+
+  #wrapHandlers(request: SipRequest, dialog: Dialog | undefined, h: ClientTransactionHandlers): ClientTransactionHandlers {
+    const isInvite = request.method === 'INVITE';
+    if (isInvite && dialog) {
+      dialog.localInvitePending = true;
+      dialog.inviteSeq = request.cseq.seq;
+    }
+    return {
+      ...h,
+      onProvisional: (res, tx) => {
+        if (isInvite && !dialog && res.to.params.tag && res.status > 100) this.#add(Dialog.fromUac(request, res));
+        h.onProvisional?.(res, tx);
+      },
+      onFinal: (res, tx) => {
+        this.#uacFinal(request, dialog, res);
+        h.onFinal?.(res, tx);
+      },
+      onTimeout: (tx) => {
+        if (isInvite && dialog) dialog.localInvitePending = false;
+        h.onTimeout?.(tx);
+      },
+      onTransportError: (err, tx) => {
+        if (isInvite && dialog) dialog.localInvitePending = false;
+        h.onTransportError?.(err, tx);
+      },
+    };
+  }
+
+  #uacFinal(request: SipRequest, dialog: Dialog | undefined, res: SipResponse): void {
+    const ok = res.status >= 200 && res.status < 300;
+    if (request.method === 'INVITE') {
+      if (dialog) {
+        dialog.localInvitePending = false;
+        if (ok) dialog.refreshTarget(res);
+        return;
+      }
+      const early = this.find(request.callId, request.from.params.tag ?? '', res.to.params.tag ?? '');
+      if (ok) {
+        if (early) {
+          early.confirm();
+          early.refreshTarget(res);
+          // §12.1.2: the route set is recomputed from the 2xx.
+          early.routeSet = res.headers.getAll('record-route').reverse();
+        } else if (res.to.params.tag) {
+          this.#add(Dialog.fromUac(request, res));
+        }
+      } else {
+        // A non-2xx final ends every early dialog of this INVITE (§12.3).
+        for (const d of [...this.#dialogs.values()]) {
+          if (d.callId === request.callId && d.localTag === (request.from.params.tag ?? '') && d.state === 'early') this.#remove(d);
+        }
+      }
+      return;
+    }
+    if (dialog && ok && TARGET_REFRESH.has(request.method)) dialog.refreshTarget(res);
+    // §15: BYE ends the dialog; so do 481 and 408 to in-dialog requests (§12.2.1.2).
+    if (dialog && (request.method === 'BYE' || res.status === 481 || res.status === 408)) this.#remove(dialog);
+  }
+
+  /** Sends a response on a server transaction, keeping dialog state in step. */
+  respond(tx: ServerTransaction, res: SipResponse): void {
+    const req = tx.request;
+    const ok = res.status >= 200 && res.status < 300;
+    if (req.method === 'INVITE') {
+      const toTag = req.to.params.tag;
+      if (toTag) {
+        // re-INVITE in a dialog
+        const dialog = this.find(req.callId, toTag, req.from.params.tag ?? '');
+        if (dialog && res.status >= 200) {
+          dialog.remoteInvitePending = false;
+          if (ok) this.#start2xx(dialog, res, tx);
+        }
+      } else if (res.status > 100) {
+        // §8.2.6.2: every response to the request carries the same To tag (except 100).
+        const prev = tx.lastResponse && tx.lastResponse.status > 100 ? tx.lastResponse.to.params.tag : undefined;
+        const tag = prev ?? res.to.params.tag ?? generateTag();
+        if (res.to.params.tag !== tag) res.headers.set('To', `${req.headers.get('to')!};tag=${tag}`);
+        if (res.status < 300) {
+          const d = this.#add(Dialog.fromUas(req, res));
+          if (ok) {
+            d.confirm();
+            d.localContact = res.headers.getAll('contact')[0] ?? d.localContact;
+            this.#start2xx(d, res, tx);
+          }
+        } else {
+          const d = this.find(req.callId, res.to.params.tag ?? '', req.from.params.tag ?? '');
+          if (d) this.#remove(d);
+        }
+      }
+    } else if (req.method === 'BYE' && res.status >= 200) {
+      const d = this.find(req.callId, req.to.params.tag ?? '', req.from.params.tag ?? '');
+      if (d) this.#remove(d);
+    }
+    tx.respond(res);
+  }
+
+  /** §13.3.1.4: retransmit the 2xx from T1 doubling to T2 until the ACK; after 64·T1 give up and BYE. */
+  #start2xx(dialog: Dialog, response: SipResponse, tx: ServerTransaction): void {
+    const old = this.#pending2xx.get(dialog.key);
+    if (old) this.#stop2xx(dialog.key, old);
+    const t = this.#o.timers;
+    const p: Pending2xx = {
+      dialog,
+      response,
+      tx,
+      interval: t.t1,
+      giveUp: this.#o.clock.setTimeout(() => this.#ackTimeout(dialog.key), 64 * t.t1),
+    };
+    if (!tx.reliable) p.retransmit = this.#o.clock.setTimeout(() => this.#retransmit2xx(dialog.key), p.interval);
+    this.#pending2xx.set(dialog.key, p);
+  }
+
+  #retransmit2xx(key: string): void {
+    const p = this.#pending2xx.get(key);
+    if (!p) return;
+    this.#o.transport.sendResponse(p.response, p.tx.inbound.connectionId).catch(() => undefined);
+    p.interval = Math.min(2 * p.interval, this.#o.timers.t2);
+    p.retransmit = this.#o.clock.setTimeout(() => this.#retransmit2xx(key), p.interval);
+  }
+
+  #stop2xx(key: string, p: Pending2xx): void {
+    if (p.retransmit) this.#o.clock.clearTimeout(p.retransmit);
+    this.#o.clock.clearTimeout(p.giveUp);
+    this.#pending2xx.delete(key);
+  }
+
+  #ackTimeout(key: string): void {
+    const p = this.#pending2xx.get(key);
+    if (!p) return;
+    this.#stop2xx(key, p);
+    // §13.3.1.4: "If the server retransmits the 2xx response for 64*T1 seconds without receiving
+    // an ACK, the dialog is confirmed, but the session SHOULD be terminated … with a BYE".
+    const dialog = p.dialog;
+    dialog.confirm();
+    try {
+      const bye = dialog.createRequest('BYE');
+      this.sendRequest(bye, { dialog });
+    } catch (err) {
+      this.#o.logger.warn({ err }, 'could not send BYE after ACK timeout');
+      this.#remove(dialog);
+    }
+    this.#onAckTimeout(dialog);
+  }
+
+  /** §13.2.2.4: the ACK for a 2xx — a new request (new branch) with the INVITE's CSeq number, sent without a transaction. */
+  async sendAck(dialog: Dialog, options: { body?: Buffer | string; headers?: { name: string; value: string }[] } = {}): Promise<SipRequest> {
+    const ack = dialog.createRequest('ACK', { cseq: dialog.inviteSeq, ...options });
+    dialog.confirm();
+    dialog.lastAck = ack;
+    await this.#sendAckRequest(ack);
+    return ack;
+  }
+
+  async #sendAckRequest(ack: SipRequest): Promise<void> {
+    const dest = await this.#o.transport.resolveRequestDestination(ack);
+    this.#addVia(ack, dest);
+    await this.#o.transport.sendRequest(ack, dest);
+  }
+
+  close(): void {
+    for (const [key, p] of [...this.#pending2xx]) this.#stop2xx(key, p);
+    for (const d of this.#dialogs.values()) d.terminate();
+    this.#dialogs.clear();
+  }
+}

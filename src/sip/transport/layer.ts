@@ -1,0 +1,405 @@
+/**
+ * The transport layer (RFC 3261 §18): UDP, TCP and TLS listeners on IPv4/IPv6, connection reuse,
+ * received/rport stamping, §18.2.2 response routing, CRLF keep-alive, size limits, idle
+ * connection cleanup and the source policy hook that runs before any parsing.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer as createTcpServer, connect as tcpConnect, isIPv6, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Logger } from '../../log.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
+import { parseMessage, parseUri } from '../message/index.js';
+import type { Clock, TimerHandle } from '../transaction/timers.js';
+import { buildBadRequestResponse } from './bad-request.js';
+import { FramingError, StreamFramer } from './framing.js';
+import { resolveHost, resolveUri, resolveUriSync } from './resolve.js';
+import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportProtocol } from './types.js';
+import { TransportError, endpointKey, hostForUri, stripBrackets } from './types.js';
+import { responseTarget, stampReceived, topVia } from './via.js';
+
+export interface TransportLayerOptions {
+  listen: ListenOptions[];
+  clock: Clock;
+  logger: Logger;
+  sourcePolicy?: SourcePolicy | undefined;
+  maxMessageSize: number;
+  idleConnectionTimeout: number;
+  udpBufferSize: number;
+  userAgent?: string | undefined;
+}
+
+interface Listener {
+  options: ListenOptions;
+  local: Endpoint;
+  udp?: UdpSocket;
+  server?: Server;
+}
+
+interface Connection {
+  id: string;
+  protocol: 'tcp' | 'tls';
+  socket: Socket | TLSSocket;
+  remote: Endpoint;
+  local: Endpoint;
+  framer: StreamFramer;
+  /** Resolves when the socket is connected (outbound) — immediately for accepted ones. */
+  ready: Promise<void>;
+  lastActivity: number;
+  idleTimer?: TimerHandle;
+}
+
+let connectionSeq = 0;
+
+/** §8.1.2: the first Route if it is a loose router (`;lr`), else the Request-URI. */
+function nextHopUri(request: SipRequest): string {
+  const route = request.headers.getAll('route')[0];
+  if (route) {
+    const m = /<([^>]+)>/.exec(route);
+    const uri = m ? m[1]! : route.trim();
+    if (Object.prototype.hasOwnProperty.call(parseUri(uri).params, 'lr')) return uri;
+  }
+  return request.uri;
+}
+
+export class TransportLayer {
+  readonly #o: TransportLayerOptions;
+  readonly #listeners: Listener[] = [];
+  readonly #connections = new Map<string, Connection>();
+  /** Open connections by remote endpoint key, for reuse (§18.1.1 / §18.2.2). */
+  readonly #byRemote = new Map<string, Connection>();
+  #onMessage: (m: InboundMessage) => void = () => undefined;
+  #closed = false;
+  /** Packets dropped by the source policy, parse errors, oversize (for metrics and tests). */
+  readonly stats = { dropped: 0, parseErrors: 0, badRequestsSent: 0, oversize: 0, keepalives: 0 };
+
+  constructor(options: TransportLayerOptions) {
+    this.#o = options;
+  }
+
+  onMessage(handler: (m: InboundMessage) => void): void {
+    this.#onMessage = handler;
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  get socketCount(): number {
+    return this.#listeners.length + this.#connections.size;
+  }
+
+  async listen(): Promise<void> {
+    for (const l of this.#o.listen) await this.#open(l);
+  }
+
+  async #open(options: ListenOptions): Promise<void> {
+    const family = isIPv6(options.address) ? 6 : 4;
+    if (options.protocol === 'udp') {
+      const udp = createSocket({
+        type: family === 6 ? 'udp6' : 'udp4',
+        recvBufferSize: this.#o.udpBufferSize,
+        sendBufferSize: this.#o.udpBufferSize,
+        ipv6Only: family === 6,
+      });
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(options.port, options.address, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      // Buffer sizes can only be set after bind on some kernels; set again, ignore failures (limits).
+      try {
+        udp.setRecvBufferSize(this.#o.udpBufferSize);
+        udp.setSendBufferSize(this.#o.udpBufferSize);
+      } catch { /* capped by net.core.rmem_max */ }
+      const local: Endpoint = { protocol: 'udp', address: options.address, port: udp.address().port };
+      udp.on('message', (raw, rinfo) => {
+        this.#receive(raw, { protocol: 'udp', address: rinfo.address, port: rinfo.port }, local, undefined);
+      });
+      udp.on('error', (err) => this.#o.logger.warn({ err }, 'udp socket error'));
+      this.#listeners.push({ options, local, udp });
+      return;
+    }
+    const onConnection = (socket: Socket | TLSSocket): void => {
+      const remote: Endpoint = { protocol: options.protocol, address: stripBrackets(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+      this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve());
+    };
+    const server: Server = options.protocol === 'tls'
+      ? createTlsServer({ cert: options.tls?.cert, key: options.tls?.key, ca: options.tls?.ca }, onConnection)
+      : createTcpServer(onConnection);
+    let local: Endpoint = { protocol: options.protocol, address: options.address, port: options.port };
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: options.port, host: options.address, ipv6Only: family === 6 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    local = { ...local, port: typeof addr === 'object' && addr ? addr.port : options.port };
+    server.on('error', (err) => this.#o.logger.warn({ err }, 'stream listener error'));
+    this.#listeners.push({ options, local, server });
+  }
+
+  #adopt(socket: Socket | TLSSocket, protocol: 'tcp' | 'tls', remote: Endpoint, local: Endpoint, ready: Promise<void>): Connection {
+    const conn: Connection = {
+      id: `${protocol}-${++connectionSeq}`,
+      protocol,
+      socket,
+      remote,
+      local,
+      framer: new StreamFramer({ maxMessageSize: this.#o.maxMessageSize }),
+      ready,
+      lastActivity: this.#o.clock.now(),
+    };
+    socket.setNoDelay(true);
+    this.#connections.set(conn.id, conn);
+    this.#byRemote.set(endpointKey(remote), conn);
+    this.#armIdle(conn);
+    socket.on('data', (chunk: Buffer) => this.#onData(conn, chunk));
+    socket.on('error', (err) => this.#o.logger.debug({ err, connection: conn.id }, 'connection error'));
+    socket.on('close', () => this.#forget(conn));
+    return conn;
+  }
+
+  #forget(conn: Connection): void {
+    if (conn.idleTimer) this.#o.clock.clearTimeout(conn.idleTimer);
+    conn.idleTimer = undefined;
+    this.#connections.delete(conn.id);
+    if (this.#byRemote.get(endpointKey(conn.remote)) === conn) this.#byRemote.delete(endpointKey(conn.remote));
+  }
+
+  #armIdle(conn: Connection): void {
+    const limit = this.#o.idleConnectionTimeout;
+    if (limit <= 0) return;
+    if (conn.idleTimer) this.#o.clock.clearTimeout(conn.idleTimer);
+    conn.idleTimer = this.#o.clock.setTimeout(() => {
+      conn.idleTimer = undefined;
+      const idle = this.#o.clock.now() - conn.lastActivity;
+      if (idle >= limit) {
+        this.#o.logger.debug({ connection: conn.id }, 'closing idle connection');
+        conn.socket.destroy();
+        this.#forget(conn);
+      } else {
+        this.#armIdle(conn);
+      }
+    }, Math.max(1, limit - (this.#o.clock.now() - conn.lastActivity)));
+  }
+
+  #onData(conn: Connection, chunk: Buffer): void {
+    conn.lastActivity = this.#o.clock.now();
+    let items;
+    try {
+      items = conn.framer.push(chunk);
+    } catch (err) {
+      // A stream that cannot be framed cannot be resynchronised: close it (§18.3).
+      if (err instanceof FramingError && err.code === 'FRAMING_TOO_LARGE') this.stats.oversize++;
+      this.stats.parseErrors++;
+      this.#o.logger.debug({ err, connection: conn.id }, 'closing unframeable stream');
+      conn.socket.destroy();
+      this.#forget(conn);
+      return;
+    }
+    for (const item of items) {
+      if (item.kind === 'ping') {
+        // RFC 5626 §3.5.1: answer a double-CRLF ping with a single CRLF pong.
+        this.stats.keepalives++;
+        if (!conn.socket.destroyed) conn.socket.write('\r\n');
+      } else if (item.kind === 'message') {
+        this.#receive(item.raw, conn.remote, conn.local, conn);
+      }
+    }
+  }
+
+  #receive(raw: Buffer, source: Endpoint, local: Endpoint, conn: Connection | undefined): void {
+    const receivedAt = this.#o.clock.now();
+    if (this.#o.sourcePolicy && this.#o.sourcePolicy(source, raw) === 'drop') {
+      this.stats.dropped++;
+      return;
+    }
+    // UDP keep-alives (a bare CRLF or CRLFCRLF) are ignored.
+    if (!conn && raw.length <= 4 && raw.toString('latin1').trim() === '') {
+      this.stats.keepalives++;
+      return;
+    }
+    if (raw.length > this.#o.maxMessageSize) {
+      this.stats.oversize++;
+      this.#rejectMalformed(raw, 'Message Too Large', source, conn, 513);
+      return;
+    }
+    let message: SipMessage;
+    try {
+      message = parseMessage(raw);
+    } catch (err) {
+      this.stats.parseErrors++;
+      const reason = (err as { reason?: string }).reason ?? 'Malformed Message';
+      this.#rejectMalformed(raw, reason, source, conn, 400);
+      return;
+    }
+    if (message.kind === 'request') {
+      if (!topVia(message)) {
+        this.stats.parseErrors++;
+        return;
+      }
+      stampReceived(message, source);
+    }
+    const inbound: InboundMessage = { message, raw, source, local, receivedAt };
+    if (conn) inbound.connectionId = conn.id;
+    try {
+      this.#onMessage(inbound);
+    } catch (err) {
+      this.#o.logger.error({ err }, 'message handler threw');
+    }
+  }
+
+  /** A malformed request gets a 400 (or 513) back to where it came from; a malformed response is dropped. */
+  #rejectMalformed(raw: Buffer, reason: string, source: Endpoint, conn: Connection | undefined, status: 400 | 513): void {
+    let res = buildBadRequestResponse(raw, reason);
+    if (!res) return;
+    if (status === 513) res = Buffer.from(res.toString('latin1').replace(/^SIP\/2\.0 400 [^\r]*/, 'SIP/2.0 513 Message Too Large'), 'latin1');
+    this.stats.badRequestsSent++;
+    if (conn) {
+      if (!conn.socket.destroyed) conn.socket.write(res);
+      return;
+    }
+    this.#sendBuffer(res, source).catch((err) => this.#o.logger.debug({ err }, 'could not send 400'));
+  }
+
+  // ---- local addresses -------------------------------------------------------------------
+
+  #listenerFor(protocol: TransportProtocol, toward?: string): Listener | undefined {
+    const family = toward ? (isIPv6(stripBrackets(toward)) ? 6 : 4) : undefined;
+    const same = this.#listeners.filter((l) => l.local.protocol === protocol);
+    if (family !== undefined) {
+      const f = same.find((l) => (isIPv6(l.local.address) ? 6 : 4) === family);
+      if (f) return f;
+    }
+    return same[0];
+  }
+
+  localEndpoint(protocol: TransportProtocol, toward?: string): Endpoint | undefined {
+    const l = this.#listenerFor(protocol, toward);
+    return l ? { ...l.local } : undefined;
+  }
+
+  sentBy(protocol: TransportProtocol, toward?: string): string {
+    const l = this.#listenerFor(protocol, toward);
+    if (!l) throw new TransportError('TRANSPORT_NO_LISTENER', `no ${protocol} listener`);
+    const host = l.options.advertisedAddress ?? l.local.address;
+    return `${hostForUri(host)}:${l.options.advertisedPort ?? l.local.port}`;
+  }
+
+  contact(protocol: TransportProtocol, user: string, toward?: string): string {
+    const scheme = protocol === 'tls' ? 'sips' : 'sip';
+    const param = protocol === 'udp' ? '' : `;transport=${protocol}`;
+    return `<${scheme}:${user ? user + '@' : ''}${this.sentBy(protocol, toward)}${param}>`;
+  }
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  /** The destination of a request: first Route if loose-routing (`;lr`), else the Request-URI (§8.1.2). */
+  async resolveRequestDestination(request: SipRequest): Promise<Endpoint> {
+    return resolveUri(nextHopUri(request));
+  }
+
+  /** Same, for IP literals and `localhost` only (no DNS). */
+  resolveRequestDestinationSync(request: SipRequest): Endpoint {
+    return resolveUriSync(nextHopUri(request));
+  }
+
+  /** Sends a request to an endpoint, reusing an open TCP/TLS connection to it. */
+  async sendRequest(request: SipRequest, destination: Endpoint): Promise<void> {
+    await this.#sendBuffer(request.toBuffer(), destination);
+  }
+
+  /**
+   * Sends a response per §18.2.2: over the connection the request came on when still open,
+   * else to the address derived from the top Via (received / rport / maddr / sent-by).
+   */
+  async sendResponse(response: SipResponse, connectionId?: string): Promise<void> {
+    const buf = response.toBuffer();
+    if (connectionId) {
+      const conn = this.#connections.get(connectionId);
+      if (conn && !conn.socket.destroyed) {
+        await this.#writeStream(conn, buf);
+        return;
+      }
+    }
+    const via = topVia(response);
+    if (!via) throw new TransportError('TRANSPORT_SEND_FAILED', 'response has no Via');
+    const target = responseTarget(via);
+    const address = await resolveHost(target.host);
+    await this.#sendBuffer(buf, { protocol: target.protocol, address, port: target.port });
+  }
+
+  async sendStateless(message: SipMessage, destination?: Endpoint): Promise<void> {
+    if (message.kind === 'response') {
+      if (destination) await this.#sendBuffer(message.toBuffer(), destination);
+      else await this.sendResponse(message);
+      return;
+    }
+    await this.sendRequest(message, destination ?? (await this.resolveRequestDestination(message)));
+  }
+
+  /** Raw bytes to an endpoint (UDP datagram or a reused / new TCP/TLS connection). */
+  async #sendBuffer(buf: Buffer, dest: Endpoint): Promise<void> {
+    if (this.#closed) throw new TransportError('TRANSPORT_CLOSED', 'transport layer is closed');
+    if (buf.length > this.#o.maxMessageSize) throw new TransportError('TRANSPORT_MESSAGE_TOO_LARGE', `message of ${buf.length} bytes`);
+    if (dest.protocol === 'udp') {
+      const l = this.#listenerFor('udp', dest.address);
+      if (!l?.udp) throw new TransportError('TRANSPORT_NO_LISTENER', 'no udp listener');
+      const sock = l.udp;
+      await new Promise<void>((resolve, reject) => {
+        sock.send(buf, dest.port, dest.address, (err) => (err ? reject(new TransportError('TRANSPORT_SEND_FAILED', err.message)) : resolve()));
+      });
+      return;
+    }
+    const conn = this.#byRemote.get(endpointKey(dest)) ?? this.#connect(dest);
+    await this.#writeStream(conn, buf);
+  }
+
+  async #writeStream(conn: Connection, buf: Buffer): Promise<void> {
+    await conn.ready;
+    if (conn.socket.destroyed) throw new TransportError('TRANSPORT_SEND_FAILED', 'connection closed');
+    conn.lastActivity = this.#o.clock.now();
+    await new Promise<void>((resolve, reject) => {
+      conn.socket.write(buf, (err) => (err ? reject(new TransportError('TRANSPORT_SEND_FAILED', err.message)) : resolve()));
+    });
+  }
+
+  #connect(dest: Endpoint): Connection {
+    const l = this.#listenerFor(dest.protocol, dest.address);
+    if (!l) throw new TransportError('TRANSPORT_NO_LISTENER', `no ${dest.protocol} listener`);
+    const tlsOpts = l.options.tls;
+    const socket = dest.protocol === 'tls'
+      ? tlsConnect({ host: dest.address, port: dest.port, ca: tlsOpts?.ca, rejectUnauthorized: tlsOpts?.rejectUnauthorized ?? false, cert: tlsOpts?.cert, key: tlsOpts?.key })
+      : tcpConnect({ host: dest.address, port: dest.port });
+    const ready = new Promise<void>((resolve, reject) => {
+      const ev = dest.protocol === 'tls' ? 'secureConnect' : 'connect';
+      socket.once(ev, () => {
+        socket.off('error', onErr);
+        resolve();
+      });
+      const onErr = (err: Error): void => reject(new TransportError('TRANSPORT_CONNECT_FAILED', err.message));
+      socket.once('error', onErr);
+    });
+    ready.catch(() => undefined);
+    return this.#adopt(socket, dest.protocol as 'tcp' | 'tls', { ...dest }, l.local, ready);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const conn of [...this.#connections.values()]) {
+      conn.socket.destroy();
+      this.#forget(conn);
+    }
+    await Promise.all(this.#listeners.map((l) => new Promise<void>((resolve) => {
+      if (l.udp) l.udp.close(() => resolve());
+      else if (l.server) l.server.close(() => resolve());
+      else resolve();
+    })));
+    this.#listeners.length = 0;
+  }
+}

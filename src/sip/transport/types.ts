@@ -1,0 +1,71 @@
+import type { SipMessage } from '../message/index.js';
+
+/** Transport protocols trunkgate speaks (RFC 3261 §18). */
+export type TransportProtocol = 'udp' | 'tcp' | 'tls';
+
+/** One side of a SIP hop: the protocol plus an IP address (v4 or v6, no brackets) and port. */
+export interface Endpoint {
+  protocol: TransportProtocol;
+  address: string;
+  port: number;
+}
+
+/** A listener to open. `port: 0` binds an ephemeral port (read it back from `SipStack.localEndpoint`). */
+export interface ListenOptions {
+  protocol: TransportProtocol;
+  /** IP literal to bind, e.g. `127.0.0.1` or `::1`. */
+  address: string;
+  port: number;
+  /** PEM certificate and key, required for `tls`. */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; rejectUnauthorized?: boolean };
+  /** Host to put in Via sent-by and Contact instead of the bound address (e.g. a public IP). */
+  advertisedAddress?: string;
+  advertisedPort?: number;
+}
+
+/** Called for every datagram / framed stream message BEFORE parsing: IP ACLs, scanners, rate limits. */
+export type SourcePolicy = (source: Endpoint, raw: Buffer) => 'accept' | 'drop';
+
+/** A message as it came off the wire, with where it came from and where it arrived. */
+export interface InboundMessage<M extends SipMessage = SipMessage> {
+  message: M;
+  raw: Buffer;
+  source: Endpoint;
+  local: Endpoint;
+  /** Clock time (ms) when the bytes were read. */
+  receivedAt: number;
+  /** Set for TCP/TLS: the connection the message came on (responses go back over it). */
+  connectionId?: string;
+}
+
+/** Error codes of the transport layer (stable, for callers and tests). */
+export type TransportErrorCode =
+  | 'TRANSPORT_NO_LISTENER'
+  | 'TRANSPORT_CONNECT_FAILED'
+  | 'TRANSPORT_SEND_FAILED'
+  | 'TRANSPORT_MESSAGE_TOO_LARGE'
+  | 'TRANSPORT_UNRESOLVABLE'
+  | 'TRANSPORT_CLOSED';
+
+export class TransportError extends Error {
+  readonly code: TransportErrorCode;
+  constructor(code: TransportErrorCode, message: string) {
+    super(message);
+    this.name = 'TransportError';
+    this.code = code;
+  }
+}
+
+/** `[::1]` → `::1`: addresses in Endpoint never carry brackets. */
+export function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** `::1` → `[::1]` for use in Via / URIs (RFC 5118). */
+export function hostForUri(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+export function endpointKey(e: Endpoint): string {
+  return `${e.protocol}:${e.address}:${e.port}`;
+}
