@@ -261,3 +261,16 @@ export function applyAnswer(offer: SdpOffer, answerSdp: string): NegotiatedMedia
     rtcpMux,
   };
 }
+
+/** What a re-INVITE's SDP says about the peer (address, direction, hold), without renegotiating codecs. */
+export function readRemote(sdpText: string): Pick<NegotiatedMedia, 'remote' | 'remoteRtcp' | 'remoteDirection' | 'remoteHold' | 'rtcpMux'> {
+  const sdp = parseSdp(sdpText);
+  const m = sdp.media.find((x) => x.type === 'audio' && x.port !== 0);
+  if (!m) throw new SdpError('SDP_NO_AUDIO', 'SDP has no active audio stream');
+  const address = connectionOf(sdp, m);
+  if (!address) throw new SdpError('SDP_INVALID', 'SDP has no c= line for the audio stream');
+  const remoteDirection = effectiveRemoteDirection(directionOf(sdp, m), address);
+  const rtcpMux = m.rtcpMux === 'rtcp-mux';
+  const remote = { address, port: m.port };
+  return { remote, remoteRtcp: remoteRtcpOf(m, remote, rtcpMux), remoteDirection, remoteHold: isHold(remoteDirection), rtcpMux };
+}

@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.js';
 
-type EventMap = Record<string, unknown[]>;
+type EventMap<E> = { [K in keyof E]: unknown[] };
 
 /**
  * An EventEmitter typed by a map of event tuples (mediasoup's EnhancedEventEmitter idea):
  * `safeEmit` contains a listener's throw so one faulty consumer cannot break the media path.
  */
-export class TypedEmitter<E extends EventMap> extends EventEmitter {
+export class TypedEmitter<E extends EventMap<E>> extends EventEmitter {
   readonly #logger: Logger | undefined;
 
   constructor(logger?: Logger) {

@@ -1,0 +1,349 @@
+/**
+ * MediaSessionImpl: one call's media. Per tick of the shared media clock it (1) plays out one
+ * frame from the jitter buffer (decode or conceal, resample, emit `audio`) and (2) sends exactly
+ * one frame: queued audio, an RFC 4733 event, or idle filler. RTCP reports ride the same clock.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RtpHeader } from 'werift-rtp';
+import { rootLogger, type Logger } from '../../log.js';
+import { createCodec, type AudioCodec } from '../codecs/index.js';
+import { sharedClock, type ClockTick, type MediaClock } from '../rtp/clock.js';
+import { RtpEndpoint } from '../rtp/endpoint.js';
+import { RtpPacketizer } from '../rtp/packetizer.js';
+import { RtcpSession, randomizedInterval } from '../rtp/rtcp-session.js';
+import { readRemote } from '../sdp/negotiate.js';
+import type { MediaDirection, NegotiatedMedia, RtpAddress } from '../sdp/types.js';
+import { TypedEmitter } from './emitter.js';
+import { createDtmfReceiver, createDtmfSender, createJitter, createResampler, type DtmfReceiverPart, type DtmfSenderPart, type JitterPart, type ResamplerPart } from './parts.js';
+import { PlayQueue } from './play-queue.js';
+import type { MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats } from './types.js';
+
+const CN_PAYLOAD_TYPE = 13;
+
+function sends(d: MediaDirection): boolean { return d === 'sendrecv' || d === 'sendonly'; }
+function receives(d: MediaDirection): boolean { return d === 'sendrecv' || d === 'recvonly'; }
+
+export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implements MediaSession {
+  readonly id: string;
+  readonly localPort: number;
+  #negotiated: NegotiatedMedia;
+  readonly #opts: MediaSessionOptions;
+  readonly #log: Logger;
+  readonly #codec: AudioCodec;
+  readonly #endpoint: RtpEndpoint;
+  readonly #clock: MediaClock;
+  readonly #packetizer: RtpPacketizer;
+  readonly #rtcp: RtcpSession;
+  readonly #queue: PlayQueue;
+  readonly #jitter: JitterPart;
+  readonly #dtmfIn: DtmfReceiverPart | undefined;
+  readonly #dtmfOut: DtmfSenderPart | undefined;
+  readonly #frameSamples: number;
+  readonly #idle: 'silence' | 'comfort-noise' | 'none';
+  #silencePayload: Buffer | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #localDirection: MediaDirection;
+  #outputRate: number;
+  #outResampler: ResamplerPart | undefined;
+  #inResamplers = new Map<number, ResamplerPart>();
+  #talking = false;
+  #playoutStarted = false;
+  #ticks = 0;
+  #nextRtcpTick = 0;
+  #lateFrames = 0;
+  #framesSent = 0;
+  #underruns = 0;
+  #dtmfInCount = 0;
+  #dtmfOutCount = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(opts: MediaSessionOptions, endpoint: RtpEndpoint, codec: AudioCodec, id: string, log: Logger) {
+    super(log);
+    this.id = id;
+    this.#log = log;
+    this.#opts = opts;
+    this.#negotiated = opts.negotiated;
+    this.#codec = codec;
+    this.#endpoint = endpoint;
+    this.localPort = opts.lease.port;
+    const n = opts.negotiated;
+    this.#clock = opts.clock ?? sharedClock(n.ptime);
+    if (this.#clock.periodMs !== n.ptime) throw new RangeError(`clock period ${this.#clock.periodMs} ms does not match ptime ${n.ptime} ms`);
+    this.#frameSamples = codec.frameSamples(n.ptime);
+    this.#packetizer = new RtpPacketizer({ payloadType: n.codec.payloadType, ticksPerFrame: codec.frameTicks(n.ptime) });
+    this.#rtcp = new RtcpSession({ ssrc: this.#packetizer.ssrc, cname: `${id}@trunkgate`, clockRate: n.codec.clockRate });
+    this.#queue = new PlayQueue(this.#frameSamples);
+    this.#jitter = createJitter({ clockRate: n.codec.clockRate, ptimeMs: n.ptime, frameTicks: codec.frameTicks(n.ptime), targetMs: opts.jitterTargetMs ?? 40 });
+    if (n.telephoneEvent) {
+      this.#dtmfIn = createDtmfReceiver({ clockRate: n.telephoneEvent.clockRate });
+      this.#dtmfOut = createDtmfSender({ clockRate: n.telephoneEvent.clockRate, payloadType: n.telephoneEvent.payloadType, ptimeMs: n.ptime });
+    }
+    this.#idle = opts.idle ?? 'silence';
+    this.#localDirection = n.direction;
+    this.#outputRate = codec.sampleRate;
+    this.#nextRtcpTick = this.#ticksFor(randomizedInterval(opts.rtcpIntervalMs ?? 5000) / 2);
+  }
+
+  /** Bind the port pair and start sending on the next clock tick. */
+  static async create(opts: MediaSessionOptions): Promise<MediaSessionImpl> {
+    const id = opts.id ?? randomUUID();
+    const log = (opts.logger ?? rootLogger).child({ media: id });
+    const n = opts.negotiated;
+    const codec = createCodec(n.codec.name);
+    const payloadTypes = new Set([n.codec.payloadType, CN_PAYLOAD_TYPE]);
+    if (n.telephoneEvent) payloadTypes.add(n.telephoneEvent.payloadType);
+    const ref: { session?: MediaSessionImpl } = {};
+    const endpoint = await RtpEndpoint.open({
+      localAddress: opts.localAddress,
+      port: opts.lease.port,
+      rtcpMux: n.rtcpMux,
+      remote: n.remote,
+      remoteRtcp: n.remoteRtcp,
+      payloadTypes,
+      ...(opts.latchPackets !== undefined ? { latchPackets: opts.latchPackets } : {}),
+      onRtp: (h, p, at) => ref.session?.onRtp(h, p, at),
+      onRtcp: (b, at) => ref.session?.onRtcp(b, at),
+      ...(opts.tap ? { tap: opts.tap } : {}),
+    });
+    const session = new MediaSessionImpl(opts, endpoint, codec, id, log);
+    ref.session = session;
+    session.#unsubscribe = session.#clock.subscribe(session.#onTick);
+    log.debug({ codec: n.codec, remote: n.remote, port: opts.lease.port }, 'media session started');
+    return session;
+  }
+
+  get negotiated(): NegotiatedMedia { return this.#negotiated; }
+  get closed(): boolean { return this.#closed; }
+  get queuedMs(): number { return (this.#queue.samples / this.#codec.sampleRate) * 1000; }
+
+  #ticksFor(ms: number): number {
+    return this.#ticks + Math.max(1, Math.round(ms / this.#negotiated.ptime));
+  }
+
+  #sending(): boolean {
+    return sends(this.#localDirection) && receives(this.#negotiated.remoteDirection);
+  }
+
+  #receiving(): boolean {
+    return receives(this.#localDirection) && sends(this.#negotiated.remoteDirection);
+  }
+
+  setOutputRate(rate: number): void {
+    if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`invalid output rate ${rate}`);
+    this.#outputRate = rate;
+    this.#outResampler = rate === this.#codec.sampleRate ? undefined : createResampler(this.#codec.sampleRate, rate);
+  }
+
+  play(pcm: Int16Array, sampleRate: number): void {
+    if (this.#closed || pcm.length === 0) return;
+    let samples = pcm;
+    if (sampleRate !== this.#codec.sampleRate) {
+      let r = this.#inResamplers.get(sampleRate);
+      if (!r) {
+        r = createResampler(sampleRate, this.#codec.sampleRate);
+        this.#inResamplers.set(sampleRate, r);
+      }
+      samples = r.process(pcm);
+    }
+    this.#queue.push(samples);
+  }
+
+  mark(name: string): void {
+    if (this.#closed) return;
+    this.#queue.mark(name);
+  }
+
+  clear(): void {
+    const dropped = this.#queue.clear();
+    for (const r of this.#inResamplers.values()) r.reset?.();
+    for (const name of dropped) this.safeEmit('mark', name, { cleared: true });
+  }
+
+  sendDtmf(digits: string, options: { durationMs?: number; gapMs?: number } = {}): Promise<void> {
+    if (!this.#dtmfOut) return Promise.reject(new Error('telephone-event was not negotiated'));
+    if (this.#closed) return Promise.resolve();
+    this.#dtmfOutCount += digits.length;
+    return this.#dtmfOut.queue(digits, options);
+  }
+
+  updateRemote(update: NegotiatedMedia | string | RtpAddress): void {
+    if (typeof update === 'string') {
+      this.#negotiated = { ...this.#negotiated, ...readRemote(update) };
+    } else if ('codec' in update) {
+      this.#negotiated = { ...update, codec: this.#negotiated.codec };
+      this.#localDirection = update.direction;
+    } else {
+      this.#negotiated = { ...this.#negotiated, remote: update, remoteRtcp: { address: update.address, port: this.#negotiated.rtcpMux ? update.port : update.port + 1 } };
+    }
+    const n = this.#negotiated;
+    this.#endpoint.updateRemote(n.remote, n.remoteRtcp);
+    this.#log.debug({ remote: n.remote, remoteDirection: n.remoteDirection }, 'media remote updated');
+  }
+
+  setDirection(hold: boolean | MediaDirection): void {
+    this.#localDirection = typeof hold === 'string' ? hold : hold ? 'inactive' : 'sendrecv';
+  }
+
+  stats(): MediaStats {
+    const c = this.#endpoint.counters;
+    const src = this.#rtcp.mainSource;
+    const remote = this.#rtcp.remoteView;
+    const latched = this.#endpoint.latchedSource;
+    return {
+      packetsIn: c.packetsIn,
+      bytesIn: c.bytesIn,
+      packetsOut: c.packetsOut,
+      bytesOut: c.bytesOut,
+      packetsRejected: c.rejectedSource + c.malformed,
+      packetsLost: src?.packetsLost ?? 0,
+      fractionLost: src?.lastFractionLost ?? 0,
+      jitterMs: src?.jitterMs ?? 0,
+      lateFrames: this.#lateFrames,
+      framesSent: this.#framesSent,
+      underruns: this.#underruns,
+      ...(latched ? { latchedSource: latched } : {}),
+      ...(remote?.rttMs !== undefined ? { rttMs: remote.rttMs } : {}),
+      ...(remote ? { remoteFractionLost: remote.fractionLost, remotePacketsLost: remote.packetsLost, remoteJitterMs: remote.jitterMs } : {}),
+      dtmfIn: this.#dtmfInCount,
+      dtmfOut: this.#dtmfOutCount,
+    };
+  }
+
+  /** Called by the endpoint for each accepted RTP packet. */
+  private onRtp(header: RtpHeader, payload: Buffer, arrivalMs: number): void {
+    if (this.#closed) return;
+    const n = this.#negotiated;
+    if (n.telephoneEvent && header.payloadType === n.telephoneEvent.payloadType) {
+      const ev = this.#dtmfIn?.push(header, payload, arrivalMs);
+      if (ev) {
+        this.#dtmfInCount++;
+        this.safeEmit('dtmf', ev);
+      }
+      return;
+    }
+    if (header.payloadType !== n.codec.payloadType) return; // CN: nothing to play
+    this.#rtcp.onRtpReceived(header.ssrc, header.sequenceNumber, header.timestamp, arrivalMs);
+    this.#jitter.push(header, payload, arrivalMs);
+  }
+
+  private onRtcp(packet: Buffer, arrivalMs: number): void {
+    if (this.#closed) return;
+    try {
+      this.#rtcp.onRtcpReceived(packet, arrivalMs);
+    } catch (err) {
+      this.#log.debug({ err }, 'unparseable RTCP ignored');
+    }
+  }
+
+  readonly #onTick = (tick: ClockTick): void => {
+    if (this.#closed) return;
+    this.#ticks++;
+    if (tick.lateMs > this.#negotiated.ptime / 2) this.#lateFrames++;
+    this.#playout();
+    this.#send();
+    if (this.#ticks >= this.#nextRtcpTick) {
+      this.#nextRtcpTick = this.#ticksFor(randomizedInterval(this.#opts.rtcpIntervalMs ?? 5000));
+      void this.#endpoint.sendRtcp(this.#rtcp.report());
+      this.safeEmit('stats', this.stats());
+    }
+  };
+
+  #playout(): void {
+    const out = this.#jitter.pop();
+    let pcm: Int16Array | undefined;
+    if (out.kind === 'frame') {
+      this.#playoutStarted = true;
+      try {
+        pcm = this.#codec.decode(out.payload);
+      } catch {
+        pcm = this.#codec.conceal(this.#frameSamples);
+      }
+    } else if (out.kind === 'missing' && this.#playoutStarted) {
+      this.#underruns++;
+      pcm = this.#codec.conceal(this.#frameSamples);
+    }
+    if (!pcm || !this.#receiving() || this.listenerCount('audio') === 0) return;
+    const samples = this.#outResampler ? this.#outResampler.process(pcm) : pcm;
+    this.safeEmit('audio', { samples, sampleRate: this.#outputRate });
+  }
+
+  #send(): void {
+    for (const name of this.#queue.takeDueMarks()) this.safeEmit('mark', name, { cleared: false });
+    if (!this.#sending()) {
+      this.#packetizer.skipFrame();
+      this.#talking = false;
+      return;
+    }
+    // RFC 4733 §2.5.1: while an event is sent, its packets replace the audio of those periods.
+    const event = this.#dtmfOut?.next(this.#packetizer.timestamp);
+    if (event) {
+      for (const p of event.packets) {
+        this.#endpoint.sendRtp(this.#packetizer.packet(this.#negotiated.telephoneEvent!.payloadType, p.payload, p.marker, event.timestamp));
+      }
+      this.#packetizer.skipFrame();
+      this.#queue.nextFrame();
+      this.#framesSent++;
+      return;
+    }
+    const frame = this.#queue.nextFrame();
+    let payload: Buffer | undefined;
+    let marker = false;
+    if (frame) {
+      payload = this.#codec.encode(frame);
+      // RFC 3551 §4.1: the marker bit flags the first packet of a talk spurt.
+      marker = !this.#talking;
+      this.#talking = true;
+    } else {
+      this.#talking = false;
+      payload = this.#idlePayload();
+    }
+    if (!payload) {
+      this.#packetizer.skipFrame();
+    } else {
+      const ts = this.#packetizer.timestamp;
+      const pkt = this.#packetizer.frame(payload, marker);
+      this.#endpoint.sendRtp(pkt);
+      this.#rtcp.onRtpSent(payload.length, ts);
+      this.#framesSent++;
+    }
+    for (const name of this.#queue.takeDueMarks()) this.safeEmit('mark', name, { cleared: false });
+  }
+
+  #idlePayload(): Buffer | undefined {
+    if (this.#idle === 'none') return undefined;
+    if (this.#idle === 'silence') {
+      // Stateless codecs encode silence to the same bytes every time: encode once.
+      if (this.#codec.name === 'PCMU' || this.#codec.name === 'PCMA') {
+        this.#silencePayload ??= this.#codec.encode(new Int16Array(this.#frameSamples));
+        return this.#silencePayload;
+      }
+      return this.#codec.encode(new Int16Array(this.#frameSamples));
+    }
+    // Comfort noise: white noise near −60 dBFS, so the line does not sound dead.
+    const noise = new Int16Array(this.#frameSamples);
+    for (let i = 0; i < noise.length; i++) noise[i] = Math.round((Math.random() * 2 - 1) * 32);
+    return this.#codec.encode(noise);
+  }
+
+  close(reason = 'closed'): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    this.#closing = (async () => {
+      this.#unsubscribe?.();
+      // RFC 3550 §6.6: a participant leaving sends BYE.
+      await Promise.race([this.#endpoint.sendRtcp(this.#rtcp.bye()), new Promise((r) => setTimeout(r, 200))]);
+      await this.#endpoint.close();
+      this.#opts.lease.release();
+      this.#dtmfOut?.cancel();
+      this.#log.debug({ reason, stats: this.stats() }, 'media session closed');
+      this.safeEmit('close', reason);
+    })();
+    return this.#closing;
+  }
+}
+
+/** Create and start a MediaSession (binds the leased port pair). */
+export function createMediaSession(options: MediaSessionOptions): Promise<MediaSession> {
+  return MediaSessionImpl.create(options);
+}
