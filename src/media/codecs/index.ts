@@ -29,3 +29,5 @@ export function createCodec(name: CodecName | string, options: CodecOptions = {}
   if (!key) throw new CodecError('CODEC_UNKNOWN', `unknown codec ${name}`);
   return factories[key](options);
 }
+export { parseComfortNoise, serializeComfortNoise, generateComfortNoise, CN_STATIC_PAYLOAD_TYPE } from './comfort-noise.js';
+export type { ComfortNoise } from './comfort-noise.js';

@@ -1,0 +1,3 @@
+export * from './telephone-event.js';
+export * from './receiver.js';
+export * from './sender.js';
