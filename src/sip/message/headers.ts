@@ -1,12 +1,12 @@
 /** Typed views of single-purpose headers: CSeq, Content-Type, Max-Forwards, Replaces, Session-Expires … */
 import { SipParseError, type SipParseErrorCode } from './errors.js';
-import { formatParams, isToken, isTokenChar, parseParams, skipWs, splitList, unquote } from './scan.js';
+import { formatParams, isToken, isTokenChar, parseParams, skipWs, splitList, trimLws, unquote } from './scan.js';
 import type { CSeq, NameAddr, Params } from './types.js';
 import { parseNameAddr } from './name-addr.js';
 
 /** Parses a decimal number of at most `maxDigits` digits that must not exceed `max`. */
 export function parseDecimal(s: string, max: number, code: SipParseErrorCode, what: string): number {
-  const t = s.trim();
+  const t = trimLws(s);
   if (t.length === 0 || t.length > 10) throw new SipParseError(code, `Bad ${what}`);
   let n = 0;
   for (let i = 0; i < t.length; i++) {
@@ -105,7 +105,7 @@ export interface Replaces {
 /** Replaces (RFC 3891 §6.1): `callid;to-tag=…;from-tag=…[;early-only]`. */
 export function parseReplaces(value: string): Replaces {
   const semi = value.indexOf(';');
-  const callId = (semi < 0 ? value : value.slice(0, semi)).trim();
+  const callId = trimLws(semi < 0 ? value : value.slice(0, semi));
   if (!callId || /\s/.test(callId)) throw new SipParseError('BAD_HEADER_VALUE', 'Bad Replaces');
   const params = semi < 0 ? {} : parseParams(value, semi, 'BAD_HEADER_VALUE');
   const toTag = params['to-tag'];

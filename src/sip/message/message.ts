@@ -3,6 +3,7 @@ import { SipParseError } from './errors.js';
 import { parseContentType, parseCSeq, parseMaxForwards, type ContentType } from './headers.js';
 import { parseNameAddr } from './name-addr.js';
 import { SipHeaders } from './sip-headers.js';
+import { trimLws } from './scan.js';
 import type { CSeq, HeaderField, NameAddr, SipMethod, SipRequestInit, SipResponseInit, Via } from './types.js';
 import { parseVia } from './via.js';
 
@@ -57,7 +58,7 @@ abstract class SipMessageBase {
   }
 
   get callId(): string {
-    return required(this.headers, 'call-id').trim();
+    return trimLws(required(this.headers, 'call-id'));
   }
 
   get cseq(): CSeq {

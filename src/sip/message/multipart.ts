@@ -4,6 +4,7 @@ import { SipParseError } from './errors.js';
 import { headerKey, normalizeHeaderName } from './header-names.js';
 import { parseContentType, type ContentType } from './headers.js';
 import { SipHeaders } from './sip-headers.js';
+import { trimLws } from './scan.js';
 import type { HeaderField } from './types.js';
 
 export interface BodyPart {
@@ -62,8 +63,8 @@ function parsePart(part: Buffer): BodyPart {
     if (!raw) continue;
     const colon = raw.indexOf(':');
     if (colon <= 0) throw new SipParseError('BAD_MULTIPART', 'Bad part header');
-    const name = raw.slice(0, colon).trim();
-    headers.appendRaw(normalizeHeaderName(name), headerKey(name), raw.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+    const name = trimLws(raw.slice(0, colon));
+    headers.appendRaw(normalizeHeaderName(name), headerKey(name), trimLws(raw.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ')));
   }
   return { headers, body: part.subarray(bodyStart) };
 }

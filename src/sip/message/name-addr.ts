@@ -3,7 +3,7 @@
  * Record-Route, Refer-To (RFC 3515), Referred-By (RFC 3892), P-Asserted-Identity …
  */
 import { SipParseError } from './errors.js';
-import { endOfQuoted, formatParams, isTokenChar, isWs, parseParams, quote, skipWs, splitList, unquote } from './scan.js';
+import { endOfQuoted, formatParams, isTokenChar, isWs, parseParams, quote, skipWs, splitList, trimLws, unquote } from './scan.js';
 import type { NameAddr } from './types.js';
 import { formatUri, parseUri } from './uri.js';
 
@@ -32,7 +32,7 @@ export function parseNameAddr(s: string): NameAddr {
         const c = s.charCodeAt(k);
         if (!isTokenChar(c) && !isWs(c) && c < 128) throw new SipParseError('BAD_NAME_ADDR', 'Bad display name');
       }
-      const dn = s.slice(i, lt).trim();
+      const dn = trimLws(s.slice(i, lt));
       if (dn) displayName = dn;
       i = lt;
     }
@@ -62,7 +62,7 @@ export function parseNameAddrList(value: string): NameAddr[] {
 
 /** Contact values: `*` (RFC 3261 §10.2.2, REGISTER only) or a list of addresses. */
 export function parseContact(value: string): NameAddr[] | '*' {
-  if (value.trim() === '*') return '*';
+  if (trimLws(value) === '*') return '*';
   return parseNameAddrList(value);
 }
 

@@ -11,7 +11,7 @@ import { headerKey, normalizeHeaderName } from './header-names.js';
 import { parseContentLength, parseCSeq, parseMaxForwards } from './headers.js';
 import { SIP_VERSION, SipRequest, SipResponse, type SipMessage } from './message.js';
 import { parseContact, parseNameAddr } from './name-addr.js';
-import { isToken, isTokenChar } from './scan.js';
+import { isToken, isTokenChar, trimLws } from './scan.js';
 import { SipHeaders } from './sip-headers.js';
 import type { CSeq, NameAddr, Via } from './types.js';
 import { parseUri } from './uri.js';
@@ -27,6 +27,9 @@ interface StartLine {
   reason?: string;
   error?: SipParseError;
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /(?<!\\)[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
 
 function isSipVersion(v: string): boolean {
   return v.length === 7 && v.toUpperCase() === SIP_VERSION;
@@ -99,6 +102,11 @@ export function parseMessage(data: Buffer | string): SipMessage {
   const complete = headEnd >= 0;
   const head = buf.toString('utf8', start, complete ? headEnd : len);
 
+  // RFC 3261 §25.1: no control characters but HTAB in the header section (except as a quoted-pair),
+  // and CR only before LF.
+  const ctl = CONTROL.exec(head);
+  const ctlError = ctl ? new SipParseError('BAD_HEADER', 'Control character in header') : undefined;
+
   // Start line
   let nl = head.indexOf('\n');
   if (nl < 0) nl = head.length;
@@ -107,7 +115,7 @@ export function parseMessage(data: Buffer | string): SipMessage {
 
   // Header lines, unfolding continuation lines (§7.3.1).
   const headers = new SipHeaders();
-  let error: SipParseError | undefined = sl.error;
+  let error: SipParseError | undefined = sl.error ?? ctlError;
   let pos = nl + 1;
   let curName = '';
   let curValue = '';
@@ -119,9 +127,9 @@ export function parseMessage(data: Buffer | string): SipMessage {
     const c0 = head.charCodeAt(pos);
     if (c0 === 32 || c0 === 9) {
       if (!hasCurrent) { error ??= new SipParseError('BAD_HEADER', 'Continuation line without header'); }
-      else curValue += ' ' + head.slice(pos, lineEnd).trim();
+      else curValue += ' ' + trimLws(head.slice(pos, lineEnd));
     } else if (lineEnd > pos) {
-      if (hasCurrent) headers.appendRaw(normalizeHeaderName(curName), headerKey(curName), curValue.trim());
+      if (hasCurrent) headers.appendRaw(normalizeHeaderName(curName), headerKey(curName), trimLws(curValue));
       hasCurrent = false;
       const colon = head.indexOf(':', pos);
       if (colon < 0 || colon >= lineEnd) {
@@ -142,7 +150,7 @@ export function parseMessage(data: Buffer | string): SipMessage {
     }
     pos = e + 1;
   }
-  if (hasCurrent) headers.appendRaw(normalizeHeaderName(curName), headerKey(curName), curValue.trim());
+  if (hasCurrent) headers.appendRaw(normalizeHeaderName(curName), headerKey(curName), trimLws(curValue));
 
   const fail = (err: SipParseError): never => {
     err.isRequest = sl.isRequest;
@@ -185,7 +193,18 @@ function requireHeader(headers: SipHeaders, name: string): string {
 
 /** The checks of RFC 3261 §8.1.1 / §8.2.2 that do not need transaction state. */
 function validateHeaders(headers: SipHeaders, sl: StartLine): { cseq: CSeq; from: NameAddr; to: NameAddr; vias: Via[] } {
-  // RFC 4475 §3.3.9–3.3.10 (multi01, mcl01): these carry exactly one value.
+  if (sl.isRequest) {
+    const uri = sl.uri!;
+    try {
+      const u = parseUri(uri);
+      // §19.1.1 (table): headers are not allowed in a Request-URI.
+      if (u.opaque === undefined && Object.keys(u.headers).length > 0) throw new SipParseError('BAD_REQUEST_URI', 'Headers in Request-URI');
+    } catch (err) {
+      if (err instanceof SipParseError && err.code === 'BAD_URI') throw new SipParseError('BAD_REQUEST_URI', 'Bad Request-URI');
+      throw err;
+    }
+  }
+  // RFC 4475 §3.3.8–3.3.9 (multi01, mcl01): these carry exactly one value.
   for (const name of SINGLE_VALUED) {
     if (headers.getFields(name).length > 1) throw new SipParseError('DUPLICATE_HEADER', `Multiple ${name} headers`);
   }
@@ -201,17 +220,8 @@ function validateHeaders(headers: SipHeaders, sl: StartLine): { cseq: CSeq; from
   const to = parseNameAddr(toV);
   const cseq = parseCSeq(cseqV);
   if (sl.isRequest) {
-    // §8.2.2 / RFC 4475 §3.1.2.13–14: the CSeq method must match the request method.
+    // RFC 4475 §3.1.2.17–18 (mismatch01, mismatch02): the CSeq method must match the request method.
     if (cseq.method !== sl.method) throw new SipParseError('CSEQ_METHOD_MISMATCH', 'CSeq method does not match');
-    const uri = sl.uri!;
-    try {
-      const u = parseUri(uri);
-      // §19.1.1 (table): headers are not allowed in a Request-URI.
-      if (u.opaque === undefined && Object.keys(u.headers).length > 0) throw new SipParseError('BAD_REQUEST_URI', 'Headers in Request-URI');
-    } catch (err) {
-      if (err instanceof SipParseError && err.code === 'BAD_URI') throw new SipParseError('BAD_REQUEST_URI', 'Bad Request-URI');
-      throw err;
-    }
   }
   const mf = headers.get('max-forwards');
   if (mf !== undefined) parseMaxForwards(mf);

@@ -24,6 +24,15 @@ export function isWs(code: number): boolean {
   return code === 32 || code === 9 || code === 13 || code === 10;
 }
 
+/** Trims SP / HTAB / CR / LF only (String.prototype.trim would also eat Unicode spaces of UTF-8 values). */
+export function trimLws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isWs(s.charCodeAt(a))) a++;
+  while (b > a && isWs(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 export function skipWs(s: string, i: number): number {
   while (i < s.length && isWs(s.charCodeAt(i))) i++;
   return i;
@@ -73,7 +82,7 @@ export function quote(s: string): string {
  */
 export function splitList(value: string, code: SipParseErrorCode = 'BAD_HEADER_VALUE'): string[] {
   if (value.indexOf(',') < 0) {
-    const t = value.trim();
+    const t = trimLws(value);
     return t ? [t] : [];
   }
   const out: string[] = [];
@@ -88,12 +97,12 @@ export function splitList(value: string, code: SipParseErrorCode = 'BAD_HEADER_V
     } else if (c === 60 /* < */) angle = true;
     else if (c === 62 /* > */) angle = false;
     else if (c === 44 /* , */ && !angle) {
-      const part = value.slice(start, i).trim();
+      const part = trimLws(value.slice(start, i));
       if (part) out.push(part);
       start = i + 1;
     }
   }
-  const last = value.slice(start).trim();
+  const last = trimLws(value.slice(start));
   if (last) out.push(last);
   return out;
 }

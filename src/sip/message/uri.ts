@@ -2,6 +2,7 @@
  * SIP/SIPS URIs (RFC 3261 §19.1, grammar §25.1) with IPv6 references (RFC 5118); `tel:` and any
  * other scheme are kept opaque (RFC 3261 §19.1.1 allows absoluteURI in the Request-URI).
  */
+import { isIPv6 } from 'node:net';
 import { SipParseError, type SipParseErrorCode } from './errors.js';
 import type { Params, SipUri } from './types.js';
 
@@ -29,15 +30,8 @@ function validUriChars(s: string): boolean {
 export function checkHost(host: string, code: SipParseErrorCode = 'BAD_URI'): string {
   if (host.length === 0) throw new SipParseError(code, 'Empty host');
   if (host.charCodeAt(0) === 91 /* [ */) {
-    // RFC 5118 §4.1/§4.2: an IPv6 reference is bracketed hex, colons and an optional IPv4 tail.
-    if (host.charCodeAt(host.length - 1) !== 93 || host.length < 4) throw new SipParseError(code, 'Bad IPv6 reference');
-    let colons = 0;
-    for (let i = 1; i < host.length - 1; i++) {
-      const c = host.charCodeAt(i);
-      if (c === 58) colons++;
-      else if (!isHex(c) && c !== 46) throw new SipParseError(code, 'Bad IPv6 reference');
-    }
-    if (colons < 2 || colons > 7) throw new SipParseError(code, 'Bad IPv6 reference');
+    // RFC 5118 §4.1/§4.10: IPv6reference = "[" IPv6address "]" (a third colon in "::" is invalid).
+    if (host.charCodeAt(host.length - 1) !== 93 || !isIPv6(host.slice(1, -1))) throw new SipParseError(code, 'Bad IPv6 reference');
     return host;
   }
   for (let i = 0; i < host.length; i++) {
