@@ -1,0 +1,143 @@
+import { rootLogger, type Logger } from '../log.js';
+import { SipStack, type SipStackOptions } from '../sip/stack.js';
+import type { Endpoint, ListenOptions, SourcePolicy } from '../sip/transport/types.js';
+import { AppRequests } from './app-requests.js';
+import { AppResponses } from './app-responses.js';
+import { readAppSipText } from './app-sip-text.js';
+import type { BridgeContext } from './bridge-context.js';
+import { CallState } from './call-state.js';
+import { CdrPublisher } from './cdr.js';
+import type { AppConnection } from './control/app-connection.js';
+import { ControlServer, type SipVerbMessage } from './control/control-server.js';
+import { hostportOf, parseContactSpec } from './contact-spec.js';
+import { DrachtioError } from './errors.js';
+import { NetworkRequests } from './network-requests.js';
+import { ProxyCore } from './proxy.js';
+import { notifyAckTimeout, teardownApp } from './teardown.js';
+import { formatSipFailure } from './wire/messages.js';
+
+export interface DrachtioServerOptions {
+  sip: {
+    /** drachtio-style contacts, e.g. `sip:127.0.0.1:5090;transport=udp,tcp`. */
+    contacts?: string[];
+    /** Listener specs, in addition to (or instead of) contacts. */
+    listen?: ListenOptions[];
+    /** User-Agent / Server value for messages we build. */
+    userAgent?: string;
+    timers?: SipStackOptions['timers'];
+    udpBufferSize?: number;
+  };
+  control: { host?: string; port?: number; secret: string };
+  logger?: Logger;
+  /** Called for every SIP packet before it is parsed ('drop' discards it): the gateway's ACL hook. */
+  sourcePolicy?: SourcePolicy;
+}
+
+export interface DrachtioServerStats {
+  applications: number;
+  dialogs: number;
+  pendingServerRequests: number;
+  pendingClientRequests: number;
+  stack: ReturnType<SipStack['counters']>;
+}
+
+export interface DrachtioServer {
+  /** Opens the SIP listeners and the control port. */
+  start(): Promise<{ control: { host: string; port: number }; sip: Endpoint[] }>;
+  /** Closes applications' connections, the control port and the SIP stack. Safe to call twice. */
+  close(): Promise<void>;
+  readonly stats: DrachtioServerStats;
+  readonly stack: SipStack;
+}
+
+/**
+ * An embedded drachtio server: trunkgate's SIP stack driven by unmodified drachtio-srf
+ * applications over drachtio's control protocol (default 127.0.0.1:9022).
+ */
+export function createDrachtioServer(options: DrachtioServerOptions): DrachtioServer {
+  const logger = (options.logger ?? rootLogger).child({ module: 'drachtio' });
+  const listen = [...(options.sip.contacts ?? []).flatMap(parseContactSpec), ...(options.sip.listen ?? [])];
+  if (!listen.length) throw new Error('createDrachtioServer: no SIP contact or listener given');
+  const stack = new SipStack({
+    listen,
+    logger,
+    // In-dialog requests of calls we proxy have no dialog here; 481 is decided above the stack.
+    rejectUnknownDialogs: false,
+    ...(options.sourcePolicy ? { sourcePolicy: options.sourcePolicy } : {}),
+    ...(options.sip.userAgent ? { userAgent: options.sip.userAgent } : {}),
+    ...(options.sip.timers ? { timers: options.sip.timers } : {}),
+    ...(options.sip.udpBufferSize ? { udpBufferSize: options.sip.udpBufferSize } : {}),
+  });
+  const state = new CallState();
+  const onSipMessage = (app: AppConnection, msg: SipVerbMessage): void => {
+    if (msg.verb === 'proxy') {
+      proxy.start(app, msg);
+      return;
+    }
+    let text;
+    try {
+      text = readAppSipText(msg.sip);
+    } catch (err) {
+      if (!(err instanceof DrachtioError)) throw err;
+      app.send(formatSipFailure(msg.msgId, 'Invalid message format'));
+      return;
+    }
+    if (text.kind === 'response') {
+      responses.send(app, msg, text);
+      return;
+    }
+    requests.send(app, msg, text).catch((err: unknown) => {
+      logger.error({ err }, 'request from application failed');
+      app.send(formatSipFailure(msg.msgId, 'Internal server error sending message'));
+    });
+  };
+
+  const control = new ControlServer({
+    host: options.control.host ?? '127.0.0.1',
+    port: options.control.port ?? 9022,
+    secret: options.control.secret,
+    logger,
+    hostports: () => listen.map((l) => hostportOf(stack.localEndpoint(l.protocol) ?? l)),
+    onSipMessage,
+    onAppGone: (app) => teardownApp(ctx, requests, app),
+  });
+  const ctx: BridgeContext = {
+    stack, registry: control.registry, state, cdr: new CdrPublisher(control.registry), logger,
+    ...(options.sip.userAgent ? { userAgent: options.sip.userAgent } : {}),
+  };
+  const proxy = new ProxyCore(ctx);
+  const requests = new AppRequests(ctx);
+  const responses = new AppResponses(ctx);
+  const network = new NetworkRequests(ctx, proxy);
+  stack.onRequest((r) => network.onRequest(r));
+  stack.onAck((a) => network.onAck(a));
+  stack.onCancel((c) => network.onCancel(c));
+  stack.dialogs.onAckTimeout((d) => notifyAckTimeout(ctx, d));
+
+  let closed = false;
+  return {
+    stack,
+    async start() {
+      await stack.start();
+      const controlAddr = await control.listen();
+      const sip = listen.map((l) => stack.localEndpoint(l.protocol) ?? { protocol: l.protocol, address: l.address, port: l.port });
+      logger.info({ control: controlAddr, sip }, 'drachtio server listening');
+      return { control: controlAddr, sip };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await control.close();
+      await stack.close();
+    },
+    get stats(): DrachtioServerStats {
+      return {
+        applications: control.apps.size,
+        dialogs: state.dialogs.size,
+        pendingServerRequests: state.serverRequests.size,
+        pendingClientRequests: state.clientRequests.size,
+        stack: stack.counters(),
+      };
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import Srf from 'drachtio-srf';
+import { createDrachtioServer, type DrachtioServer } from '../../../src/drachtio/server.js';
+import { createLogger } from '../../../src/log.js';
+import { freePort } from '../../helpers/ports.js';
+
+export const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+
+export interface Harness {
+  server: DrachtioServer;
+  sipPort: number;
+  controlPort: number;
+  secret: string;
+  connect(): Promise<Srf>;
+  close(): Promise<void>;
+}
+
+/** An embedded drachtio server on loopback (UDP+TCP on one free port) and drachtio-srf apps connected to it. */
+export async function startHarness(opts: { logLevel?: string } = {}): Promise<Harness> {
+  const sipPort = await freePort();
+  const controlPort = await freePort();
+  const secret = 'cymru';
+  const server = createDrachtioServer({
+    sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp,tcp`] },
+    control: { host: '127.0.0.1', port: controlPort, secret },
+    logger: createLogger({ level: opts.logLevel ?? process.env.TRUNKGATE_LOG_LEVEL ?? 'silent' }),
+  });
+  await server.start();
+  const apps: Srf[] = [];
+  return {
+    server, sipPort, controlPort, secret,
+    async connect() {
+      const srf = new Srf();
+      apps.push(srf);
+      await new Promise<void>((resolve, reject) => {
+        srf.on('connect', (err: Error | null) => (err ? reject(err) : resolve()));
+        srf.connect({ host: '127.0.0.1', port: controlPort, secret });
+      });
+      return srf;
+    },
+    async close() {
+      for (const a of apps) { try { a.disconnect(); } catch { /* already gone */ } }
+      await server.close();
+    },
+  };
+}
+
+/** Resolves when `emitter` emits `event` (first argument), rejects after timeoutMs. */
+export function once<T = unknown>(emitter: { once(ev: string, fn: (...a: any[]) => void): unknown }, event: string, timeoutMs = 20_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for '${event}'`)), timeoutMs);
+    emitter.once(event, (v: T) => { clearTimeout(t); resolve(v); });
+  });
+}
+
+/** Polls a condition that has no event (server counters), for at most timeoutMs. */
+export async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
