@@ -1,0 +1,252 @@
+/**
+ * Adaptive playout buffer for one RTP stream. The playout clock calls `pop(now)` once per frame
+ * time; packets are pushed as they arrive. Packets are ordered by their extended sequence number
+ * (RFC 3550 §5.1), duplicates and packets that missed their playout time are dropped, and a
+ * change of SSRC or a jump of timestamp/sequence restarts the stream. The depth adapts to the
+ * observed delay variation between `minDepthMs` and `maxDepthMs`: it grows at once and shrinks by
+ * skipping at most one frame per `shrinkIntervalMs`.
+ *
+ * Events are emitted after the state change that caused them is complete.
+ */
+import { EventEmitter } from 'node:events';
+import { rootLogger } from '../../log.js';
+import { DelayEstimator } from './delay-estimator.js';
+import type { JitterBufferEvents, JitterBufferOptions, JitterBufferStats, JitterPacket, PopResult, ResetReason } from './types.js';
+import { Unwrapper } from './unwrapper.js';
+
+type PendingEvent =
+  | { name: 'reset'; args: [ResetReason] }
+  | { name: 'depth'; args: [number] }
+  | { name: 'underrun'; args: [] };
+
+/** How many recently accepted sequence numbers are remembered to tell duplicates from late packets. */
+const RECENT = 128;
+
+export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
+  readonly #clockRate: number;
+  readonly #minDepth: number;
+  readonly #maxDepth: number;
+  readonly #maxTsJumpTicks: number;
+  readonly #maxDropout: number;
+  readonly #maxMisorder: number;
+  readonly #shrinkInterval: number;
+  readonly #capacity: number;
+  readonly #estimator: DelayEstimator;
+
+  readonly #seq = new Unwrapper(16);
+  readonly #ts = new Unwrapper(32);
+  readonly #packets = new Map<number, JitterPacket & { extTs: number }>();
+  readonly #recent = new Set<number>();
+  readonly #recentOrder: number[] = [];
+  #ssrc: number | undefined;
+  #frameTicks: number;
+  #highest: { seq: number; ts: number } | undefined;
+  #nextSeq: number | undefined;
+  #playing = false;
+  #hasPlayed = false;
+  #lastShrinkMs = -Infinity;
+  #target: number;
+  #pending: PendingEvent[] = [];
+  readonly #stats = { received: 0, lost: 0, late: 0, duplicates: 0, reordered: 0, underruns: 0, discarded: 0, resets: 0 };
+
+  constructor(options: JitterBufferOptions) {
+    super();
+    this.#clockRate = options.clockRate;
+    this.#frameTicks = ((options.frameMs ?? 20) * options.clockRate) / 1000;
+    this.#minDepth = options.minDepthMs ?? 20;
+    this.#maxDepth = Math.max(this.#minDepth, options.maxDepthMs ?? 60);
+    this.#maxTsJumpTicks = ((options.maxTimestampJumpMs ?? 1000) * options.clockRate) / 1000;
+    this.#maxDropout = options.maxDropout ?? 3000;
+    this.#maxMisorder = options.maxMisorder ?? 100;
+    this.#shrinkInterval = options.shrinkIntervalMs ?? 1000;
+    this.#capacity = options.capacity ?? 100;
+    this.#estimator = new DelayEstimator({ decayMsPerSecond: options.decayMsPerSecond ?? 2 });
+    this.#target = this.#minDepth;
+  }
+
+  get frameMs(): number {
+    return (this.#frameTicks * 1000) / this.#clockRate;
+  }
+
+  get targetDepthMs(): number {
+    return this.#target;
+  }
+
+  push(packet: JitterPacket): void {
+    this.#accept(packet);
+    this.#flushEvents();
+  }
+
+  pop(nowMs: number): PopResult {
+    const result = this.#next(nowMs);
+    this.#flushEvents();
+    return result;
+  }
+
+  stats(): JitterBufferStats {
+    return {
+      ...this.#stats,
+      bufferedMs: this.#bufferedFrames() * this.frameMs,
+      targetDepthMs: this.#target,
+      jitterMs: this.#estimator.jitterMs,
+    };
+  }
+
+  /** Drop everything buffered and start over (e.g. the peer changed after a re-INVITE). */
+  reset(): void {
+    this.#restart();
+    this.#ssrc = undefined;
+  }
+
+  #accept(packet: JitterPacket): void {
+    if (this.#ssrc !== undefined && packet.ssrc !== this.#ssrc) this.#restartFor('ssrc');
+    this.#ssrc = packet.ssrc;
+
+    // Sequence and timestamp jumps (RFC 3550 A.1 MAX_DROPOUT / MAX_MISORDER): a restarted source.
+    const highest = this.#highest;
+    if (highest) {
+      const seqDelta = this.#seq.peek(packet.seq) - highest.seq;
+      if (seqDelta > this.#maxDropout || seqDelta < -this.#maxMisorder) {
+        this.#restartFor('sequence-jump');
+      } else {
+        const expectedTs = highest.ts + seqDelta * this.#frameTicks;
+        const tsJump = this.#ts.peek(packet.timestamp) - expectedTs;
+        // A forward jump on a packet with the marker bit is a new talkspurt (RFC 3551 §4.1), not a restart.
+        if (Math.abs(tsJump) > this.#maxTsJumpTicks && !(packet.marker && tsJump > 0)) this.#restartFor('timestamp-jump');
+      }
+    }
+
+    const seq = this.#seq.unwrap(packet.seq);
+    const extTs = this.#ts.unwrap(packet.timestamp);
+    this.#estimator.update(packet.arrivalMs, (extTs * 1000) / this.#clockRate);
+    this.#adaptTarget();
+
+    if (this.#recent.has(seq)) {
+      this.#stats.duplicates++;
+      return;
+    }
+    if (this.#nextSeq !== undefined && seq < this.#nextSeq) {
+      this.#stats.late++;
+      return;
+    }
+    this.#remember(seq);
+    this.#stats.received++;
+
+    const prev = this.#highest;
+    if (prev && seq < prev.seq) {
+      this.#stats.reordered++;
+    } else {
+      if (prev && seq - prev.seq <= 3 && extTs > prev.ts) {
+        // Learn the packet duration from consecutive packets (up to 120 ms, RFC 6716 §2.1.4 max).
+        const ticks = (extTs - prev.ts) / (seq - prev.seq);
+        if (Number.isInteger(ticks) && ticks <= (120 * this.#clockRate) / 1000) this.#frameTicks = ticks;
+      }
+      this.#highest = { seq, ts: extTs };
+    }
+    this.#packets.set(seq, { ...packet, extTs });
+
+    while (this.#packets.size > this.#capacity) {
+      const oldest = Math.min(...this.#packets.keys());
+      this.#packets.delete(oldest);
+      this.#stats.discarded++;
+      if (this.#nextSeq !== undefined && this.#nextSeq <= oldest) this.#nextSeq = oldest + 1;
+    }
+  }
+
+  #next(nowMs: number): PopResult {
+    if (!this.#playing) {
+      if (this.#packets.size === 0 || this.#bufferedFrames() * this.frameMs < this.#target) {
+        return this.#hasPlayed ? { kind: 'missing', reason: 'underrun' } : { kind: 'empty' };
+      }
+      const first = Math.min(...this.#packets.keys());
+      if (this.#nextSeq !== undefined && first > this.#nextSeq) this.#stats.lost += first - this.#nextSeq;
+      this.#nextSeq = first;
+      this.#playing = true;
+      this.#hasPlayed = true;
+    }
+
+    let next = this.#nextSeq!;
+    // Shrink slowly: skip one frame when more than a frame above target.
+    if (this.#bufferedFrames() * this.frameMs > this.#target + this.frameMs && nowMs - this.#lastShrinkMs >= this.#shrinkInterval) {
+      this.#lastShrinkMs = nowMs;
+      if (this.#packets.delete(next)) this.#stats.discarded++;
+      else this.#stats.lost++;
+      next++;
+    }
+
+    const packet = this.#packets.get(next);
+    if (packet) {
+      this.#packets.delete(next);
+      this.#nextSeq = next + 1;
+      const { extTs: _extTs, ...out } = packet;
+      return { kind: 'packet', packet: out };
+    }
+    if (this.#packets.size > 0) {
+      this.#stats.lost++;
+      this.#nextSeq = next + 1;
+      return { kind: 'missing', reason: 'lost' };
+    }
+    this.#nextSeq = next;
+    this.#playing = false;
+    this.#stats.underruns++;
+    this.#pending.push({ name: 'underrun', args: [] });
+    return { kind: 'missing', reason: 'underrun' };
+  }
+
+  /** Frames from the next one to play up to the highest buffered. */
+  #bufferedFrames(): number {
+    if (this.#packets.size === 0 || !this.#highest) return 0;
+    const from = this.#playing && this.#nextSeq !== undefined ? this.#nextSeq : Math.min(...this.#packets.keys());
+    return Math.max(0, this.#highest.seq - from + 1);
+  }
+
+  #adaptTarget(): void {
+    const frame = this.frameMs;
+    const wanted = Math.ceil(this.#estimator.peakMs / frame - 1e-9) * frame;
+    const target = Math.min(this.#maxDepth, Math.max(this.#minDepth, wanted));
+    if (target !== this.#target) {
+      this.#target = target;
+      this.#pending.push({ name: 'depth', args: [target] });
+    }
+  }
+
+  #remember(seq: number): void {
+    this.#recent.add(seq);
+    this.#recentOrder.push(seq);
+    if (this.#recentOrder.length > RECENT) this.#recent.delete(this.#recentOrder.shift()!);
+  }
+
+  #restartFor(reason: ResetReason): void {
+    this.#restart();
+    this.#stats.resets++;
+    this.#pending.push({ name: 'reset', args: [reason] });
+  }
+
+  #restart(): void {
+    this.#packets.clear();
+    this.#recent.clear();
+    this.#recentOrder.length = 0;
+    this.#seq.reset();
+    this.#ts.reset();
+    this.#estimator.reset();
+    this.#highest = undefined;
+    this.#nextSeq = undefined;
+    this.#playing = false;
+    this.#hasPlayed = false;
+  }
+
+  #flushEvents(): void {
+    const events = this.#pending;
+    if (events.length === 0) return;
+    this.#pending = [];
+    const emit = this.emit as (name: string, ...args: unknown[]) => boolean;
+    for (const ev of events) {
+      try {
+        emit.call(this, ev.name, ...ev.args);
+      } catch (err) {
+        // A faulty listener must not break the media path.
+        rootLogger.error({ err, event: ev.name }, 'jitter buffer listener threw');
+      }
+    }
+  }
+}
