@@ -4,6 +4,7 @@
  * small interfaces; the factories below adapt the real modules.
  */
 import type { RtpHeader } from 'werift-rtp';
+import { DtmfReceiver, dtmfPackets, type DtmfPacketPlan } from '../dtmf/index.js';
 import type { DtmfEvent } from './types.js';
 
 export type JitterOutput = { kind: 'frame'; payload: Buffer } | { kind: 'missing' } | { kind: 'empty' };
@@ -20,8 +21,10 @@ export interface ResamplerPart {
 }
 
 export interface DtmfReceiverPart {
-  /** Feed an RFC 4733 packet; returns the event once it ended (first end packet only). */
-  push(header: RtpHeader, payload: Buffer, arrivalMs: number): DtmfEvent | undefined;
+  /** Feed an RFC 4733 packet; returns the digits it completed (each digit reported once). */
+  push(header: RtpHeader, payload: Buffer, arrivalMs: number): DtmfEvent[];
+  /** Close a digit whose end packets were lost. */
+  poll(nowMs: number): DtmfEvent[];
 }
 
 export interface DtmfSenderPart {
@@ -66,10 +69,77 @@ export function createResampler(from: number, to: number): ResamplerPart {
   throw new Error(`resampler ${from}→${to} not available yet (src/media/dsp/resampler.ts)`);
 }
 
-export function createDtmfReceiver(_cfg: { clockRate: number }): DtmfReceiverPart | undefined {
-  return undefined;
+export function createDtmfReceiver(cfg: { clockRate: number }): DtmfReceiverPart {
+  const rx = new DtmfReceiver({ clockRate: cfg.clockRate });
+  const toEvents = (ds: { digit: string; durationMs: number }[]): DtmfEvent[] => ds.map((d) => ({ digit: d.digit, durationMs: d.durationMs }));
+  return {
+    push: (header, payload, arrivalMs) => toEvents(rx.push({ timestamp: header.timestamp, payload, arrivalMs })),
+    poll: (nowMs) => toEvents(rx.poll(nowMs)),
+  };
 }
 
-export function createDtmfSender(_cfg: { clockRate: number; payloadType: number; ptimeMs: number }): DtmfSenderPart | undefined {
-  return undefined;
+/**
+ * Schedules RFC 4733 digits onto the pacer: one packet of the digit's plan per frame period,
+ * the event timestamp being the media timestamp when the digit starts (§2.5.1.2), then a gap of
+ * silence/audio before the next digit.
+ */
+class DtmfSchedule implements DtmfSenderPart {
+  readonly #cfg: { clockRate: number; payloadType: number; ptimeMs: number };
+  #pending: { digits: string[]; durationMs: number; gapTicks: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  #plan: DtmfPacketPlan[] | undefined;
+  #index = 0;
+  #gap = 0;
+
+  constructor(cfg: { clockRate: number; payloadType: number; ptimeMs: number }) {
+    this.#cfg = cfg;
+  }
+
+  queue(digits: string, options: { durationMs?: number; gapMs?: number }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const list = [...digits];
+      // Validate before anything is sent (DtmfError BAD_DIGIT).
+      try { for (const d of list) dtmfPackets(d, { timestamp: 0 }); } catch (err) { reject(err as Error); return; }
+      this.#pending.push({ digits: list, durationMs: options.durationMs ?? 100, gapTicks: Math.max(1, Math.round((options.gapMs ?? 60) / this.#cfg.ptimeMs)), resolve, reject });
+    });
+  }
+
+  next(currentTimestamp: number): { timestamp: number; packets: { payload: Buffer; marker: boolean }[] } | undefined {
+    if (this.#gap > 0) {
+      this.#gap--;
+      return undefined;
+    }
+    if (!this.#plan) {
+      const job = this.#pending[0];
+      if (!job) return undefined;
+      const digit = job.digits.shift();
+      if (digit === undefined) {
+        this.#pending.shift();
+        job.resolve();
+        return this.next(currentTimestamp);
+      }
+      this.#plan = dtmfPackets(digit, { timestamp: currentTimestamp, durationMs: job.durationMs, ptimeMs: this.#cfg.ptimeMs, clockRate: this.#cfg.clockRate });
+      this.#index = 0;
+    }
+    const p = this.#plan[this.#index++]!;
+    if (this.#index >= this.#plan.length) {
+      this.#plan = undefined;
+      this.#gap = this.#pending[0]?.gapTicks ?? 1;
+      const job = this.#pending[0];
+      if (job && job.digits.length === 0) {
+        this.#pending.shift();
+        job.resolve();
+      }
+    }
+    return { timestamp: p.timestamp, packets: [{ payload: p.payload, marker: p.marker }] };
+  }
+
+  cancel(): void {
+    for (const job of this.#pending) job.resolve();
+    this.#pending = [];
+    this.#plan = undefined;
+  }
+}
+
+export function createDtmfSender(cfg: { clockRate: number; payloadType: number; ptimeMs: number }): DtmfSenderPart {
+  return new DtmfSchedule(cfg);
 }

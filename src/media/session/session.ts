@@ -14,9 +14,10 @@ import { RtcpSession, randomizedInterval } from '../rtp/rtcp-session.js';
 import { readRemote } from '../sdp/negotiate.js';
 import type { MediaDirection, NegotiatedMedia, RtpAddress } from '../sdp/types.js';
 import { TypedEmitter } from './emitter.js';
+import { MediaSessionError } from './errors.js';
 import { createDtmfReceiver, createDtmfSender, createJitter, createResampler, type DtmfReceiverPart, type DtmfSenderPart, type JitterPart, type ResamplerPart } from './parts.js';
 import { PlayQueue } from './play-queue.js';
-import type { MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats } from './types.js';
+import type { DtmfEvent, MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats } from './types.js';
 
 const CN_PAYLOAD_TYPE = 13;
 
@@ -161,8 +162,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   }
 
   sendDtmf(digits: string, options: { durationMs?: number; gapMs?: number } = {}): Promise<void> {
-    if (!this.#dtmfOut) return Promise.reject(new Error('telephone-event was not negotiated'));
-    if (this.#closed) return Promise.resolve();
+    if (!this.#dtmfOut) return Promise.reject(new MediaSessionError('MEDIA_NO_TELEPHONE_EVENT', 'telephone-event was not negotiated'));
+    if (this.#closed) return Promise.reject(new MediaSessionError('MEDIA_SESSION_CLOSED', 'media session is closed'));
     this.#dtmfOutCount += digits.length;
     return this.#dtmfOut.queue(digits, options);
   }
@@ -215,16 +216,25 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     if (this.#closed) return;
     const n = this.#negotiated;
     if (n.telephoneEvent && header.payloadType === n.telephoneEvent.payloadType) {
-      const ev = this.#dtmfIn?.push(header, payload, arrivalMs);
-      if (ev) {
-        this.#dtmfInCount++;
-        this.safeEmit('dtmf', ev);
+      let digits: DtmfEvent[] = [];
+      try {
+        digits = this.#dtmfIn?.push(header, payload, arrivalMs) ?? [];
+      } catch {
+        return; // malformed telephone-event payload
       }
+      this.#emitDtmf(digits);
       return;
     }
     if (header.payloadType !== n.codec.payloadType) return; // CN: nothing to play
     this.#rtcp.onRtpReceived(header.ssrc, header.sequenceNumber, header.timestamp, arrivalMs);
     this.#jitter.push(header, payload, arrivalMs);
+  }
+
+  #emitDtmf(digits: DtmfEvent[]): void {
+    for (const d of digits) {
+      this.#dtmfInCount++;
+      this.safeEmit('dtmf', d);
+    }
   }
 
   private onRtcp(packet: Buffer, arrivalMs: number): void {
@@ -242,6 +252,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     if (tick.lateMs > this.#negotiated.ptime / 2) this.#lateFrames++;
     this.#playout();
     this.#send();
+    if (this.#dtmfIn && (this.#ticks & 7) === 0) this.#emitDtmf(this.#dtmfIn.poll(performance.now()));
     if (this.#ticks >= this.#nextRtcpTick) {
       this.#nextRtcpTick = this.#ticksFor(randomizedInterval(this.#opts.rtcpIntervalMs ?? 5000));
       void this.#endpoint.sendRtcp(this.#rtcp.report());

@@ -1,0 +1,188 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RtpPacket } from 'werift-rtp';
+import { parseRtcp } from '../../../src/media/rtp/rtcp.js';
+import { applyAnswer, createOffer, negotiateAnswer } from '../../../src/media/sdp/negotiate.js';
+import { MediaSessionError } from '../../../src/media/session/errors.js';
+import { createMediaSession } from '../../../src/media/session/session.js';
+import type { MediaSession } from '../../../src/media/session/types.js';
+import type { PortAllocator } from '../../../src/media/ports.js';
+import { allocator, LO, pcmuTo, udpPeer, until } from './helpers.js';
+
+const open: MediaSession[] = [];
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+
+/** Two sessions wired to each other through real offer/answer on loopback. */
+async function pair(ports: PortAllocator, codecs: ('PCMU' | 'PCMA' | 'G722' | 'opus')[] = ['PCMU']): Promise<[MediaSession, MediaSession]> {
+  const la = ports.allocate();
+  const lb = ports.allocate();
+  const offer = createOffer({ codecs, localAddress: LO, localPort: la.port });
+  const answer = negotiateAnswer(offer.sdp, { codecs, localAddress: LO, localPort: lb.port });
+  const a = await createMediaSession({ lease: la, negotiated: applyAnswer(offer, answer.sdp), localAddress: LO, id: 'a' });
+  const b = await createMediaSession({ lease: lb, negotiated: answer, localAddress: LO, id: 'b' });
+  open.push(a, b);
+  return [a, b];
+}
+
+function tone(samples: number, rate: number, hz = 440, amp = 8000): Int16Array {
+  return Int16Array.from({ length: samples }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * hz * i) / rate)));
+}
+
+describe('MediaSession', () => {
+  it('delivers played audio to the peer session as audio events at the codec rate', async () => {
+    const ports = await allocator(2);
+    const [a, b] = await pair(ports);
+    const got: Int16Array[] = [];
+    const rates = new Set<number>();
+    b.on('audio', (f) => { rates.add(f.sampleRate); got.push(f.samples); });
+    a.play(tone(8000, 8000), 8000);
+    await until(() => got.filter((f) => f.some((s) => Math.abs(s) > 4000)).length >= 40);
+    expect([...rates]).toEqual([8000]);
+    expect(got.every((f) => f.length === 160)).toBe(true);
+  });
+
+  it('reports a mark once the audio queued before it has been sent, and clear() reports pending marks as cleared', async () => {
+    const ports = await allocator(2);
+    const [a] = await pair(ports);
+    const marks: { name: string; cleared: boolean; queuedMs: number }[] = [];
+    a.on('mark', (name, info) => marks.push({ name, cleared: info.cleared, queuedMs: a.queuedMs }));
+    a.play(tone(1600, 8000), 8000); // 200 ms
+    a.mark('first');
+    expect(a.queuedMs).toBe(200);
+    await until(() => marks.length === 1);
+    expect(marks[0]).toEqual({ name: 'first', cleared: false, queuedMs: 0 });
+
+    a.play(tone(80000, 8000), 8000); // 10 s
+    a.mark('never-played');
+    a.clear();
+    expect(marks[1]).toEqual({ name: 'never-played', cleared: true, queuedMs: 0 });
+    expect(a.queuedMs).toBe(0);
+  });
+
+  it('sets the marker bit on the first packet of each talk spurt (RFC 3551 §4.1)', async () => {
+    const ports = await allocator(1);
+    const peer = await udpPeer();
+    closers.push(peer.close);
+    const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
+    open.push(s);
+    await until(() => peer.packets.length >= 3);
+    s.play(tone(800, 8000), 8000); // 5 frames
+    await until(() => peer.packets.length >= 15);
+    const pkts = peer.packets.map((p) => RtpPacket.deSerialize(p));
+    const loud = pkts.findIndex((p) => p.payload.some((b) => b < 0x70));
+    expect(loud).toBeGreaterThan(0);
+    expect(pkts[loud]!.header.marker).toBe(true);
+    expect(pkts.filter((p) => p.header.marker)).toHaveLength(1);
+  });
+
+  it('sends RFC 4733 digits that the peer session reports as dtmf events', async () => {
+    const ports = await allocator(2);
+    const [a, b] = await pair(ports);
+    const digits: { digit: string; durationMs: number }[] = [];
+    b.on('dtmf', (d) => digits.push(d));
+    await a.sendDtmf('12#', { durationMs: 100 });
+    await until(() => digits.length === 3);
+    expect(digits.map((d) => d.digit).join('')).toBe('12#');
+    for (const d of digits) expect(d.durationMs).toBe(100);
+    expect(a.stats().dtmfOut).toBe(3);
+    expect(b.stats().dtmfIn).toBe(3);
+  });
+
+  it('sendDtmf rejects with MEDIA_NO_TELEPHONE_EVENT when none was negotiated', async () => {
+    const ports = await allocator(1);
+    const peer = await udpPeer();
+    closers.push(peer.close);
+    const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
+    open.push(s);
+    await expect(s.sendDtmf('1')).rejects.toBeInstanceOf(MediaSessionError);
+    await expect(s.sendDtmf('1')).rejects.toMatchObject({ code: 'MEDIA_NO_TELEPHONE_EVENT' });
+  });
+
+  it('stops sending while on hold and resumes with continuous timestamps', async () => {
+    const ports = await allocator(1);
+    const peer = await udpPeer();
+    closers.push(peer.close);
+    const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
+    open.push(s);
+    await until(() => peer.packets.length >= 5);
+    s.setDirection(true);
+    await new Promise((r) => setTimeout(r, 100));
+    const atHold = peer.packets.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(peer.packets.length - atHold).toBeLessThanOrEqual(1);
+    s.setDirection(false);
+    await until(() => peer.packets.length >= atHold + 5);
+    const pkts = peer.packets.map((p) => RtpPacket.deSerialize(p));
+    const i = pkts.length - 5;
+    const gapTicks = (pkts[i]!.header.timestamp - pkts[0]!.header.timestamp) >>> 0;
+    const gapSeq = (pkts[i]!.header.sequenceNumber - pkts[0]!.header.sequenceNumber) & 0xffff;
+    // The timestamp kept running during hold (more ticks than packets), the sequence did not skip.
+    expect(gapSeq).toBe(i);
+    expect(gapTicks).toBeGreaterThan(gapSeq * 160 + 160 * 10);
+  });
+
+  it('a re-INVITE SDP with a=sendonly (peer holds us) stops our sending', async () => {
+    const ports = await allocator(1);
+    const peer = await udpPeer();
+    closers.push(peer.close);
+    const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
+    open.push(s);
+    await until(() => peer.packets.length >= 3);
+    s.updateRemote(`v=0\r\no=x 1 2 IN IP4 ${LO}\r\ns=-\r\nc=IN IP4 ${LO}\r\nt=0 0\r\nm=audio ${peer.port} RTP/AVP 0\r\na=sendonly\r\n`);
+    expect(s.negotiated.remoteHold).toBe(true);
+    await new Promise((r) => setTimeout(r, 60));
+    const n = peer.packets.length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(peer.packets.length).toBe(n);
+  });
+
+  it('sends RTCP SR/RR reports and a BYE on close; close() is idempotent and releases the port', async () => {
+    const ports = await allocator(1);
+    const rtp = await udpPeer();
+    closers.push(rtp.close);
+    const rtcpPeer = await udpPeer();
+    closers.push(rtcpPeer.close);
+    const lease = ports.allocate();
+    const s = await createMediaSession({
+      lease, localAddress: LO, rtcpIntervalMs: 200,
+      negotiated: pcmuTo(rtp.port, { remoteRtcp: { address: LO, port: rtcpPeer.port } }),
+    });
+    const stats: number[] = [];
+    s.on('stats', (st) => stats.push(st.packetsOut));
+    await until(() => rtcpPeer.packets.length >= 2);
+    const sr = parseRtcp(rtcpPeer.packets[rtcpPeer.packets.length - 1]!);
+    expect(sr.senderReports).toHaveLength(1);
+    expect(sr.senderReports[0]!.packetCount).toBeGreaterThan(0);
+    expect(stats.length).toBeGreaterThanOrEqual(1);
+    let closes = 0;
+    s.on('close', () => closes++);
+    await Promise.all([s.close(), s.close()]);
+    await s.close();
+    expect(closes).toBe(1);
+    await until(() => rtcpPeer.packets.some((p) => parseRtcp(p).byes.length > 0));
+    expect(lease.released).toBe(true);
+    expect(s.closed).toBe(true);
+  });
+
+  it('reports zero loss, low jitter and the latched source for a clean loopback stream', async () => {
+    const ports = await allocator(2);
+    const [a, b] = await pair(ports);
+    await until(() => b.stats().packetsIn > 20 && a.stats().packetsIn > 20);
+    const st = b.stats();
+    expect(st.packetsLost).toBe(0);
+    expect(st.latchedSource?.port).toBe(a.localPort);
+    expect(st.jitterMs).toBeLessThan(20);
+  });
+
+  it('a listener that throws does not stop the media', async () => {
+    const ports = await allocator(2);
+    const [a, b] = await pair(ports);
+    let n = 0;
+    b.on('audio', () => { n++; throw new Error('consumer bug'); });
+    a.play(tone(4000, 8000), 8000);
+    await until(() => n >= 10);
+  });
+});
