@@ -60,3 +60,8 @@ export async function until(cond: () => boolean, timeoutMs = 20_000): Promise<vo
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Absolute path of a scenario file in test/drachtio/scenarios. */
+export function scenario(name: string): string {
+  return new URL(`../scenarios/${name}`, import.meta.url).pathname;
+}
