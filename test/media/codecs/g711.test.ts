@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  ALAW_DECODE,
+  ULAW_DECODE,
+  alawToLinearReference,
+  createPcma,
+  createPcmu,
+  linearToAlawReference,
+  linearToUlawReference,
+  ulawToLinearReference,
+} from '../../../src/media/codecs/g711.js';
+import { CodecError } from '../../../src/media/codecs/types.js';
+
+const allCodes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+for (const [name, create, decodeTable] of [
+  ['PCMU', createPcmu, ULAW_DECODE],
+  ['PCMA', createPcma, ALAW_DECODE],
+] as const) {
+  describe(`G.711 ${name}`, () => {
+    const levels = [...new Set(Array.from(decodeTable))].sort((a, b) => a - b);
+
+    it('encode(decode(code)) returns every code (µ-law 0x7F, the negative zero, maps to 0xFF)', () => {
+      const codec = create();
+      const back = codec.encode(codec.decode(allCodes));
+      for (let c = 0; c < 256; c++) {
+        const expected = name === 'PCMU' && c === 0x7f ? 0xff : c;
+        expect(back[c], `code 0x${c.toString(16)}`).toBe(expected);
+      }
+    });
+
+    it('has 255 (µ-law) or 256 (A-law) distinct reconstruction levels, symmetric around zero', () => {
+      expect(levels.length).toBe(name === 'PCMU' ? 255 : 256);
+      for (const l of levels) expect(levels).toContain(-l);
+    });
+
+    it('decode(encode(x)) is within half a quantization step of x, the step of the segment x falls in (property)', () => {
+      const codec = create();
+      const max = levels[levels.length - 1]!;
+      fc.assert(
+        fc.property(fc.integer({ min: -32768, max: 32767 }), (x) => {
+          const code = codec.encode(Int16Array.of(x))[0]!;
+          const y = decodeTable[code]!;
+          if (Math.abs(x) > max) {
+            // Beyond the largest level the quantizer saturates.
+            expect(Math.abs(y)).toBe(max);
+            return;
+          }
+          // Codes differing in the mantissa LSB are neighbours in the same segment. µ-law works on
+          // 14-bit samples: the arithmetic shift of a negative sample adds up to 3 units of error.
+          const step = Math.abs(y - decodeTable[code ^ 1]!);
+          const truncation = name === 'PCMU' && x < 0 ? 3 : 0;
+          expect(Math.abs(y - x)).toBeLessThanOrEqual(step / 2 + truncation);
+        }),
+        { numRuns: 10000 },
+      );
+    });
+
+    it('the table-driven codec equals the segment-search reference on all 65536 samples', () => {
+      const pcm = new Int16Array(65536);
+      for (let i = 0; i < 65536; i++) pcm[i] = i - 32768;
+      const codes = create().encode(pcm);
+      const ref = name === 'PCMU' ? linearToUlawReference : linearToAlawReference;
+      const dec = name === 'PCMU' ? ulawToLinearReference : alawToLinearReference;
+      for (let i = 0; i < 65536; i++) if (codes[i] !== ref(pcm[i]!)) expect.fail(`sample ${pcm[i]}`);
+      for (let c = 0; c < 256; c++) expect(decodeTable[c]).toBe(dec(c));
+    });
+
+    it('describes itself for RTP: 8 kHz clock and audio, 160 samples per 20 ms', () => {
+      const codec = create();
+      expect(codec.name).toBe(name);
+      expect(codec.clockRate).toBe(8000);
+      expect(codec.sampleRate).toBe(8000);
+      expect(codec.frameSamples(20)).toBe(160);
+      expect(codec.frameTicks(30)).toBe(240);
+    });
+
+    it('rejects an empty payload with CODEC_BAD_FRAME', () => {
+      const err = (() => {
+        try {
+          create().decode(Buffer.alloc(0));
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(CodecError);
+      expect((err as CodecError).code).toBe('CODEC_BAD_FRAME');
+    });
+
+    it('conceals lost frames by repeating the last frame with a fade to silence', () => {
+      const codec = create();
+      const pcm = new Int16Array(160).fill(8000);
+      codec.decode(codec.encode(pcm));
+      const first = codec.conceal(160);
+      const second = codec.conceal(160);
+      const third = codec.conceal(160);
+      const fourth = codec.conceal(160);
+      expect(Math.abs(first[0]!)).toBeGreaterThan(7000);
+      expect(Math.abs(second[80]!)).toBeLessThan(Math.abs(first[80]!));
+      expect(Math.abs(third[80]!)).toBeLessThan(Math.abs(second[80]!));
+      expect(fourth.every((s) => s === 0)).toBe(true);
+    });
+  });
+}
+
+describe('G.711 against ffmpeg-independent known values (ITU-T G.711 tables)', () => {
+  it('µ-law 0xFF and A-law 0xD5 are the codes for silence', () => {
+    expect(createPcmu().encode(Int16Array.of(0))[0]).toBe(0xff);
+    expect(createPcma().encode(Int16Array.of(0))[0]).toBe(0xd5);
+  });
+
+  it('the largest magnitudes decode to ±32124 (µ-law) and ±32256 (A-law)', () => {
+    expect(ULAW_DECODE[0x00]).toBe(-32124);
+    expect(ULAW_DECODE[0x80]).toBe(32124);
+    expect(ALAW_DECODE[0x2a]).toBe(-32256);
+    expect(ALAW_DECODE[0xaa]).toBe(32256);
+  });
+});
