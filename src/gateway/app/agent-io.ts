@@ -1,0 +1,68 @@
+/**
+ * Adapts one call's MediaSession and call controls to the AgentIO an agent sees. Every agent
+ * callback runs inside a guard: a throw becomes `onFailure`, which ends the call cleanly.
+ */
+import type { Logger } from '../../log.js';
+import type { MediaSession } from '../../media/index.js';
+import { TransferNotAvailableError, type AgentIO, type TransferOptions } from '../../agents/types.js';
+
+export interface AgentIOControls {
+  hangup(reason: string): Promise<void>;
+  onFailure(err: unknown): void;
+  log: Logger;
+}
+
+export interface AgentIOHandle {
+  io: AgentIO;
+  /** Detach from the media session (call ended). */
+  detach(): void;
+}
+
+export function createAgentIO(session: MediaSession, controls: AgentIOControls): AgentIOHandle {
+  const audio: ((frame: Int16Array) => void)[] = [];
+  const dtmf: ((digit: string) => void)[] = [];
+  const marks: ((name: string, cleared: boolean) => void)[] = [];
+  let rate = session.negotiated.codec.name === 'G722' ? 16000 : session.negotiated.codec.name === 'opus' ? 48000 : session.negotiated.codec.clockRate;
+  let detached = false;
+
+  const guard = <A extends unknown[]>(fns: ((...a: A) => void)[], ...args: A): void => {
+    for (const fn of fns) {
+      try { fn(...args); } catch (err) { controls.onFailure(err); return; }
+    }
+  };
+  const onAudio = (f: { samples: Int16Array }): void => { if (!detached) guard(audio, f.samples); };
+  const onDtmf = (e: { digit: string }): void => { if (!detached) guard(dtmf, e.digit); };
+  const onMark = (name: string, info: { cleared: boolean }): void => { if (!detached) guard(marks, name, info.cleared); };
+  session.setOutputRate(rate);
+  session.on('audio', onAudio);
+  session.on('dtmf', onDtmf);
+  session.on('mark', onMark);
+
+  const io: AgentIO = {
+    get audioRate() { return rate; },
+    set audioRate(r: number) {
+      rate = r;
+      session.setOutputRate(r);
+    },
+    onAudio: (l) => { audio.push(l); },
+    onDtmf: (l) => { dtmf.push(l); },
+    onMark: (l) => { marks.push(l); },
+    play: (pcm, r) => { if (!detached && !session.closed) session.play(pcm, r); },
+    mark: (name) => { if (!detached && !session.closed) session.mark(name); },
+    clear: () => { if (!detached && !session.closed) session.clear(); },
+    get queuedMs() { return session.closed ? 0 : session.queuedMs; },
+    hangup: (reason) => controls.hangup(reason ?? 'agent hung up'),
+    sendDtmf: (digits) => session.sendDtmf(digits),
+    transfer: (target: string, _options: TransferOptions) => Promise.reject(new TransferNotAvailableError(target)),
+    log: controls.log,
+  };
+  return {
+    io,
+    detach() {
+      detached = true;
+      session.off('audio', onAudio);
+      session.off('dtmf', onDtmf);
+      session.off('mark', onMark);
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The gateway's configuration file (YAML in sip-configs/), validated with zod. Field names are
+ * snake_case as written in the file; `GatewayConfig` is the validated, defaulted result.
+ */
+import { z } from 'zod';
+import { parseCidr } from '../edge/cidr.js';
+import { compilePattern } from '../routing/numbers.js';
+
+const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
+
+const cidr = z.string().refine((s) => {
+  try { parseCidr(s); return true; } catch { return false; }
+}, { message: 'not an IPv4/IPv6 CIDR (e.g. 203.0.113.0/24 or 2001:db8::/32)' });
+
+const sipUri = z.string().regex(/^sips?:[^\s]+$/i, { message: 'not a SIP URI (sip:user@host[:port])' });
+
+const listen = z.object({
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(5060),
+  transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+}).strict();
+
+const drachtio = z.object({
+  /** Run drachtio's server side in this process (the default). */
+  embedded: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(9022),
+    secret: z.string().min(1).default('cymru'),
+  }).strict().optional(),
+  /** Connect to a real drachtio-server instead. */
+  external: z.object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(9022),
+    secret: z.string().min(1),
+  }).strict().optional(),
+}).strict().refine((d) => !(d.embedded && d.external), { message: 'choose embedded or external, not both' });
+
+const route = z.object({
+  /** '*' for any number, digits with a trailing '*' for a prefix, an exact number, or /regex/. */
+  pattern: z.string().min(1),
+  agent: z.string().min(1),
+}).strict();
+
+const trunk = z.object({
+  name: z.string().min(1),
+  sources: z.array(cidr).min(1),
+  auth: z.object({
+    username: z.string().min(1),
+    password: z.string().min(1),
+    realm: z.string().min(1).optional(),
+  }).strict().optional(),
+  codecs: z.array(codecName).min(1).default(['PCMU', 'PCMA', 'G722', 'opus']),
+  max_calls: z.number().int().min(1).default(100),
+  /** Country calling code used to normalise national numbers (e.g. '91'). */
+  country_code: z.string().regex(/^\d{1,3}$/).optional(),
+  /** National trunk prefix (usually '0'). */
+  national_prefix: z.string().regex(/^\d{0,2}$/).default('0'),
+  routes: z.array(route).min(1),
+  on_reject: z.enum(['drop', '403']).default('drop'),
+  /** Send 183 Session Progress instead of 180 Ringing before answering. */
+  early_media: z.boolean().default(false),
+  custom_parameters: z.record(z.string(), z.string()).default({}),
+}).strict();
+
+const agent = z.object({
+  type: z.string().min(1),
+  /** For type 'module': path of a module exporting a factory (default export or createAgent). */
+  module: z.string().min(1).optional(),
+  settings: z.record(z.string(), z.unknown()).default({}),
+}).strict().refine((a) => a.type !== 'module' || a.module !== undefined, { message: "type 'module' needs 'module: <path>'", path: ['module'] });
+
+const transferTarget = z.object({ uri: sipUri }).strict();
+
+const media = z.object({
+  address: z.string().default('127.0.0.1'),
+  /** The address written in SDP (defaults to `address`). */
+  public_address: z.string().optional(),
+  port_min: z.number().int().min(1024).max(65534).default(30000),
+  port_max: z.number().int().min(1025).max(65535).default(39999),
+  jitter_min_ms: z.number().int().min(0).default(20),
+  jitter_max_ms: z.number().int().min(0).default(200),
+  ptime: z.number().int().refine((p) => [10, 20, 30, 40, 60].includes(p), { message: 'ptime must be 10, 20, 30, 40 or 60' }).default(20),
+}).strict().refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
+  .refine((m) => m.jitter_min_ms <= m.jitter_max_ms, { message: 'jitter_min_ms must not exceed jitter_max_ms', path: ['jitter_max_ms'] });
+
+const sessionTimers = z.object({
+  enabled: z.boolean().default(true),
+  /** RFC 4028 §4 Session-Expires we ask for, seconds. */
+  session_expires: z.number().int().min(1).default(1800),
+  /** RFC 4028 §5 Min-SE; 90 is the RFC minimum, lower values are for tests only. */
+  min_se: z.number().int().min(1).default(90),
+}).strict();
+
+const edge = z.object({
+  /** Token bucket per source address: sustained requests per second and burst size. */
+  rate_per_second: z.number().positive().default(50),
+  burst: z.number().int().min(1).default(100),
+  /** Extra User-Agent fragments to treat as scanners (case-insensitive). */
+  scanner_user_agents: z.array(z.string().min(1)).default([]),
+}).strict();
+
+export const configSchema = z.object({
+  sip: z.object({
+    listen: z.array(listen).min(1).default([{ address: '127.0.0.1', port: 5060, transport: 'udp' }]),
+  }).strict().default({ listen: [{ address: '127.0.0.1', port: 5060, transport: 'udp' }] }),
+  drachtio: drachtio.default({ embedded: { host: '127.0.0.1', port: 9022, secret: 'cymru' } }),
+  trunks: z.array(trunk).min(1),
+  agents: z.record(z.string(), agent).default({}),
+  transfer_targets: z.record(z.string(), transferTarget).default({}),
+  media: media.prefault({}),
+  session_timers: sessionTimers.prefault({}),
+  edge: edge.prefault({}),
+  shutdown: z.object({ grace_seconds: z.number().min(0).default(30) }).strict().prefault({}),
+  logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
+}).strict().superRefine((cfg, ctx) => {
+  const names = new Set<string>();
+  cfg.trunks.forEach((t, i) => {
+    if (names.has(t.name)) ctx.addIssue({ code: 'custom', message: `duplicate trunk name '${t.name}'`, path: ['trunks', i, 'name'] });
+    names.add(t.name);
+    t.routes.forEach((r, j) => {
+      try { compilePattern(r.pattern); } catch {
+        ctx.addIssue({ code: 'custom', message: `invalid number pattern '${r.pattern}' (use *, +9198*, an exact number or /regex/)`, path: ['trunks', i, 'routes', j, 'pattern'] });
+      }
+      if (!(r.agent in cfg.agents) && !BUILTIN_AGENT_NAMES.includes(r.agent)) {
+        ctx.addIssue({ code: 'custom', message: `unknown agent '${r.agent}' (define it under agents: or use ${BUILTIN_AGENT_NAMES.join('/')})`, path: ['trunks', i, 'routes', j, 'agent'] });
+      }
+    });
+  });
+});
+
+/** Agents usable in routes without an `agents:` entry. */
+export const BUILTIN_AGENT_NAMES = ['echo', 'demo'];
+
+export type GatewayConfig = z.output<typeof configSchema>;
+export type TrunkConfig = GatewayConfig['trunks'][number];
+export type AgentConfig = GatewayConfig['agents'][string];
+export type RouteConfig = TrunkConfig['routes'][number];

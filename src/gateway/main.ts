@@ -1,0 +1,43 @@
+/**
+ * Process entry for the gateway alone: `tsx src/gateway/main.ts [--config FILE] [--agent NAME]`.
+ * A bad configuration prints the file, field and reason and exits with status 2; SIGTERM/SIGINT
+ * drain calls for the configured grace period and exit 0.
+ */
+import { parseArgs } from 'node:util';
+import { rootLogger } from '../log.js';
+import { ConfigError } from './config/load.js';
+import { startGatewayProcess } from './process.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, agent: { type: 'string' } }, strict: true });
+  try {
+    const proc = await startGatewayProcess({
+      ...(values.config ? { configPath: values.config } : {}),
+      ...(values.agent ? { agentOverride: values.agent } : {}),
+      logger: rootLogger,
+    });
+    rootLogger.level = proc.gateway.config.logging.level;
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: string): void => {
+        rootLogger.info({ signal }, 'stopping: new calls get 503, live calls may finish');
+        void proc.stop().then(resolve);
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    });
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      rootLogger.fatal({ code: err.code, file: err.file, issues: err.issues }, `configuration error: ${err.message}`);
+      process.stderr.write(`trunkgate: configuration error in ${err.message}\n`);
+      return 2;
+    }
+    rootLogger.fatal({ err }, 'gateway failed to start');
+    process.stderr.write(`trunkgate: failed to start: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
+}

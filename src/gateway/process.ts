@@ -1,0 +1,68 @@
+/**
+ * The whole gateway in one process: the embedded drachtio server (trunkgate's SIP stack, with
+ * the edge policy on its pre-parse hook) plus the drachtio-srf application connected to it. This
+ * is the only gateway module that imports src/drachtio; src/cli.ts may use it or wire the same.
+ */
+import { rootLogger, type Logger } from '../log.js';
+import { createDrachtioServer, type DrachtioServer } from '../drachtio/server.js';
+import type { ListenOptions } from '../sip/transport/types.js';
+import { loadConfig } from './config/load.js';
+import type { GatewayConfig } from './config/schema.js';
+import { createEdgePolicy, type EdgePolicy } from './edge/policy.js';
+import { DEFAULT_CONFIG_PATH, startGateway, type Gateway } from './start.js';
+
+export interface GatewayProcessOptions {
+  configPath?: string;
+  config?: GatewayConfig;
+  agentOverride?: string;
+  logger?: Logger;
+  /** Control port for the embedded server (default: the config's; 0 = ephemeral, for tests). */
+  controlPort?: number;
+}
+
+export interface GatewayProcess {
+  gateway: Gateway;
+  server: DrachtioServer | undefined;
+  edge: EdgePolicy | undefined;
+  /** Graceful stop of the application, then the embedded server. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+}
+
+export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
+  const config = options.config ?? loadConfig(configPath);
+  const logger = options.logger ?? rootLogger;
+  if (config.drachtio.external) {
+    const gateway = await startGateway({ ...options, config, configPath, logger });
+    return { gateway, server: undefined, edge: undefined, stop: (o) => gateway.stop(o) };
+  }
+  const embedded = config.drachtio.embedded ?? { host: '127.0.0.1', port: 9022, secret: 'cymru' };
+  const edge = createEdgePolicy(config);
+  const listen: ListenOptions[] = config.sip.listen.map((l) => ({ protocol: l.transport, address: l.address, port: l.port }));
+  const server = createDrachtioServer({
+    sip: { listen, userAgent: 'trunkgate' },
+    control: { host: embedded.host, port: options.controlPort ?? embedded.port, secret: embedded.secret },
+    logger,
+    sourcePolicy: edge,
+  });
+  const started = await server.start();
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      config, configPath, logger, ...(options.agentOverride ? { agentOverride: options.agentOverride } : {}),
+      drachtio: { host: started.control.host, port: started.control.port, secret: embedded.secret },
+    });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  return {
+    gateway,
+    server,
+    edge,
+    async stop(o) {
+      await gateway.stop(o);
+      await server.close();
+    },
+  };
+}
