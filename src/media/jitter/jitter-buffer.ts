@@ -47,7 +47,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   #lastShrinkMs = -Infinity;
   #target: number;
   #pending: PendingEvent[] = [];
-  readonly #stats = { received: 0, lost: 0, late: 0, duplicates: 0, reordered: 0, underruns: 0, discarded: 0, resets: 0 };
+  readonly #stats = { received: 0, lost: 0, late: 0, duplicates: 0, reordered: 0, underruns: 0, stretched: 0, discarded: 0, resets: 0 };
 
   constructor(options: JitterBufferOptions) {
     super();
@@ -182,6 +182,13 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
       return { kind: 'packet', packet: out };
     }
     if (this.#packets.size > 0) {
+      if (this.#bufferedFrames() * this.frameMs < this.#target) {
+        // Below the target depth: wait for the packet one more frame. This is how the playout
+        // delay grows after the target was raised.
+        this.#nextSeq = next;
+        this.#stats.stretched++;
+        return { kind: 'missing', reason: 'wait' };
+      }
       this.#stats.lost++;
       this.#nextSeq = next + 1;
       return { kind: 'missing', reason: 'lost' };

@@ -14,12 +14,14 @@ export interface JitterPacket {
  * What to play for one frame time:
  * - `packet`: the next packet in sequence;
  * - `missing`: a frame should be here: conceal it (PLC). `lost` = the packet never came (later
- *   ones did); `underrun` = nothing is buffered, the buffer is refilling to its target depth;
+ *   ones did); `wait` = it is not here yet and the buffer is below its target depth, so playout
+ *   waits one frame for it (the depth grows); `underrun` = nothing is buffered, the buffer is
+ *   refilling to its target depth;
  * - `empty`: nothing to play and nothing lost (no stream yet, or after a reset).
  */
 export type PopResult =
   | { kind: 'packet'; packet: JitterPacket }
-  | { kind: 'missing'; reason: 'lost' | 'underrun' }
+  | { kind: 'missing'; reason: 'lost' | 'wait' | 'underrun' }
   | { kind: 'empty' };
 
 export interface JitterBufferStats {
@@ -34,6 +36,8 @@ export interface JitterBufferStats {
   reordered: number;
   /** Times playout ran dry and the buffer went back to filling. */
   underruns: number;
+  /** Frames concealed while waiting for a late packet to grow the depth. */
+  stretched: number;
   /** Frames skipped to shrink the buffer, or dropped because it was over capacity. */
   discarded: number;
   /** Stream restarts: SSRC change, timestamp or sequence jump. */
