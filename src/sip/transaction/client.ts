@@ -144,8 +144,8 @@ export class ClientTransaction {
           this.#cancel('B');
           this.#ack = buildNon2xxAck(this.request, res);
           this.#send(this.#ack);
-          this.#arm('D', this.#timers.D(this.reliable));
           this.#final(res);
+          this.#arm('D', this.#timers.D(this.reliable));
         }
         return;
       case 'accepted':
@@ -174,8 +174,8 @@ export class ClientTransaction {
     this.#state = 'completed';
     this.#cancel('E');
     this.#cancel('F');
-    this.#arm('K', this.#timers.K(this.reliable));
     this.#final(res);
+    this.#arm('K', this.#timers.K(this.reliable));
   }
 
   #final(res: SipResponse): void {
