@@ -96,6 +96,7 @@ export class ProxyCore {
       this.#onFinal(op, this.#localResponse(op.request, 502));
       return;
     }
+    this.#pushVia(fwd, target);
     op.forwarded = fwd;
     op.target = target;
     op.provisional = false;
@@ -152,6 +153,11 @@ export class ProxyCore {
     server.respond(out);
   }
 
+  /** §16.6 step 8: our own Via on top, with a fresh branch (the stack keeps an existing top Via). */
+  #pushVia(req: SipRequest, dest: Endpoint): void {
+    req.headers.prepend('Via', `SIP/2.0/${dest.protocol.toUpperCase()} ${this.#ctx.stack.viaSentBy(dest.protocol, dest.address)};branch=${generateBranch()};rport`);
+  }
+
   /** §16.6: copy, new Request-URI, our own Route removed (§16.4), Max-Forwards decremented. */
   #copyForForward(req: SipRequest, uri: string): SipRequest {
     const fwd = new SipRequest({ method: req.method, uri, headers: req.headers.clone(), body: req.body });
@@ -203,6 +209,7 @@ export class ProxyCore {
     if (!msg.to.params.tag || !this.#calls.has(msg.callId)) return false;
     const fwd = this.#copyForForward(msg, msg.uri);
     void this.#ctx.stack.resolveDestination(fwd).then((dest) => {
+      this.#pushVia(fwd, dest);
       this.#ctx.stack.sendRequest(fwd, {
         destination: dest,
         onProvisional: (res) => { if (res.status > 100) this.#relay(req.transaction, res); },
@@ -223,7 +230,7 @@ export class ProxyCore {
     if (!this.#calls.has(msg.callId)) return;
     const fwd = this.#copyForForward(msg, msg.uri);
     void this.#ctx.stack.resolveDestination(fwd).then((dest) => {
-      fwd.headers.prepend('Via', `SIP/2.0/${dest.protocol.toUpperCase()} ${this.#ctx.stack.viaSentBy(dest.protocol, dest.address)};branch=${generateBranch()}`);
+      this.#pushVia(fwd, dest);
       return this.#ctx.stack.sendStateless(fwd, dest);
     }).catch((err: unknown) => this.#ctx.logger.debug({ err }, 'proxy: ACK not forwarded'));
   }
