@@ -142,21 +142,28 @@ function adaptHigh(band: SubBand, dh: number, ih: number): void {
   band.det = scaleFactor(band.nb, 10 << 11);
 }
 
-/** QMF delay line: the last 24 input (or reconstructed) samples, oldest first. */
+/**
+ * QMF delay line: the last 24 input (or reconstructed) samples. Kept twice in a 48-entry ring so
+ * the 24-sample window is always contiguous without shifting the array on every sample pair.
+ */
 class QmfLine {
-  readonly #x = new Int32Array(24);
+  readonly #x = new Int32Array(48);
+  /** Index of the oldest sample of the current window. */
+  #pos = 0;
 
   /** Push two samples and return the two filter sums (odd taps, even taps) of G.722 §3.1 / §4.4. */
   push(a: number, b: number, out: Int32Array): void {
     const x = this.#x;
-    x.copyWithin(0, 2);
-    x[22] = a;
-    x[23] = b;
+    const p = this.#pos;
+    // The window moves on by two: the two oldest samples become the two newest.
+    x[p] = x[p + 24] = a;
+    x[p + 1] = x[p + 25] = b;
+    const w = (this.#pos = (p + 2) % 24);
     let odd = 0;
     let even = 0;
     for (let i = 0; i < 12; i++) {
-      even += x[2 * i]! * QMF[i]!;
-      odd += x[2 * i + 1]! * QMF[11 - i]!;
+      even += x[w + 2 * i]! * QMF[i]!;
+      odd += x[w + 2 * i + 1]! * QMF[11 - i]!;
     }
     out[0] = odd;
     out[1] = even;
@@ -164,6 +171,7 @@ class QmfLine {
 
   reset(): void {
     this.#x.fill(0);
+    this.#pos = 0;
   }
 }
 

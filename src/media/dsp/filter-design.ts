@@ -8,8 +8,10 @@
  *
  * Our choice: the band edge is the lower of the two Nyquist frequencies, fN = min(from, to)/2;
  * passband up to 0.85·fN (3.4 kHz for 8 kHz telephone audio), stopband from fN, cutoff in the
- * middle (0.925·fN), A = 80 dB. Resulting sizes: 8↔16 kHz 135 taps (68 per phase), 8→48 kHz 403
- * (68 per phase), 48→8 kHz 403, 16↔48 kHz 403/201 … see `describe()`.
+ * middle (0.925·fN), A = 80 dB. Resulting prototype lengths (taps per phase): 8↔16 kHz 135
+ * (68 up / 135 down), 8↔24 and 16↔24 and 16↔48 kHz 203, 8↔48 kHz 403 (68 up / 403 down),
+ * 24↔48 kHz 135. Measured: pass-band level error < 0.01 dB at 1 and 3 kHz; a tone above the
+ * target Nyquist comes out below the 16-bit quantization floor.
  */
 
 export interface PolyphaseFilter {
