@@ -31,3 +31,5 @@ export function createCodec(name: CodecName | string, options: CodecOptions = {}
 }
 export { parseComfortNoise, serializeComfortNoise, generateComfortNoise, CN_STATIC_PAYLOAD_TYPE } from './comfort-noise.js';
 export type { ComfortNoise } from './comfort-noise.js';
+export { G722Encoder, G722Decoder } from './g722.js';
+export { encodeUlaw, decodeUlaw, encodeAlaw, decodeAlaw, ULAW_DECODE, ALAW_DECODE } from './g711.js';
