@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Srf from 'drachtio-srf';
+import { runSipp } from '../helpers/sipp.js';
+import { freePort } from '../helpers/ports.js';
+import { SDP, scenario, startHarness, until, type Harness } from './helpers/harness.js';
+
+let h: Harness | undefined;
+const kills: Array<() => void> = [];
+afterEach(async () => { for (const k of kills.splice(0)) k(); await h?.close(); h = undefined; });
+
+/** Starts a SIPp uac scenario; resolves once it runs (not when it ends: `.done` does). */
+async function uac(file: string, target: number): Promise<{ done: ReturnType<typeof runSipp> }> {
+  const done = runSipp({ args: ['-sf', scenario(file), `127.0.0.1:${target}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
+  kills.push(done.kill);
+  return { done };
+}
+
+describe('applications coming and going', () => {
+  it('tears down an app’s calls when it disconnects: BYE to both legs of a bridged call', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const bPort = await freePort();
+    let bridged!: () => void;
+    const up = new Promise<void>((r) => { bridged = r; });
+    srf.invite(async (req: any, res: any) => {
+      const { uas } = await srf.createB2BUA(req, res, `sip:service@127.0.0.1:${bPort}`, { localSdpB: req.body });
+      uas.once('ack', () => bridged());
+    });
+    const b = runSipp({ args: ['-sn', 'uas', '-p', String(bPort), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
+    kills.push(b.kill);
+    await new Promise((r) => setTimeout(r, 300));
+    const a = await uac('uac-expect-bye.xml', h.sipPort);
+    await up;
+    expect(h.server.stats.dialogs).toBe(2);
+    srf.disconnect();
+    const [ra, rb] = await Promise.all([a.done, b]);
+    expect(ra.code, ra.errors).toBe(0);
+    expect(rb.code, rb.errors).toBe(0);
+    await until(() => h!.server.stats.dialogs === 0 && h!.server.stats.applications === 0);
+  });
+
+  it('answers an INVITE the departed app never answered with 480', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const got = new Promise<void>((resolve) => srf.invite(() => resolve()));
+    const a = await uac('uac-expect-480.xml', h.sipPort);
+    await got;
+    srf.disconnect();
+    const r = await a.done;
+    expect(r.code, r.errors).toBe(0);
+    await until(() => h!.server.stats.pendingServerRequests === 0);
+  });
+
+  it('rejects a request no application routes with 503', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    srf.register((_req: any, res: any) => res.send(200)); // routes REGISTER only
+    const r = await (await uac('uac-expect-503.xml', h.sipPort)).done;
+    expect(r.code, r.errors).toBe(0);
+  });
+
+  it('refuses an application with the wrong secret', async () => {
+    h = await startHarness();
+    const srf = new Srf();
+    const err = await new Promise<Error | null>((resolve) => {
+      srf.on('connect', (e: Error | null) => resolve(e));
+      srf.on('error', () => { /* the refused socket closes */ });
+      srf.connect({ host: '127.0.0.1', port: h!.controlPort, secret: 'not-cymru', reconnect: { maxAttempts: 1 } } as any);
+    });
+    try { srf.disconnect(); } catch { /* closed by the server */ }
+    expect(err).toBeInstanceOf(Error);
+    expect(h.server.stats.applications).toBe(0);
+  });
+
+  it('sends cdr:attempt, cdr:start and cdr:stop to apps that ask for them', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const cdrs: string[] = [];
+    const stopped = new Promise<void>((resolve) => {
+      srf.on('cdr:attempt', (source: string) => cdrs.push(`attempt:${source}`));
+      srf.on('cdr:start', (source: string, _time: string, role: string) => cdrs.push(`start:${source}:${role}`));
+      srf.on('cdr:stop', (source: string, _time: string, reason: string) => { cdrs.push(`stop:${source}:${reason}`); resolve(); });
+    });
+    srf.invite(async (req: any, res: any) => { await srf.createUAS(req, res, { localSdp: SDP }); });
+    await until(() => h!.server.stats.applications === 1);
+    await new Promise((r) => setTimeout(r, 200)); // route|cdr:* messages are fire-and-forget in srf
+    const r = await runSipp({ args: ['-sn', 'uac', `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1', '-d', '100'], timeoutMs: 40_000 });
+    expect(r.code, r.errors).toBe(0);
+    await stopped;
+    expect(cdrs).toEqual(['attempt:network', 'start:application:uas', 'stop:network:normal-release']);
+  });
+});
