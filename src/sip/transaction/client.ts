@@ -32,7 +32,7 @@ export interface ClientTransactionHandlers {
   /** Timer B or F fired: treat as 408 (§8.1.3.1). */
   onTimeout?: (tx: ClientTransaction) => void;
   /** The transport failed: treat as 503 (§8.1.3.1). */
-  onTransportError?: (err: Error, tx: ClientTransaction) => void;
+  onTransportError?: (err: TransactionError, tx: ClientTransaction) => void;
   /** The transaction reached Terminated (for bookkeeping). */
   onTerminated?: (tx: ClientTransaction) => void;
 }
