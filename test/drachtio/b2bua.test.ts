@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
-import { scenario, startHarness, until, type Harness } from './helpers/harness.js';
-import type Srf from 'drachtio-srf';
+import { scenario, startHarness, until, type Harness, type SrfApp } from './helpers/harness.js';
 
 let h: Harness | undefined;
 const kills: Array<() => void> = [];
 afterEach(async () => { for (const k of kills.splice(0)) k(); await h?.close(); h = undefined; });
 
 /** A drachtio-srf B2BUA app: every INVITE is bridged to `target`; a hang-up on either leg hangs up the other. */
-function b2bua(srf: Srf, target: string, outcome: (o: string) => void): void {
+function b2bua(srf: SrfApp, target: string, outcome: (o: string) => void): void {
   srf.invite(async (req: any, res: any) => {
     try {
       const { uas, uac } = await srf.createB2BUA(req, res, target, { localSdpB: req.body });
