@@ -2,7 +2,8 @@
  * ITU-T G.711 µ-law (PCMU) and A-law (PCMA), RFC 3551 §4.5.14. Table driven: the encoders index a
  * 65536-entry table by the 16-bit sample, the decoders a 256-entry table by the code. The tables
  * are built once from the segment-search definitions below (the classic G.711 reference
- * algorithm: µ-law on 14-bit magnitudes with bias 33, A-law on 13-bit magnitudes).
+ * algorithm of ITU-T G.191 STL g711.c: µ-law on 14-bit magnitudes with bias 33, A-law on 13-bit
+ * samples; negative magnitudes are ones' complements).
  */
 import { RepeatFadeConcealer } from './conceal.js';
 import { CodecError, type AudioCodec } from './types.js';
@@ -17,11 +18,16 @@ function segment(value: number, ends: readonly number[]): number {
 
 /** G.711 µ-law: 16-bit linear → 8-bit code (segment search; codes are sent inverted). */
 export function linearToUlawReference(sample: number): number {
-  let pcm = sample >> 2;
-  let mask = 0xff;
-  if (pcm < 0) {
-    pcm = -pcm;
+  // ITU-T G.191 (STL) g711.c: the magnitude of a negative sample is taken as its ones'
+  // complement, so −1 quantizes like 0 (to the negative zero 0x7F) and errors stay symmetric.
+  let pcm: number;
+  let mask: number;
+  if (sample < 0) {
+    pcm = ~sample >> 2;
     mask = 0x7f;
+  } else {
+    pcm = sample >> 2;
+    mask = 0xff;
   }
   if (pcm > 8159) pcm = 8159;
   pcm += 33;
