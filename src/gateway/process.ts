@@ -9,7 +9,7 @@ import type { ListenOptions } from '../sip/transport/types.js';
 import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import { createEdgePolicy, type EdgePolicy } from './edge/policy.js';
-import { DEFAULT_CONFIG_PATH, startGateway, type Gateway } from './start.js';
+import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from './start.js';
 
 export interface GatewayProcessOptions {
   configPath?: string;
@@ -18,6 +18,7 @@ export interface GatewayProcessOptions {
   logger?: Logger;
   /** Control port for the embedded server (default: the config's; 0 = ephemeral, for tests). */
   controlPort?: number;
+  mediaTap?: StartGatewayOptions['mediaTap'];
 }
 
 export interface GatewayProcess {
@@ -50,6 +51,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   try {
     gateway = await startGateway({
       config, configPath, logger, ...(options.agentOverride ? { agentOverride: options.agentOverride } : {}),
+      ...(options.mediaTap ? { mediaTap: options.mediaTap } : {}),
       drachtio: { host: started.control.host, port: started.control.port, secret: embedded.secret },
     });
   } catch (err) {

@@ -6,7 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rootLogger, type Logger } from '../log.js';
-import { GatewayApp, type GatewayStats } from './app/application.js';
+import { GatewayApp, type GatewayAppOptions, type GatewayStats } from './app/application.js';
 import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 
@@ -23,6 +23,8 @@ export interface StartGatewayOptions {
   logger?: Logger;
   /** Where the drachtio server listens, overriding the config (embedded server on an ephemeral port). */
   drachtio?: { host: string; port: number; secret: string };
+  /** Packet tap per call (tests, recording). */
+  mediaTap?: GatewayAppOptions['mediaTap'];
 }
 
 export interface Gateway {
@@ -43,6 +45,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     baseDir: options.config ? process.cwd() : dirname(resolve(configPath)),
     logger,
     agentOverride: options.agentOverride,
+    mediaTap: options.mediaTap,
   });
   await app.prepare();
   const target = options.drachtio ?? config.drachtio.external ?? config.drachtio.embedded ?? { host: '127.0.0.1', port: 9022, secret: 'cymru' };

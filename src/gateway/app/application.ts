@@ -8,7 +8,7 @@
 import Srf from 'drachtio-srf';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { callLogger, type Logger } from '../../log.js';
-import { PortAllocator, PortExhaustedError, type SdpAnswer } from '../../media/index.js';
+import { PortAllocator, PortExhaustedError, type PacketTap, type SdpAnswer } from '../../media/index.js';
 import { negotiateAnswer } from '../../media/sdp/negotiate.js';
 import { SdpError } from '../../media/sdp/errors.js';
 import { createMediaSession } from '../../media/session/session.js';
@@ -30,6 +30,8 @@ export interface GatewayAppOptions {
   /** Route every call to this agent instead of the configured one. */
   agentOverride?: string | undefined;
   registry?: Registry;
+  /** Packet tap per call (tests, recording): every RTP/RTCP datagram in and out. */
+  mediaTap?: ((callId: string) => PacketTap | undefined) | undefined;
 }
 
 export interface GatewayStats {
@@ -224,9 +226,11 @@ export class GatewayApp {
     if (trunk.early_media) res.send(183, { body: answer.sdp, headers: { 'Content-Type': 'application/sdp' } });
     else res.send(180);
 
+    const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
     const session = await createMediaSession({
       lease, negotiated: answer, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
       jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
+      ...(tap ? { tap } : {}),
     });
     const info: CallInfo = {
       from: userOf(req.getParsedHeader('From').uri), fromUri: req.getParsedHeader('From').uri,

@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readWav } from '../../../src/agents/builtin/wav.js';
+import { createCodec } from '../../../src/media/codecs/index.js';
+import { freePort } from '../../helpers/ports.js';
+import { runSipp } from '../../helpers/sipp.js';
+import { correlateWithLag, speechWav } from '../helpers/audio.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.stop();
+  gw = undefined;
+});
+
+async function sipp(target: TestGateway, scn: string, extra: string[] = [], timeoutMs = 30_000) {
+  const port = await freePort();
+  const mediaPort = await freePort();
+  return runSipp({ args: ['-sf', scn, `127.0.0.1:${target.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1', ...extra], timeoutMs });
+}
+
+describe('an inbound call from the trunk to the echo agent', () => {
+  it('is answered and the PCMU audio that comes back correlates with what SIPp sent (NCC ≥ 0.9)', async () => {
+    const sentWav = speechWav('echo-test', 'The quick brown fox jumps over the lazy dog. One two three four five.', 8000, 'u-law');
+    const out: Buffer[] = [];
+    gw = await startTestGateway({ mediaTap: () => (dir, pkt) => { if (dir === 'out') out.push(Buffer.from(pkt)); } });
+    const scn = scenarioFile('uac-echo', scenario('uac-echo', `${invite()}${expectAnswer}  <nop><action><exec rtp_stream="${sentWav},1,0"/></action></nop>
+${pause(6500)}${byeFromCaller()}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+
+    const rtp = out.filter((p) => p.length > 12 && (p[0]! >> 6) === 2 && (p[1]! & 0x7f) === 0)
+      .sort((a, b) => ((a.readUInt16BE(2) - b.readUInt16BE(2) + 65536 + 32768) % 65536) - 32768);
+    const codec = createCodec('PCMU');
+    const received = new Int16Array(rtp.length * 160);
+    rtp.forEach((p, i) => received.set(codec.decode(p.subarray(12)), i * 160));
+    const ref = readWav(execFileSync('sox', [sentWav, '-t', 'wav', '-e', 'signed-integer', '-b', '16', '-']));
+    const { ncc, lag } = correlateWithLag(ref.samples, received, 8000 * 2);
+    expect(ncc).toBeGreaterThanOrEqual(0.9);
+    // The echo agent delays by 200 ms, so the echo cannot come back earlier than that.
+    expect(lag).toBeGreaterThanOrEqual(8000 * 0.2);
+    await gw.waitIdle();
+    expect(gw.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  }, 60_000);
+
+  it('ends cleanly when the agent hangs up: the gateway sends BYE and releases the media port', async () => {
+    gw = await startTestGateway({ agent: 'bye', agents: { bye: { type: 'module', module: fixture('hangup-agent.ts'), settings: { after_ms: 300 } } } });
+    const scn = scenarioFile('uac-expect-bye', scenario('uac-expect-bye', `${invite()}${expectAnswer}${byeFromGateway}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    expect(gw.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  }, 30_000);
+
+  it('ends with BYE and a log line when the agent throws', async () => {
+    gw = await startTestGateway({ agent: 'broken', agents: { broken: { type: 'module', module: fixture('failing-agent.ts'), settings: { after_frames: 5 } } } });
+    const wav = speechWav('short', 'Hello there.', 8000, 'u-law');
+    const scn = scenarioFile('uac-agent-fails', scenario('uac-agent-fails', `${invite()}${expectAnswer}  <nop><action><exec rtp_stream="${wav},-1,0"/></action></nop>
+${byeFromGateway}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    expect(gw.logs().some((l) => l.event === 'agent_failed')).toBe(true);
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+  }, 30_000);
+});
+
+describe('call admission', () => {
+  it('answers 488 when no codec is common and allocates nothing', async () => {
+    gw = await startTestGateway({ trunk: { codecs: ['PCMU', 'PCMA'] } });
+    const scn = scenarioFile('uac-expect-488', scenario('uac-expect-488', `${invite({ sdpMedia: 'm=audio [media_port] RTP/AVP 3\na=rtpmap:3 GSM/8000' })}  <recv response="100" optional="true"/>
+  <recv response="488"/>
+${ackFor488}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+    expect(gw.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+    expect(gw.logs().some((l) => l.event === 'call_refused' && l.reason === 'no_common_codec')).toBe(true);
+  }, 30_000);
+
+  it('answers CANCEL before the answer with 487 and tears the half-built call down', async () => {
+    gw = await startTestGateway({ agent: 'slow', agents: { slow: { type: 'module', module: fixture('slow-start-agent.ts'), settings: { delay_ms: 3000 } } } });
+    const scn = scenarioFile('uac-cancel-expect-487', scenario('uac-cancel', `${invite()}  <recv response="100" optional="true"/>
+  <recv response="180"/>
+${cancel}  <recv response="200"/>
+  <recv response="487"/>
+${ackFor487}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    expect(gw.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0, pendingCalls: 0 });
+  }, 30_000);
+
+  it('answers OPTIONS from the carrier with 200', async () => {
+    gw = await startTestGateway();
+    const scn = scenarioFile('uac-options', scenario('uac-options', `  <send retrans="500">
+    <![CDATA[
+      OPTIONS sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 OPTIONS
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200"/>
+`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+  }, 30_000);
+
+  it('answers 503 with Retry-After once the trunk carries max_calls calls', async () => {
+    gw = await startTestGateway({ trunk: { max_calls: 1 } });
+    const long = scenarioFile('uac-hold-line', scenario('uac-hold-line', `${invite()}${expectAnswer}${pause(4000)}${byeFromCaller()}`));
+    const first = sipp(gw, long);
+    await gw.waitFor(() => gw!.proc.gateway.stats().activeCalls === 1);
+    const second = scenarioFile('uac-expect-503', scenario('uac-expect-503', `${invite()}  <recv response="100" optional="true"/>
+  <recv response="503">
+    <action><ereg regexp="[Rr][Ee][Tt][Rr][Yy]-[Aa][Ff][Tt][Ee][Rr]: *[0-9]+" search_in="msg" check_it="true" assign_to="ra"/><log message="Retry-After [$ra]"/></action>
+  </recv>
+${ackFor503}`));
+    const r2 = await sipp(gw, second);
+    expect(r2.code, r2.errors).toBe(0);
+    expect((await first).code).toBe(0);
+  }, 40_000);
+});
+
+/** ACK for a non-2xx final response: same branch as the INVITE (RFC 3261 §17.1.1.3), `back` messages earlier. */
+function ackForStatus(back: number): string {
+  return `  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-${back}]
+      From: sipp <sip:+919000000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+`;
+}
+const ackFor488 = ackForStatus(3);
+const ackFor487 = ackForStatus(6);
+const ackFor503 = ackForStatus(3);
+const cancel = `  <send>
+    <![CDATA[
+      CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+      From: sipp <sip:+919000000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+`;
