@@ -7,13 +7,21 @@ export const COMPACT_FORMS: Readonly<Record<string, string>> = {
   u: 'Allow-Events', x: 'Session-Expires', a: 'Accept-Contact', j: 'Reject-Contact', d: 'Request-Disposition', y: 'Identity', n: 'Identity-Info',
 };
 
+// Header names repeat endlessly; remembering their keys saves a lower-casing allocation per header.
+const KEY_CACHE = new Map<string, string>();
+const KEY_CACHE_MAX = 1024;
+
 /** Lower-case key used for lookups: compact forms are expanded. */
 export function headerKey(name: string): string {
-  if (name.length === 1) {
-    const full = COMPACT_FORMS[name.toLowerCase()];
-    if (full) return full.toLowerCase();
+  const cached = KEY_CACHE.get(name);
+  if (cached !== undefined) return cached;
+  let key = name.toLowerCase();
+  if (key.length === 1) {
+    const full = COMPACT_FORMS[key];
+    if (full) key = full.toLowerCase();
   }
-  return name.toLowerCase();
+  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
+  return key;
 }
 
 /** The full name to store for a header as received: compact forms are expanded, others kept as written. */

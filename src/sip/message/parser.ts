@@ -28,9 +28,6 @@ interface StartLine {
   error?: SipParseError;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /(?<!\\)[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
-
 function isSipVersion(v: string): boolean {
   return v.length === 7 && v.toUpperCase() === SIP_VERSION;
 }
@@ -102,21 +99,28 @@ export function parseMessage(data: Buffer | string): SipMessage {
   const complete = headEnd >= 0;
   const head = buf.toString('utf8', start, complete ? headEnd : len);
 
-  // RFC 3261 §25.1: no control characters but HTAB in the header section (except as a quoted-pair),
-  // and CR only before LF.
-  const ctl = CONTROL.exec(head);
-  const ctlError = ctl ? new SipParseError('BAD_HEADER', 'Control character in header') : undefined;
+  // NUL is only allowed as a quoted-pair (RFC 3261 §25.1; RFC 4475 §3.1.1.2); a CR only before LF
+  // (checked per line). Other control characters in header values are passed through untouched.
+  let error: SipParseError | undefined;
+  const headLimit = complete ? headEnd : len;
+  for (let z = buf.indexOf(0, start); z >= 0 && z < headLimit; z = buf.indexOf(0, z + 1)) {
+    if (buf[z - 1] !== 92) { error = new SipParseError('BAD_HEADER', 'NUL in header'); break; }
+  }
 
   // Start line
   let nl = head.indexOf('\n');
   if (nl < 0) nl = head.length;
   const firstLine = head.charCodeAt(nl - 1) === 13 ? head.slice(0, nl - 1) : head.slice(0, nl);
   const sl = parseStartLine(firstLine);
+  if (sl.error) error = sl.error;
+  if (firstLine.indexOf('\r') >= 0) error ??= new SipParseError('BAD_START_LINE', 'Bare CR in start line');
 
-  // Header lines, unfolding continuation lines (§7.3.1).
+  // Header lines, unfolding continuation lines (§7.3.1). The headers the validation needs are
+  // noted on the way so it does not search the list again.
   const headers = new SipHeaders();
-  let error: SipParseError | undefined = sl.error ?? ctlError;
+  const seen: Seen = { via: [], contact: [] };
   let pos = nl + 1;
+  let nextCr = head.indexOf('\r', pos);
   let curName = '';
   let curValue = '';
   let hasCurrent = false;
@@ -124,12 +128,17 @@ export function parseMessage(data: Buffer | string): SipMessage {
     let e = head.indexOf('\n', pos);
     if (e < 0) e = head.length;
     const lineEnd = head.charCodeAt(e - 1) === 13 ? e - 1 : e;
+    if (nextCr >= 0 && nextCr < pos) nextCr = head.indexOf('\r', pos);
+    if (nextCr >= 0 && nextCr < lineEnd) error ??= new SipParseError('BAD_HEADER', 'Bare CR in header');
     const c0 = head.charCodeAt(pos);
     if (c0 === 32 || c0 === 9) {
       if (!hasCurrent) { error ??= new SipParseError('BAD_HEADER', 'Continuation line without header'); }
-      else curValue += ' ' + trimLws(head.slice(pos, lineEnd));
+      else {
+        const more = trimLws(head.slice(pos, lineEnd));
+        curValue = curValue.length === 0 ? more : more.length === 0 ? curValue : curValue + ' ' + more;
+      }
     } else if (lineEnd > pos) {
-      if (hasCurrent) headers.appendRaw(normalizeHeaderName(curName), headerKey(curName), trimLws(curValue));
+      if (hasCurrent) addHeader(headers, seen, curName, curValue);
       hasCurrent = false;
       const colon = head.indexOf(':', pos);
       if (colon < 0 || colon >= lineEnd) {
@@ -142,15 +151,19 @@ export function parseMessage(data: Buffer | string): SipMessage {
         for (let k = pos; k < ne && okName; k++) if (!isTokenChar(head.charCodeAt(k))) okName = false;
         if (!okName) error ??= new SipParseError('BAD_HEADER', 'Bad header name');
         else {
+          let vs = colon + 1;
+          while (vs < lineEnd && (head.charCodeAt(vs) === 32 || head.charCodeAt(vs) === 9)) vs++;
+          let ve = lineEnd;
+          while (ve > vs && (head.charCodeAt(ve - 1) === 32 || head.charCodeAt(ve - 1) === 9)) ve--;
           curName = head.slice(pos, ne);
-          curValue = head.slice(colon + 1, lineEnd);
+          curValue = head.slice(vs, ve);
           hasCurrent = true;
         }
       }
     }
     pos = e + 1;
   }
-  if (hasCurrent) headers.appendRaw(normalizeHeaderName(curName), headerKey(curName), trimLws(curValue));
+  if (hasCurrent) addHeader(headers, seen, curName, curValue);
 
   const fail = (err: SipParseError): never => {
     err.isRequest = sl.isRequest;
@@ -163,9 +176,9 @@ export function parseMessage(data: Buffer | string): SipMessage {
   let views: { cseq: CSeq; from: NameAddr; to: NameAddr; vias: Via[] };
   let body: Buffer;
   try {
-    views = validateHeaders(headers, sl);
+    views = validateHeaders(seen, sl);
     const available = len - bodyStart;
-    const cl = headers.get('content-length');
+    const cl = seen.contentLength;
     let bodyLength = available;
     if (cl !== undefined) {
       bodyLength = parseContentLength(cl);
@@ -183,52 +196,85 @@ export function parseMessage(data: Buffer | string): SipMessage {
   return msg;
 }
 
-const SINGLE_VALUED = ['call-id', 'from', 'to', 'cseq', 'max-forwards', 'content-length'];
+/** What the parse loop noted of the headers validation needs. */
+interface Seen {
+  via: string[];
+  contact: string[];
+  callId?: string;
+  from?: string;
+  to?: string;
+  cseq?: string;
+  maxForwards?: string;
+  contentLength?: string;
+  date?: string;
+  /** The first single-valued header seen twice. */
+  duplicate?: string;
+}
 
-function requireHeader(headers: SipHeaders, name: string): string {
-  const v = headers.get(name);
+function single(seen: Seen, prev: string | undefined, key: string): void {
+  // RFC 4475 §3.3.8–3.3.9 (multi01, mcl01): these carry exactly one value.
+  if (prev !== undefined) seen.duplicate ??= key;
+}
+
+function addHeader(headers: SipHeaders, seen: Seen, name: string, value: string): void {
+  const key = headerKey(name);
+  headers.appendRaw(name.length === 1 ? normalizeHeaderName(name) : name, key, value);
+  switch (key) {
+    case 'via': seen.via.push(value); break;
+    case 'contact': seen.contact.push(value); break;
+    case 'call-id': single(seen, seen.callId, key); seen.callId = value; break;
+    case 'from': single(seen, seen.from, key); seen.from = value; break;
+    case 'to': single(seen, seen.to, key); seen.to = value; break;
+    case 'cseq': single(seen, seen.cseq, key); seen.cseq = value; break;
+    case 'max-forwards': single(seen, seen.maxForwards, key); seen.maxForwards = value; break;
+    case 'content-length': single(seen, seen.contentLength, key); seen.contentLength = value; break;
+    case 'date': seen.date = value; break;
+  }
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+function required(v: string | undefined, name: string): string {
   if (v === undefined || v.length === 0) throw new SipParseError('MISSING_HEADER', `Missing ${name}`);
   return v;
 }
 
 /** The checks of RFC 3261 §8.1.1 / §8.2.2 that do not need transaction state. */
-function validateHeaders(headers: SipHeaders, sl: StartLine): { cseq: CSeq; from: NameAddr; to: NameAddr; vias: Via[] } {
+function validateHeaders(seen: Seen, sl: StartLine): { cseq: CSeq; from: NameAddr; to: NameAddr; vias: Via[] } {
   if (sl.isRequest) {
-    const uri = sl.uri!;
     try {
-      const u = parseUri(uri);
+      const u = parseUri(sl.uri!);
       // §19.1.1 (table): headers are not allowed in a Request-URI.
-      if (u.opaque === undefined && Object.keys(u.headers).length > 0) throw new SipParseError('BAD_REQUEST_URI', 'Headers in Request-URI');
+      if (u.opaque === undefined && hasKeys(u.headers)) throw new SipParseError('BAD_REQUEST_URI', 'Headers in Request-URI');
     } catch (err) {
       if (err instanceof SipParseError && err.code === 'BAD_URI') throw new SipParseError('BAD_REQUEST_URI', 'Bad Request-URI');
       throw err;
     }
   }
-  // RFC 4475 §3.3.8–3.3.9 (multi01, mcl01): these carry exactly one value.
-  for (const name of SINGLE_VALUED) {
-    if (headers.getFields(name).length > 1) throw new SipParseError('DUPLICATE_HEADER', `Multiple ${name} headers`);
+  if (seen.duplicate) throw new SipParseError('DUPLICATE_HEADER', `Multiple ${seen.duplicate} headers`);
+  if (seen.via.length === 0) throw new SipParseError('MISSING_HEADER', 'Missing Via');
+  required(seen.callId, 'Call-ID');
+  const fromV = required(seen.from, 'From');
+  const toV = required(seen.to, 'To');
+  const cseqV = required(seen.cseq, 'CSeq');
+  let vias: Via[];
+  if (seen.via.length === 1) vias = parseVia(seen.via[0]!);
+  else {
+    vias = [];
+    for (const f of seen.via) for (const v of parseVia(f)) vias.push(v);
   }
-  const viaFields = headers.getFields('via');
-  if (viaFields.length === 0) throw new SipParseError('MISSING_HEADER', 'Missing Via');
-  requireHeader(headers, 'call-id');
-  const fromV = requireHeader(headers, 'from');
-  const toV = requireHeader(headers, 'to');
-  const cseqV = requireHeader(headers, 'cseq');
-  const vias: Via[] = [];
-  for (const f of viaFields) for (const v of parseVia(f)) vias.push(v);
   const from = parseNameAddr(fromV);
   const to = parseNameAddr(toV);
   const cseq = parseCSeq(cseqV);
-  if (sl.isRequest) {
-    // RFC 4475 §3.1.2.17–18 (mismatch01, mismatch02): the CSeq method must match the request method.
-    if (cseq.method !== sl.method) throw new SipParseError('CSEQ_METHOD_MISMATCH', 'CSeq method does not match');
-  }
-  const mf = headers.get('max-forwards');
-  if (mf !== undefined) parseMaxForwards(mf);
-  for (const c of headers.getFields('contact')) parseContact(c);
-  const date = headers.get('date');
+  // RFC 4475 §3.1.2.17–18 (mismatch01, mismatch02): the CSeq method must match the request method.
+  if (sl.isRequest && cseq.method !== sl.method) throw new SipParseError('CSEQ_METHOD_MISMATCH', 'CSeq method does not match');
+  if (seen.maxForwards !== undefined) parseMaxForwards(seen.maxForwards);
+  for (const c of seen.contact) parseContact(c);
   // §20.17: SIP-date is rfc1123-date and always in GMT.
-  if (date !== undefined && !/ GMT$/.test(date)) throw new SipParseError('BAD_HEADER_VALUE', 'Date must be GMT');
+  if (seen.date !== undefined && !seen.date.endsWith(' GMT')) throw new SipParseError('BAD_HEADER_VALUE', 'Date must be GMT');
   return { cseq, from, to, vias };
 }
 

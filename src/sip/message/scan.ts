@@ -120,9 +120,14 @@ export function parseParams(s: string, i: number, code: SipParseErrorCode, out: 
     if (s.charCodeAt(i) !== 59 /* ; */) throw new SipParseError(code, 'Bad parameter list');
     i = skipWs(s, i + 1);
     const nameStart = i;
-    while (i < n && isTokenChar(s.charCodeAt(i))) i++;
+    let upper = false;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 128 || TOKEN[c] !== 1) break;
+      if (c >= 65 && c <= 90) upper = true;
+    }
     if (i === nameStart) throw new SipParseError(code, 'Empty parameter name');
-    const name = s.slice(nameStart, i).toLowerCase();
+    const name = upper ? s.slice(nameStart, i).toLowerCase() : s.slice(nameStart, i);
     i = skipWs(s, i);
     if (i < n && s.charCodeAt(i) === 61 /* = */) {
       i = skipWs(s, i + 1);

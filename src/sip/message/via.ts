@@ -9,6 +9,12 @@ function token(s: string, i: number): number {
   return i;
 }
 
+const TRANSPORTS: Record<string, string> = { UDP: 'UDP', TCP: 'TCP', TLS: 'TLS', WS: 'WS', WSS: 'WSS', SCTP: 'SCTP' };
+
+function upperTransport(t: string): string {
+  return TRANSPORTS[t] ?? t.toUpperCase();
+}
+
 function expectSlash(s: string, i: number): number {
   i = skipWs(s, i);
   if (s.charCodeAt(i) !== 47) throw new SipParseError('BAD_VIA', 'Bad Via protocol');
@@ -18,17 +24,26 @@ function expectSlash(s: string, i: number): number {
 /** Parses a single via-parm: `SIP / 2.0 / UDP host[:port];params` (SLASH and COLON may carry LWS). */
 export function parseViaParm(s: string): Via {
   let i = skipWs(s, 0);
-  let e = token(s, i);
-  if (e === i) throw new SipParseError('BAD_VIA', 'Bad Via protocol');
-  const name = s.slice(i, e);
-  i = expectSlash(s, e);
-  e = token(s, i);
-  if (e === i) throw new SipParseError('BAD_VIA', 'Bad Via protocol');
-  const version = s.slice(i, e);
-  i = expectSlash(s, e);
+  let e: number;
+  let protocol: string;
+  if (s.startsWith('SIP/2.0/', i)) {
+    // the common spelling, without LWS around the slashes
+    protocol = 'SIP/2.0';
+    i += 8;
+  } else {
+    e = token(s, i);
+    if (e === i) throw new SipParseError('BAD_VIA', 'Bad Via protocol');
+    const name = s.slice(i, e);
+    i = expectSlash(s, e);
+    e = token(s, i);
+    if (e === i) throw new SipParseError('BAD_VIA', 'Bad Via protocol');
+    const version = s.slice(i, e);
+    i = expectSlash(s, e);
+    protocol = `${name}/${version}`.toUpperCase();
+  }
   e = token(s, i);
   if (e === i) throw new SipParseError('BAD_VIA', 'Bad Via transport');
-  const transport = s.slice(i, e).toUpperCase();
+  const transport = upperTransport(s.slice(i, e));
   i = skipWs(s, e);
   if (i === e) throw new SipParseError('BAD_VIA', 'Missing Via sent-by');
   let hostEnd: number;
@@ -44,7 +59,7 @@ export function parseViaParm(s: string): Via {
       hostEnd++;
     }
   }
-  const via: Via = { protocol: `${name}/${version}`.toUpperCase(), transport, host: checkHost(s.slice(i, hostEnd), 'BAD_VIA'), params: {} };
+  const via: Via = { protocol, transport, host: checkHost(s.slice(i, hostEnd), 'BAD_VIA'), params: {} };
   i = skipWs(s, hostEnd);
   if (s.charCodeAt(i) === 58) {
     i = skipWs(s, i + 1);

@@ -112,7 +112,9 @@ describe('parseMessage', () => {
       crlf([...INVITE_HEAD.filter((l) => !drop || !l.startsWith(drop)), ...extra, '', '']);
     expect(reject(base(['Bad Header: x'])).code).toBe('BAD_HEADER');
     expect(reject(base(['NoColonHere'])).code).toBe('BAD_HEADER');
-    expect(reject(base(['X-Ctl: a\x01b'])).code).toBe('BAD_HEADER');
+    expect(reject(base(['X-Ctl: a\x00b'])).code).toBe('BAD_HEADER');
+    expect(reject(base(['X-Ctl: a\rb'])).code).toBe('BAD_HEADER');
+    expect(parseMessage(base(['X-Quoted: "nul \\\x00 escaped"', 'Content-Length: 0'])).headers.get('X-Quoted')).toBe('"nul \\\x00 escaped"');
     expect(reject(base([], 'Call-ID')).code).toBe('MISSING_HEADER');
     expect(reject(base([], 'Via')).code).toBe('MISSING_HEADER');
     expect(reject(base(['CSeq: 2 INVITE'])).code).toBe('DUPLICATE_HEADER');
