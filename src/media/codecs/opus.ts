@@ -11,6 +11,9 @@ interface NativeOpus {
   setBitrate(bitrate: number): void;
 }
 
+/** Consecutive frames concealed by libopus before returning plain silence. */
+const MAX_PLC_FRAMES = 5;
+
 const require = createRequire(import.meta.url);
 const { OpusEncoder } = require('@discordjs/opus') as { OpusEncoder: new (rate: number, channels: number) => NativeOpus };
 
@@ -21,6 +24,7 @@ class OpusCodec implements AudioCodec {
   readonly channels = 1 as const;
   #native: NativeOpus;
   readonly #bitrate: number;
+  #lostInRow = 0;
 
   constructor(options: CodecOptions) {
     this.#bitrate = options.bitrate ?? 32000;
@@ -57,14 +61,18 @@ class OpusCodec implements AudioCodec {
     } catch (err) {
       throw new CodecError('CODEC_DECODE_FAILED', `opus: ${(err as Error).message}`);
     }
+    this.#lostInRow = 0;
     return toInt16(pcm);
   }
 
   /**
-   * libopus runs its PLC when given an empty packet (RFC 6716 §4.4). The binding asks for up to
-   * 120 ms of it, so only the first `samples` are returned.
+   * libopus runs its PLC when given an empty packet (RFC 6716 §4.4). The binding always asks for
+   * 120 ms of it (its maximum frame size), so only the first `samples` are returned and the
+   * decoder's concealment runs ahead of real time; after `MAX_PLC_FRAMES` consecutive losses the
+   * PLC has faded out anyway and silence is returned without calling libopus.
    */
   conceal(samples: number): Int16Array {
+    if (this.#lostInRow++ >= MAX_PLC_FRAMES) return new Int16Array(samples);
     try {
       const pcm = toInt16(this.#native.decode(Buffer.alloc(0)));
       return pcm.length >= samples ? pcm.slice(0, samples) : padTo(pcm, samples);
@@ -74,6 +82,7 @@ class OpusCodec implements AudioCodec {
   }
 
   reset(): void {
+    this.#lostInRow = 0;
     this.#native = this.#create();
   }
 }

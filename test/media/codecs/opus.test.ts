@@ -60,3 +60,15 @@ describe('Opus codec (RFC 7587, libopus via @discordjs/opus)', () => {
     }
   });
 });
+
+describe('Opus concealment over a long gap', () => {
+  it('returns silence once the loss run exceeds 5 frames, and decodes normally afterwards', () => {
+    const codec = createOpus();
+    const input = tone(1000, 960, 10000);
+    for (let f = 0; f < 10; f++) codec.decode(codec.encode(input));
+    for (let f = 0; f < 5; f++) codec.conceal(960);
+    expect(codec.conceal(960).every((s) => s === 0)).toBe(true);
+    for (let f = 0; f < 5; f++) codec.decode(codec.encode(input));
+    expect(dbfs(codec.decode(codec.encode(input)))).toBeGreaterThan(-20);
+  });
+});
