@@ -52,17 +52,39 @@ export class Resampler {
     const limit = input.length * L;
     const count = this.#t < limit ? Math.ceil((limit - this.#t) / M) : 0;
     const out = new Int16Array(count);
-    let t = this.#t;
-    for (let k = 0; k < count; k++, t += M) {
-      const i = Math.floor(t / L);
-      const base = (t - i * L) * K;
-      let acc = 0;
-      let x = hist + i;
-      for (let j = 0; j < K; j++) acc += phases[base + j]! * buf[x--]!;
-      const v = Math.round(acc);
+    const t = this.#t;
+    // Position of output k in the upsampled domain: t + k·M = i·L + p (input index i, phase p).
+    let i = Math.floor(t / L);
+    let p = t - i * L;
+    const step = Math.floor(M / L);
+    const stepPhase = M - step * L;
+    const K4 = K & ~3;
+    for (let k = 0; k < count; k++) {
+      const base = p * K;
+      const x = hist + i;
+      // Four partial sums: shorter dependency chains for the JIT.
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let j = 0;
+      for (; j < K4; j += 4) {
+        a0 += phases[base + j]! * buf[x - j]!;
+        a1 += phases[base + j + 1]! * buf[x - j - 1]!;
+        a2 += phases[base + j + 2]! * buf[x - j - 2]!;
+        a3 += phases[base + j + 3]! * buf[x - j - 3]!;
+      }
+      for (; j < K; j++) a0 += phases[base + j]! * buf[x - j]!;
+      const v = Math.round(a0 + a1 + (a2 + a3));
       out[k] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      i += step;
+      p += stepPhase;
+      if (p >= L) {
+        p -= L;
+        i++;
+      }
     }
-    this.#t = t - limit;
+    this.#t = t + count * M - limit;
     // Keep the last K−1 samples for the next chunk.
     buf.copyWithin(0, input.length, input.length + hist);
     return out;
