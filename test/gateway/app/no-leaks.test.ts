@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../helpers/ports.js';
+import { runSipp } from '../../helpers/sipp.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { byeFromCaller, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
+
+let gw: TestGateway;
+beforeAll(async () => { gw = await startTestGateway({ mediaPorts: 400, trunk: { max_calls: 1000 } }); });
+afterAll(async () => { await gw.stop(); });
+
+/** Open handles by type (UDPWRAP = UDP sockets, TCPWRAP = TCP sockets, Timeout = timers). */
+function resources(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
+  return out;
+}
+
+async function calls(count: number, rate: number) {
+  const scn = scenarioFile('uac-short-call', scenario('uac-short-call', `${invite()}${expectAnswer}${pause(300)}${byeFromCaller()}`));
+  const port = await freePort();
+  const mediaPort = await freePort();
+  return runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', String(count), '-r', String(rate), '-l', '200'], timeoutMs: 120_000 });
+}
+
+function snapshot() {
+  const res = resources();
+  const stackTimers = gw.proc.server!.stats.stack.timers;
+  return { ...res, ...gw.proc.gateway.stats(), dialogs: gw.proc.server!.stats.dialogs, otherTimers: (res.Timeout ?? 0) - stackTimers };
+}
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1000));
+
+describe('after 1,000 calls', () => {
+  it('no call, media port, socket or timer is left behind', async () => {
+    // Warm up: lazy singletons (shared media clock, codec tables) exist before we count.
+    expect((await calls(5, 50)).code).toBe(0);
+    await gw.waitIdle();
+    await settle();
+    const before = snapshot();
+
+    const r = await calls(1000, 100);
+    expect(r.code, r.errors.slice(0, 2000)).toBe(0);
+    expect(r.stats['SuccessfulCall(C)']).toBe('1000');
+    await gw.waitIdle(30_000);
+    await settle();
+    const after = snapshot();
+
+    expect(after.callsTotal - before.callsTotal).toBe(1000);
+    expect(after).toMatchObject({ activeCalls: 0, pendingCalls: 0, mediaPortsInUse: 0, dialogs: before.dialogs });
+    expect(after.UDPWRAP ?? 0).toBe(before.UDPWRAP ?? 0);
+    expect(after.TCPWRAP ?? 0).toBe(before.TCPWRAP ?? 0);
+    // Timers outside the SIP stack (whose transactions rightly linger 32 s: RFC 3261 Timer J,
+    // RFC 6026 Timer L) must all be gone.
+    expect(after.otherTimers).toBeLessThanOrEqual(before.otherTimers);
+  }, 180_000);
+});
