@@ -1,0 +1,93 @@
+/**
+ * How many concurrent G.711 echo streams one Node process (one core for the sessions) carries:
+ * N MediaSessions (PCMU, shared media clock) each echoing what it receives; a separate process
+ * sends one RTP stream per session on loopback and counts the echoes. For each N: late frames
+ * (ticks that left > ptime/2 late), echo loss, CPU of the session process, RSS per stream.
+ */
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from '../run.js';
+import { PortAllocator, type PortLease } from '../../src/media/ports.js';
+import { createMediaSession } from '../../src/media/session/session.js';
+import type { MediaSession } from '../../src/media/session/types.js';
+import type { NegotiatedMedia } from '../../src/media/sdp/types.js';
+
+const LO = '127.0.0.1';
+const SENDER = fileURLToPath(new URL('./rtp-load-sender.ts', import.meta.url));
+const STEPS = (process.env.TG_BENCH_STEPS ?? '100,250,500,750,1000').split(',').map(Number);
+const SECONDS = Number(process.env.TG_BENCH_SECONDS ?? 8);
+
+function negotiated(): NegotiatedMedia {
+  // The remote is a placeholder: symmetric RTP latches onto the sender's real source.
+  return {
+    codec: { name: 'PCMU', payloadType: 0, clockRate: 8000, channels: 1 },
+    ptime: 20, direction: 'sendrecv', remoteDirection: 'sendrecv', remoteHold: false,
+    remote: { address: LO, port: 9 }, remoteRtcp: { address: LO, port: 9 }, rtcpMux: false,
+  };
+}
+
+async function openSessions(n: number, ports: PortAllocator): Promise<MediaSession[]> {
+  const out: MediaSession[] = [];
+  while (out.length < n) {
+    const lease: PortLease = ports.allocate();
+    try {
+      const s = await createMediaSession({ lease, negotiated: negotiated(), localAddress: LO, latchPackets: 2 });
+      s.on('audio', (f) => s.play(f.samples, f.sampleRate));
+      out.push(s);
+    } catch {
+      lease.release(); // port taken by someone else on this machine: skip it
+    }
+  }
+  return out;
+}
+
+function runSender(ports: number[], seconds: number): Promise<{ sent: number; received: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SENDER, JSON.stringify({ ports, seconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('close', (code) => {
+      try { resolve(JSON.parse(out.trim()) as { sent: number; received: number }); } catch { reject(new Error(`sender exited ${code}: ${out}`)); }
+    });
+  });
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const ports = new PortAllocator({ min: 40000, max: 49999 });
+  for (const n of STEPS) {
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    const sessions = await openSessions(n, ports);
+    const rss1 = process.memoryUsage().rss;
+    const before = sessions.map((s) => s.stats());
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const echo = await runSender(sessions.map((s) => s.localPort), SECONDS);
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const after = sessions.map((s) => s.stats());
+    const frames = after.reduce((a, s, i) => a + s.framesSent - before[i]!.framesSent, 0);
+    const late = after.reduce((a, s, i) => a + s.lateFrames - before[i]!.lateFrames, 0);
+    const underruns = after.reduce((a, s, i) => a + s.underruns - before[i]!.underruns, 0);
+    const rssPerStream = (process.memoryUsage().rss - rss0) / n;
+    await Promise.all(sessions.map((s) => s.close()));
+    const cpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
+    // CPU time is reliable on this shared machine even when wall-clock lateness is not.
+    const cpuUsPerStreamSecond = (cpu.user + cpu.system) / n / (wall / 1000);
+    const latePct = (late / Math.max(1, frames)) * 100;
+    const echoLossPct = (1 - echo.received / Math.max(1, echo.sent)) * 100;
+    const detail = { streams: n, seconds: SECONDS, framesSent: frames, lateFrames: late, underruns, echoSent: echo.sent, echoReceived: echo.received, rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
+    results.push(
+      { suite: 'media-session', name: `${n} PCMU echo streams: late frames`, value: latePct, unit: '%', detail },
+      { suite: 'media-session', name: `${n} PCMU echo streams: echo loss`, value: echoLossPct, unit: '%' },
+      { suite: 'media-session', name: `${n} PCMU echo streams: CPU of session process`, value: cpuPct, unit: '% of one core' },
+      { suite: 'media-session', name: `${n} PCMU echo streams: RSS per stream`, value: rssPerStream / 1024, unit: 'KiB' },
+      { suite: 'media-session', name: `${n} PCMU echo streams: CPU per stream`, value: cpuUsPerStreamSecond, unit: 'µs per stream-second', detail: { streamsPerCore: Math.floor(1e6 / cpuUsPerStreamSecond) } },
+    );
+    process.stderr.write(`N=${n}: late ${latePct.toFixed(3)}% echo loss ${echoLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return results;
+}
