@@ -39,6 +39,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   readonly #recent = new Set<number>();
   readonly #recentOrder: number[] = [];
   #ssrc: number | undefined;
+  #candidate: { packet: JitterPacket; reason: ResetReason } | undefined;
   #frameTicks: number;
   #highest: { seq: number; ts: number } | undefined;
   #nextSeq: number | undefined;
@@ -99,23 +100,45 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   }
 
   #accept(packet: JitterPacket): void {
-    if (this.#ssrc !== undefined && packet.ssrc !== this.#ssrc) this.#restartFor('ssrc');
-    this.#ssrc = packet.ssrc;
-
-    // Sequence and timestamp jumps (RFC 3550 A.1 MAX_DROPOUT / MAX_MISORDER): a restarted source.
-    const highest = this.#highest;
-    if (highest) {
-      const seqDelta = this.#seq.peek(packet.seq) - highest.seq;
-      if (seqDelta > this.#maxDropout || seqDelta < -this.#maxMisorder) {
-        this.#restartFor('sequence-jump');
-      } else {
-        const expectedTs = highest.ts + seqDelta * this.#frameTicks;
-        const tsJump = this.#ts.peek(packet.timestamp) - expectedTs;
-        // A forward jump on a packet with the marker bit is a new talkspurt (RFC 3551 §4.1), not a restart.
-        if (Math.abs(tsJump) > this.#maxTsJumpTicks && !(packet.marker && tsJump > 0)) this.#restartFor('timestamp-jump');
+    // RFC 3550 A.1: a new SSRC or a sequence/timestamp jump is taken as a restarted source only
+    // once a second, sequential packet confirms it (probation); a lone stray packet is discarded.
+    const jump = this.#jumpOf(packet);
+    const candidate = this.#candidate;
+    if (jump) {
+      if (candidate && candidate.packet.ssrc === packet.ssrc && ((candidate.packet.seq + 1) & 0xffff) === packet.seq) {
+        this.#candidate = undefined;
+        this.#restartFor(candidate.reason);
+        this.#ssrc = packet.ssrc;
+        this.#store(candidate.packet);
+        this.#store(packet);
+        return;
       }
+      if (candidate) this.#stats.discarded++;
+      this.#candidate = { packet, reason: jump };
+      return;
     }
+    if (candidate) {
+      this.#stats.discarded++;
+      this.#candidate = undefined;
+    }
+    this.#ssrc = packet.ssrc;
+    this.#store(packet);
+  }
 
+  /** Whether this packet breaks the stream: another SSRC, a sequence jump or a timestamp jump. */
+  #jumpOf(packet: JitterPacket): ResetReason | undefined {
+    if (this.#ssrc !== undefined && packet.ssrc !== this.#ssrc) return 'ssrc';
+    const highest = this.#highest;
+    if (!highest) return undefined;
+    const seqDelta = this.#seq.peek(packet.seq) - highest.seq;
+    if (seqDelta > this.#maxDropout || seqDelta < -this.#maxMisorder) return 'sequence-jump';
+    const tsJump = this.#ts.peek(packet.timestamp) - (highest.ts + seqDelta * this.#frameTicks);
+    // A forward jump on a packet with the marker bit is a new talkspurt (RFC 3551 §4.1), not a restart.
+    if (Math.abs(tsJump) > this.#maxTsJumpTicks && !(packet.marker && tsJump > 0)) return 'timestamp-jump';
+    return undefined;
+  }
+
+  #store(packet: JitterPacket): void {
     const seq = this.#seq.unwrap(packet.seq);
     const extTs = this.#ts.unwrap(packet.timestamp);
     this.#estimator.update(packet.arrivalMs, (extTs * 1000) / this.#clockRate);
@@ -230,6 +253,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   }
 
   #restart(): void {
+    this.#candidate = undefined;
     this.#packets.clear();
     this.#recent.clear();
     this.#recentOrder.length = 0;

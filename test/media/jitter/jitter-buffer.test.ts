@@ -183,6 +183,21 @@ describe('JitterBuffer', () => {
     expect(out.filter((r) => r.kind === 'packet').length).toBeGreaterThan(1500);
   });
 
+  it('discards a lone stray packet (other SSRC or far-off sequence number) without restarting', () => {
+    const resets: string[] = [];
+    const jb = new JitterBuffer({ clockRate: 8000 });
+    jb.on('reset', (r) => resets.push(r));
+    const packets = stream(30);
+    const stray = [
+      { seq: 40000, timestamp: 5, ssrc: 0x1234, arrivalMs: 105 },
+      { seq: 1010, timestamp: 161600, ssrc: 0x7777, arrivalMs: 305 },
+    ];
+    const { out } = play([...packets, ...stray], 700, {}, jb);
+    expect(resets).toEqual([]);
+    expect(seqs(out)).toEqual(packets.map((p) => p.seq));
+    expect(jb.stats().discarded).toBe(2);
+  });
+
   it('learns the frame duration from the timestamps (30 ms packets)', () => {
     const jb = new JitterBuffer({ clockRate: 8000 });
     for (let i = 0; i < 3; i++) jb.push(toPacket({ seq: i, timestamp: i * 240, ssrc: 1, arrivalMs: i * 30 }));
@@ -197,9 +212,11 @@ describe('JitterBuffer', () => {
     jb.on('underrun', () => seen.push({ underruns: jb.stats().underruns }));
     for (const p of stream(5)) jb.push(toPacket(p));
     jb.push(toPacket({ seq: 7, timestamp: 1, ssrc: 0x5555, arrivalMs: 100 }));
-    expect(seen[0]).toEqual({ reason: 'ssrc', resets: 1, buffered: 20 });
-    jb.pop(110);
+    jb.push(toPacket({ seq: 8, timestamp: 161, ssrc: 0x5555, arrivalMs: 120 }));
+    expect(seen[0]).toEqual({ reason: 'ssrc', resets: 1, buffered: 40 });
     jb.pop(130);
+    jb.pop(150);
+    jb.pop(170);
     expect(seen.at(-1)).toEqual({ underruns: 1 });
   });
 
@@ -209,7 +226,9 @@ describe('JitterBuffer', () => {
       throw new Error('listener bug');
     });
     jb.push(toPacket({ seq: 1, timestamp: 0, ssrc: 1, arrivalMs: 0 }));
-    expect(() => jb.push(toPacket({ seq: 1, timestamp: 0, ssrc: 2, arrivalMs: 0 }))).not.toThrow();
+    jb.push(toPacket({ seq: 1, timestamp: 0, ssrc: 2, arrivalMs: 0 }));
+    expect(() => jb.push(toPacket({ seq: 2, timestamp: 160, ssrc: 2, arrivalMs: 20 }))).not.toThrow();
+    expect(jb.stats().resets).toBe(1);
   });
 
   it('never plays a packet twice or out of order, whatever the delays and duplicates (property)', () => {
