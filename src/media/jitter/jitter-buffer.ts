@@ -2,7 +2,8 @@
  * Adaptive playout buffer for one RTP stream. The playout clock calls `pop(now)` once per frame
  * time; packets are pushed as they arrive. Packets are ordered by their extended sequence number
  * (RFC 3550 §5.1), duplicates and packets that missed their playout time are dropped, and a
- * change of SSRC or a jump of timestamp/sequence restarts the stream. The depth adapts to the
+ * change of SSRC or a jump of timestamp/sequence restarts the stream once a second sequential
+ * packet confirms it. The depth adapts to the
  * observed delay variation between `minDepthMs` and `maxDepthMs`: it grows at once and shrinks by
  * skipping at most one frame per `shrinkIntervalMs`.
  *
