@@ -153,6 +153,7 @@ export class AppRequests {
         ...(d ? { dialog: d.stack } : {}),
         onProvisional: (res) => this.#provisional(pending, res),
         onFinal: (res) => this.#final(pending, res),
+        onRetransmitted2xx: (res) => this.#reAck(res),
         onTimeout: (t) => { void t.response.then((res) => this.#final(pending, res)); },
         onTransportError: (_e, t) => { void t.response.then((res) => this.#final(pending, res)); },
       });
@@ -202,6 +203,17 @@ export class AppRequests {
     }
     if (p.dialog && (req.method === 'BYE' || res.status === 481 || res.status === 408)) this.#ctx.state.removeDialog(p.dialog);
     deliverToApp(p.app, 'network', p.transaction.destination, res, p.id, dialogId);
+  }
+
+  /**
+   * §13.2.2.4: "The UAC core MUST generate an ACK request for each 2xx received from the
+   * transaction layer" — a retransmitted 2xx (our ACK was lost) gets the same ACK again.
+   */
+  #reAck(res: SipResponse): void {
+    const sd = this.#ctx.stack.findDialog(res.callId, res.from.params.tag ?? '', res.to.params.tag ?? '');
+    if (sd?.lastAck && sd.lastAck.cseq.seq === res.cseq.seq) {
+      this.#ctx.stack.sendStateless(sd.lastAck).catch((err: unknown) => this.#ctx.logger.debug({ err }, 'ACK resend failed'));
+    }
   }
 
   /** A 2xx arrived for an app that is gone: hang the new dialog up at once. */
