@@ -1,0 +1,27 @@
+/**
+ * Child process of b2bua.bench.ts: the embedded drachtio server and a drachtio-srf B2BUA app in
+ * one process (as `trunkgate` runs them), so its /proc CPU and RSS are trunkgate's whole cost.
+ * argv: <sipPort> <controlPort> <bLegPort>. Prints "ready" when the app is connected.
+ */
+import Srf from 'drachtio-srf';
+import { createDrachtioServer } from '../../src/drachtio/server.js';
+import { createLogger } from '../../src/log.js';
+
+const [sipPort, controlPort, bPort] = process.argv.slice(2).map(Number);
+const server = createDrachtioServer({
+  sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp`] },
+  control: { host: '127.0.0.1', port: controlPort!, secret: 'bench' },
+  logger: createLogger({ level: 'warn' }),
+});
+await server.start();
+const srf: any = new Srf();
+srf.connect({ host: '127.0.0.1', port: controlPort, secret: 'bench' });
+srf.on('connect', () => process.stdout.write('ready\n'));
+srf.invite(async (req: any, res: any) => {
+  try {
+    const { uas, uac } = await srf.createB2BUA(req, res, `sip:service@127.0.0.1:${bPort}`, { localSdpB: req.body });
+    uas.on('destroy', () => { void uac.destroy().catch(() => undefined); });
+    uac.on('destroy', () => { void uas.destroy().catch(() => undefined); });
+  } catch { /* srf passes the failure back to the caller */ }
+});
+process.on('SIGTERM', () => { void server.close().then(() => process.exit(0)); });
