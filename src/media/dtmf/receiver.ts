@@ -42,7 +42,10 @@ export interface TelephoneEventPacket {
 interface OpenEvent {
   key: string;
   ev: TelephoneEvent;
+  /** Timestamp of the event's first segment. */
   timestamp: number;
+  /** Duration of the earlier segments of a long event (§2.5.1.3), ticks. */
+  earlierTicks: number;
   lastArrivalMs: number;
 }
 
@@ -69,13 +72,22 @@ export class DtmfReceiver {
 
     const out: DtmfDigit[] = [];
     let open = this.#open;
+    if (open && open.key !== key && open.ev.event === ev.event && open.ev.duration === 0xffff &&
+      ((open.timestamp + open.earlierTicks + 0xffff) >>> 0) === timestamp) {
+      // §2.5.1.3: a long event continues in a new segment whose timestamp is where the previous
+      // one ended (its duration having reached 0xFFFF): the same digit, not a new one.
+      this.#markDone(open.key);
+      open.key = key;
+      open.earlierTicks += 0xffff;
+      open.ev = ev;
+    }
     if (open && open.key !== key) {
       // A new event started while the previous one never ended (its end packets were lost).
       this.#close(open, open.ev, false, out);
       open = undefined;
     }
     if (!open) {
-      open = { key, ev, timestamp, lastArrivalMs: packet.arrivalMs };
+      open = { key, ev, timestamp, earlierTicks: 0, lastArrivalMs: packet.arrivalMs };
       this.#open = open;
     } else {
       // Updates may be reordered: keep the longest duration seen.
@@ -103,18 +115,22 @@ export class DtmfReceiver {
 
   #close(open: OpenEvent, ev: TelephoneEvent, ended: boolean, out: DtmfDigit[]): void {
     this.#open = undefined;
-    this.#done.push(open.key);
-    if (this.#done.length > HISTORY) this.#done.shift();
+    this.#markDone(open.key);
     const digit = eventToDigit(ev.event);
     if (digit === undefined) return; // not a DTMF event (e.g. flash): consumed silently
     out.push({
       digit,
       event: ev.event,
       timestamp: open.timestamp,
-      durationTicks: ev.duration,
-      durationMs: Math.round((ev.duration * 1000) / this.#clockRate),
+      durationTicks: open.earlierTicks + ev.duration,
+      durationMs: Math.round(((open.earlierTicks + ev.duration) * 1000) / this.#clockRate),
       volume: ev.volume,
       ended,
     });
+  }
+
+  #markDone(key: string): void {
+    this.#done.push(key);
+    if (this.#done.length > HISTORY) this.#done.shift();
   }
 }

@@ -138,3 +138,16 @@ describe('DtmfReceiver with sender-generated events', () => {
     );
   });
 });
+
+describe('DtmfReceiver: long events (RFC 4733 §2.5.1.3)', () => {
+  it('reports a digit longer than 0xFFFF ticks once, its segments joined', () => {
+    const rx = new DtmfReceiver();
+    const pkt = (timestamp: number, duration: number, end: boolean) => ({ timestamp, payload: serializeTelephoneEvent({ event: 5, end, volume: 10, duration }) });
+    const t0 = 2 ** 32 - 1000; // the second segment's timestamp wraps
+    const packets = [pkt(t0, 160, false), pkt(t0, 40000, false), pkt(t0, 0xffff, false), pkt((t0 + 0xffff) >>> 0, 800, false), pkt((t0 + 0xffff) >>> 0, 1600, true), pkt((t0 + 0xffff) >>> 0, 1600, true)];
+    const digits = feed(rx, packets);
+    expect(digits.map((d) => d.digit)).toEqual(['5']);
+    expect(digits[0]!.durationTicks).toBe(0xffff + 1600);
+    expect(digits[0]!.timestamp).toBe(t0);
+  });
+});
