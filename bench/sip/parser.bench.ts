@@ -10,11 +10,15 @@
  *  - serialize: message object → wire Buffer
  * Rounds alternate between the parsers; the best round of each is kept (the machine is shared).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import type { BenchResult } from '../run.js';
-import { parseMessage, type SipMessage } from '../../src/sip/message/index.js';
+import type * as Message from '../../src/sip/message/index.js';
+import type { SipMessage } from '../../src/sip/message/index.js';
 
 const require = createRequire(import.meta.url);
 const npmSip = require('sip') as { parse: (b: Buffer | string) => any; stringify: (m: any) => string };
@@ -24,8 +28,29 @@ const drachtio = require('drachtio-srf/lib/sip-parser/parser.js') as {
   getParser: (h: string) => (d: { s: string; i: number }, prev?: unknown) => any;
 };
 
-const ROUND_MS = Number(process.env.TG_BENCH_ROUND_MS ?? 400);
-const ROUNDS = Number(process.env.TG_BENCH_ROUNDS ?? 3);
+/**
+ * trunkgate's parser as plain JavaScript, like the build in dist/ runs it: src/sip/message is
+ * transpiled (typescript.transpileModule, no type check) into a temp dir. Importing the .ts
+ * sources through tsx would measure tsx's module wrappers (every cross-module call becomes a
+ * getter), while the peers are plain JS.
+ */
+async function loadTrunkgate(): Promise<typeof Message> {
+  const src = fileURLToPath(new URL('../../src/sip/message/', import.meta.url));
+  const out = mkdtempSync(join(tmpdir(), 'tg-bench-sip-'));
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}');
+  for (const f of readdirSync(src).filter((n) => n.endsWith('.ts'))) {
+    const js = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
+    writeFileSync(join(out, f.replace(/\.ts$/, '.js')), js);
+  }
+  return (await import(pathToFileURL(join(out, 'index.js')).href)) as typeof Message;
+}
+
+const { parseMessage } = await loadTrunkgate();
+
+const ROUND_MS = Number(process.env.TG_BENCH_ROUND_MS ?? 250);
+const ROUNDS = Number(process.env.TG_BENCH_ROUNDS ?? 8);
 
 const SDP = [
   'v=0', 'o=- 3911437021 3911437021 IN IP4 203.0.113.10', 's=-', 'c=IN IP4 203.0.113.10', 't=0 0',

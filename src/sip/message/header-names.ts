@@ -1,5 +1,54 @@
 /** Header names: compact forms (RFC 3261 §7.3.3 and extensions) and which headers are comma lists. */
 
+/** Canonical spelling of the headers a SIP stack meets on every message. */
+const COMMON_NAMES = [
+  'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type', 'Route',
+  'Record-Route', 'Allow', 'Supported', 'Require', 'User-Agent', 'Server', 'Expires', 'Session-Expires', 'Min-SE',
+  'P-Asserted-Identity', 'Reason', 'Accept', 'Authorization', 'WWW-Authenticate', 'Proxy-Authorization',
+  'Proxy-Authenticate', 'Event', 'Subscription-State', 'Refer-To', 'Referred-By', 'Replaces', 'Date', 'Timestamp',
+  'Content-Disposition', 'Allow-Events', 'RSeq', 'RAck', 'Privacy', 'Diversion', 'Subject', 'Organization', 'Warning',
+];
+
+const KNOWN_KEYS = COMMON_NAMES.map((n) => n.toLowerCase());
+const BY_LENGTH: number[][] = [];
+COMMON_NAMES.forEach((name, i) => (BY_LENGTH[name.length] ??= []).push(i));
+
+/** The canonical spelling and lookup key of the result of matchCommonName. */
+export function commonName(match: number): string {
+  return COMMON_NAMES[match < 0 ? -match - 1 : match]!;
+}
+
+export function commonKey(match: number): string {
+  return KNOWN_KEYS[match < 0 ? -match - 1 : match]!;
+}
+
+/**
+ * Recognizes a common header name written in `text` between `start` and `end` without slicing it
+ * (the parse loop's hot path). Returns the index of the name when the text is spelled exactly
+ * like it, `-(index + 1)` when it matches only case-insensitively, and NaN otherwise.
+ */
+export function matchCommonName(text: string, start: number, end: number): number {
+  const list = BY_LENGTH[end - start];
+  if (list === undefined) return NaN;
+  for (let k = 0; k < list.length; k++) {
+    const idx = list[k]!;
+    const name = COMMON_NAMES[idx]!;
+    const key = KNOWN_KEYS[idx]!;
+    let exact = true;
+    let i = 0;
+    for (; i < key.length; i++) {
+      const c = text.charCodeAt(start + i);
+      if (c === name.charCodeAt(i)) continue;
+      exact = false;
+      // letters compare case-insensitively; everything else must be equal
+      const lower = c | 32;
+      if (lower !== key.charCodeAt(i) || lower < 97 || lower > 122) break;
+    }
+    if (i === key.length) return exact ? idx : -idx - 1;
+  }
+  return NaN;
+}
+
 /** Compact form → canonical full name. */
 export const COMPACT_FORMS: Readonly<Record<string, string>> = {
   v: 'Via', f: 'From', t: 'To', m: 'Contact', i: 'Call-ID', l: 'Content-Length', c: 'Content-Type',

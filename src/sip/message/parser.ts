@@ -7,7 +7,7 @@
  * so a malformed message is rejected once, up front, with a code a 400 can be built from.
  */
 import { SipParseError } from './errors.js';
-import { headerKey, normalizeHeaderName } from './header-names.js';
+import { commonKey, commonName, headerKey, matchCommonName, normalizeHeaderName } from './header-names.js';
 import { parseContentLength, parseCSeq, parseMaxForwards } from './headers.js';
 import { SIP_VERSION, SipRequest, SipResponse, type SipMessage } from './message.js';
 import { parseContact, parseNameAddr } from './name-addr.js';
@@ -122,6 +122,7 @@ export function parseMessage(data: Buffer | string): SipMessage {
   let pos = nl + 1;
   let nextCr = head.indexOf('\r', pos);
   let curName = '';
+  let curKey = '';
   let curValue = '';
   let hasCurrent = false;
   while (pos < head.length) {
@@ -138,7 +139,7 @@ export function parseMessage(data: Buffer | string): SipMessage {
         curValue = curValue.length === 0 ? more : more.length === 0 ? curValue : curValue + ' ' + more;
       }
     } else if (lineEnd > pos) {
-      if (hasCurrent) addHeader(headers, seen, curName, curValue);
+      if (hasCurrent) addHeader(headers, seen, curName, curKey, curValue);
       hasCurrent = false;
       const colon = head.indexOf(':', pos);
       if (colon < 0 || colon >= lineEnd) {
@@ -155,7 +156,14 @@ export function parseMessage(data: Buffer | string): SipMessage {
           while (vs < lineEnd && (head.charCodeAt(vs) === 32 || head.charCodeAt(vs) === 9)) vs++;
           let ve = lineEnd;
           while (ve > vs && (head.charCodeAt(ve - 1) === 32 || head.charCodeAt(ve - 1) === 9)) ve--;
-          curName = head.slice(pos, ne);
+          const common = matchCommonName(head, pos, ne);
+          if (!Number.isNaN(common)) {
+            curName = common >= 0 ? commonName(common) : head.slice(pos, ne);
+            curKey = commonKey(common);
+          } else {
+            curName = head.slice(pos, ne);
+            curKey = headerKey(curName);
+          }
           curValue = head.slice(vs, ve);
           hasCurrent = true;
         }
@@ -163,7 +171,7 @@ export function parseMessage(data: Buffer | string): SipMessage {
     }
     pos = e + 1;
   }
-  if (hasCurrent) addHeader(headers, seen, curName, curValue);
+  if (hasCurrent) addHeader(headers, seen, curName, curKey, curValue);
 
   const fail = (err: SipParseError): never => {
     err.isRequest = sl.isRequest;
@@ -216,8 +224,7 @@ function single(seen: Seen, prev: string | undefined, key: string): void {
   if (prev !== undefined) seen.duplicate ??= key;
 }
 
-function addHeader(headers: SipHeaders, seen: Seen, name: string, value: string): void {
-  const key = headerKey(name);
+function addHeader(headers: SipHeaders, seen: Seen, name: string, key: string, value: string): void {
   headers.appendRaw(name.length === 1 ? normalizeHeaderName(name) : name, key, value);
   switch (key) {
     case 'via': seen.via.push(value); break;

@@ -9,10 +9,13 @@ function token(s: string, i: number): number {
   return i;
 }
 
-const TRANSPORTS: Record<string, string> = { UDP: 'UDP', TCP: 'TCP', TLS: 'TLS', WS: 'WS', WSS: 'WSS', SCTP: 'SCTP' };
-
+/** Transports are case-insensitive; most arrive upper-case already, which needs no new string. */
 function upperTransport(t: string): string {
-  return TRANSPORTS[t] ?? t.toUpperCase();
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 97 && c <= 122) return t.toUpperCase();
+  }
+  return t;
 }
 
 function expectSlash(s: string, i: number): number {

@@ -60,6 +60,13 @@ describe('parseMessage', () => {
     expect(m.headers.fields().map((f) => f.name)).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Subject', 'Supported', 'Content-Length']);
   });
 
+  it('keeps header names as written, whatever their case, and finds them case-insensitively', () => {
+    const m = parseMessage(crlf(['OPTIONS sip:b@h SIP/2.0', 'VIA: SIP/2.0/UDP h;branch=z9hG4bK1', 'fROM: <sip:a@h>;tag=1',
+      'To: <sip:b@h>', 'call-id: abc', 'CSEQ: 1 OPTIONS', 'MaX-fOrWaRdS: 0068', 'X-Custom-Header: v', 'Content-Length: 0', '', '']));
+    expect(m.headers.fields().map((f) => f.name)).toEqual(['VIA', 'fROM', 'To', 'call-id', 'CSEQ', 'MaX-fOrWaRdS', 'X-Custom-Header', 'Content-Length']);
+    expect([m.callId, m.from.params.tag, m.maxForwards, m.headers.get('x-custom-header')]).toEqual(['abc', '1', 68, 'v']);
+  });
+
   it('applies Content-Length in bytes to a UTF-8 body, and serializes the byte length', () => {
     const body = 'Grüße 電話 🎧\r\n';
     const bytes = Buffer.byteLength(body);
