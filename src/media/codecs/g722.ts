@@ -1,14 +1,14 @@
 /**
  * ITU-T G.722 (11/88, 2012) 7 kHz audio coding at 64 kbit/s: a 24-tap QMF splits 16 kHz PCM into
  * two 8 kHz sub-bands; the lower band is coded with 6-bit ADPCM, the higher band with 2-bit ADPCM;
- * each octet carries IH (2 bits) then IL (6 bits) (G.722 §1.4.4, Figure 3). RTP: RFC 3551 §4.5.2
+ * each octet carries IH in its two most significant bits and IL in the other six. RTP: RFC 3551 §4.5.2
  * (clock rate 8000 although the audio is sampled at 16 kHz).
  *
- * The integer arithmetic (rounding, clipping, word widths) follows the fixed-point description of
- * G.722 §3 and §4 block by block so that the bitstream and PCM are bit-exact with the ITU
- * reference as implemented by ffmpeg and spandsp (their encoder without trellis search). Block
- * names in comments are those of the Recommendation (QMF, INVQAL, LOGSCL, SCALEL, UPPOL1, UPPOL2,
- * UPZERO, FILTEP, FILTEZ, PREDIC).
+ * The integer arithmetic (rounding, clipping, word widths) is the Recommendation's fixed-point
+ * arithmetic, in the scaling spandsp and ffmpeg use, so that the bitstream and the PCM are
+ * bit-exact with them (ffmpeg's encoder without trellis search; checked in
+ * test/media/codecs/g722.test.ts). Block names in comments are those of the Recommendation (QMF,
+ * QUANTL, QUANTH, INVQAL, LOGSCL, SCALEL, UPPOL1, UPPOL2, UPZERO, FILTEP, FILTEZ, PREDIC).
  */
 import { RepeatFadeConcealer } from './conceal.js';
 import { CodecError, type AudioCodec } from './types.js';
@@ -16,14 +16,14 @@ import { CodecError, type AudioCodec } from './types.js';
 /** G.722 Table 11: QMF coefficients h0..h11 (the filter is symmetric: h(23-i) = h(i)). */
 const QMF = [3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11] as const;
 
-/** Table 14 (ILB): 2^x for the 5 fractional bits of the log scale factor, ×2048. */
+/** ILB: 2^x for the 5 fractional bits of the log scale factor, ×2048. */
 const ILB = new Int32Array([
   2048, 2093, 2139, 2186, 2233, 2282, 2332, 2383, 2435, 2489, 2543, 2599, 2656, 2714, 2774, 2834,
   2896, 2960, 3025, 3091, 3158, 3228, 3298, 3371, 3444, 3520, 3597, 3676, 3756, 3838, 3922, 4008,
 ]);
 
 /**
- * Lower band quantizer decision levels (Table 7, in the fixed-point units of DETL), m = 1..29.
+ * Lower band quantizer decision levels (in the fixed-point units of DETL), m = 1..29.
  * The encoder looks for the interval of |EL| and maps it to the 6-bit code.
  */
 const Q6 = new Int32Array([
@@ -31,7 +31,7 @@ const Q6 = new Int32Array([
   1219, 1339, 1458, 1612, 1765, 1980, 2195, 2557, 2919,
 ]);
 
-/** Inverse quantizer for the 6-bit lower band code (QQ6 of Table 7 with sign, indexed by IL). */
+/** Inverse quantizer for the 6-bit lower band code (QQ6 with sign, indexed by IL). */
 const INVQ6 = new Int32Array([
   -17, -17, -17, -17, -3101, -2738, -2376, -2088, -1873, -1689, -1535, -1399, -1279, -1170, -1072, -982,
   -899, -822, -750, -682, -618, -558, -501, -447, -396, -347, -300, -254, -211, -170, -130, -91,
@@ -39,22 +39,22 @@ const INVQ6 = new Int32Array([
   618, 558, 501, 447, 396, 347, 300, 254, 211, 170, 130, 91, 54, 17, -54, -17,
 ]);
 
-/** Inverse quantizer for the 4-bit truncated lower band code (QQ4, Table 8), which drives adaptation. */
+/** Inverse quantizer for the 4-bit truncated lower band code (QQ4), which drives adaptation. */
 const INVQ4 = new Int32Array([
   0, -2557, -1612, -1121, -786, -530, -323, -150, 2557, 1612, 1121, 786, 530, 323, 150, 0,
 ]);
 
-/** Log scale factor multipliers for the 4-bit lower band code (WL of Table 9, via RIL → IL4). */
+/** Log scale factor multipliers for the 4-bit lower band code (WL, via RIL → IL4). */
 const WL4 = new Int32Array([-60, 3042, 1198, 538, 334, 172, 58, -30, 3042, 1198, 538, 334, 172, 58, -30, -60]);
 
-/** Higher band inverse quantizer (QQ2 with sign, Table 10) and log scale multipliers (WH). */
+/** Higher band inverse quantizer (QQ2 with sign) and log scale multipliers (WH). */
 const INVQ2 = new Int32Array([-926, -202, 926, 202]);
 const WH = new Int32Array([798, -214]);
 
 const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
 const clip16 = (v: number): number => (v < -32768 ? -32768 : v > 32767 ? 32767 : v);
 
-/** The adaptive predictor and quantizer adaptation state of one sub-band (§3.6, §3.5). */
+/** The adaptive predictor and quantizer adaptation state of one sub-band. */
 class SubBand {
   /** SL / SH: predictor output. */
   s = 0;
@@ -83,7 +83,7 @@ class SubBand {
 
   /** UPPOL1, UPPOL2, UPZERO, FILTEZ, FILTEP, PREDIC for a new quantized difference `dq`. */
   adapt(dq: number): void {
-    // Sign of the partially reconstructed signal P = DQ + SZ (§3.6.2). sg1 = +1 when P and P(-1)
+    // Sign of the partially reconstructed signal P = DQ + SZ. sg1 = +1 when P and P(-1)
     // differ in sign (a1 moves down), sg2 = +1 when P and P(-2) agree (a2 moves up).
     const p = this.sz + dq < 0 ? 1 : 0;
     const sg1 = p !== this.p1 ? 1 : -1;
@@ -91,13 +91,13 @@ class SubBand {
     this.p2 = this.p1;
     this.p1 = p;
 
-    // UPPOL2 (§3.6.3): a2 with leakage 127/128 and stability limit ±12288.
+    // UPPOL2: a2 with leakage 127/128 and stability limit ±12288.
     this.a2 = clamp(((sg1 * clamp(this.a1, -8191, 8191)) >> 5) + (sg2 << 7) + ((this.a2 * 127) >> 7), -12288, 12288);
-    // UPPOL1 (§3.6.4): a1 with leakage 255/256 and |a1| ≤ 15360 − a2.
+    // UPPOL1: a1 with leakage 255/256 and |a1| ≤ 15360 − a2.
     const limit = 15360 - this.a2;
     this.a1 = clamp(-192 * sg1 + ((this.a1 * 255) >> 8), -limit, limit);
 
-    // UPZERO (§3.6.5): sign-sign update of the six zero coefficients.
+    // UPZERO: sign-sign update of the six zero coefficients.
     const d = this.d;
     const b = this.b;
     if (dq !== 0) {
@@ -108,19 +108,19 @@ class SubBand {
     for (let i = 5; i > 0; i--) d[i] = d[i - 1]!;
     d[0] = dq * 2;
 
-    // FILTEZ (§3.6.6): zero-section output.
+    // FILTEZ: zero-section output.
     let sz = 0;
     for (let i = 5; i >= 0; i--) sz += (b[i]! * d[i]!) >> 15;
     this.sz = sz;
 
-    // RECONS + FILTEP + PREDIC (§3.6.1, §3.6.7, §3.6.8).
+    // RECONS + FILTEP + PREDIC.
     const r = clip16((this.s + dq) * 2);
     this.s = clip16(sz + ((this.a1 * r) >> 15) + ((this.a2 * this.r1) >> 15));
     this.r1 = r;
   }
 }
 
-/** SCALEL / SCALEH (§3.5.3): log scale factor → linear scale factor. */
+/** SCALEL / SCALEH: log scale factor → linear scale factor. */
 function scaleFactor(nb: number, offset: number): number {
   const x = nb - offset;
   const wd1 = ILB[(x >> 6) & 31]!;
@@ -128,14 +128,14 @@ function scaleFactor(nb: number, offset: number): number {
   return shift < 0 ? wd1 >> -shift : wd1 << shift;
 }
 
-/** Lower band: INVQBL with the 4-bit code, LOGSCL (§3.5.1), SCALEL, then the predictor update. */
+/** Lower band: INVQBL with the 4-bit code, LOGSCL, SCALEL, then the predictor update. */
 function adaptLow(band: SubBand, il4: number): void {
   band.adapt((band.det * INVQ4[il4]!) >> 10);
   band.nb = clamp(((band.nb * 127) >> 7) + WL4[il4]!, 0, 18432);
   band.det = scaleFactor(band.nb, 8 << 11);
 }
 
-/** Higher band: LOGSCH (§3.5.2), SCALEH, then the predictor update. */
+/** Higher band: LOGSCH, SCALEH, then the predictor update. */
 function adaptHigh(band: SubBand, dh: number, ih: number): void {
   band.adapt(dh);
   band.nb = clamp(((band.nb * 127) >> 7) + WH[ih & 1]!, 0, 22528);
@@ -151,7 +151,7 @@ class QmfLine {
   /** Index of the oldest sample of the current window. */
   #pos = 0;
 
-  /** Push two samples and return the two filter sums (odd taps, even taps) of G.722 §3.1 / §4.4. */
+  /** Push two samples and return the two filter sums (odd taps, even taps) of the transmit / receive QMF. */
   push(a: number, b: number, out: Int32Array): void {
     const x = this.#x;
     const p = this.#pos;
@@ -188,17 +188,17 @@ export class G722Encoder {
     const high = this.#high;
     const sums = this.#sums;
     for (let n = 0, j = 0; n < pcm.length; n += 2, j++) {
-      // Transmit QMF (§3.1): XL = (sum odd + sum even) / 2^14, XH = (odd − even) / 2^14.
+      // Transmit QMF: XL = (sum odd + sum even) / 2^14, XH = (odd − even) / 2^14.
       this.#qmf.push(pcm[n]!, pcm[n + 1]!, sums);
       const xl = (sums[0]! + sums[1]!) >> 14;
       const xh = (sums[0]! - sums[1]!) >> 14;
 
-      // Higher band ADPCM quantizer QUANTH (§3.3.2): 2-bit code from the sign and |EH| vs 141/256·DETH.
+      // Higher band ADPCM quantizer QUANTH: 2-bit code from the sign and |EH| vs 141/256·DETH.
       const eh = clip16(xh - high.s);
       const mag = eh >= 0 ? eh : ~eh;
       const ih = (mag < (141 * high.det) >> 8 ? 1 : 0) + (eh >= 0 ? 2 : 0);
 
-      // Lower band ADPCM quantizer QUANTL (§3.3.1): interval of |EL| among Q6·DETL, then the code.
+      // Lower band ADPCM quantizer QUANTL: interval of |EL| among Q6·DETL, then the code.
       const el = clip16(xl - low.s);
       const wd = ((el >= 0 ? el : ~el) + 1) << 10;
       let m = wd > Q6[8]! * low.det ? 9 : 0;
@@ -234,14 +234,14 @@ export class G722Decoder {
       const code = codes[j]!;
       const ih = code >> 6;
       const il = code & 0x3f;
-      // INVQAL (§4.2.1) with the 6-bit code, RECONS and limit (§4.2.3).
+      // INVQAL with the 6-bit code, RECONS and limit.
       const rl = clamp(((low.det * INVQ6[il]!) >> 10) + low.s, -16384, 16383);
       adaptLow(low, il >> 2);
-      // INVQAH (§4.3.1) and higher band reconstruction.
+      // INVQAH and higher band reconstruction.
       const dh = (high.det * INVQ2[ih]!) >> 10;
       const rh = clamp(dh + high.s, -16384, 16383);
       adaptHigh(high, dh, ih);
-      // Receive QMF (§4.4): xd = RL − RH, xs = RL + RH.
+      // Receive QMF: xd = RL − RH, xs = RL + RH.
       this.#qmf.push(rl + rh, rl - rh, sums);
       out[2 * j] = clip16(sums[0]! >> 11);
       out[2 * j + 1] = clip16(sums[1]! >> 11);
