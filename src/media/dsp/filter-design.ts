@@ -2,7 +2,7 @@
  * Windowed-sinc low-pass design for rational resampling (L/M), Kaiser window.
  *
  * Design rule (Kaiser, "Nonrecursive digital filter design using the I0-sinh window function",
- * 1974; Oppenheim & Schafer §7.6): for a stopband attenuation A dB, β = 0.1102·(A − 8.7) and the
+ * 1974): for a stopband attenuation A dB, β = 0.1102·(A − 8.7) and the
  * length N ≈ (A − 8) / (2.285 · Δω) + 1, Δω being the transition width in radians/sample at the
  * filter's rate (the upsampled rate fs·L).
  *

@@ -1,7 +1,7 @@
 /**
  * RFC 4733 receiver: turns a stream of telephone-event packets into digits, each reported once.
  *
- * An event is identified by its RTP timestamp and event code (§2.5.2.1: all packets of one event
+ * An event is identified by its RTP timestamp and event code (RFC 4733 §2.5: all packets of one event
  * carry the event's start timestamp). The marker bit is not relied on — it is lost with the first
  * packet, and some gateways never set it. A digit is reported:
  *   - on the first packet with the E bit (§2.5.1.4: the end packet is sent three times; the

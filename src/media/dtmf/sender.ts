@@ -1,5 +1,5 @@
 /**
- * RFC 4733 sender: the packet sequence for one digit. §2.5.1.2: the first packet has the marker
+ * RFC 4733 sender: the packet sequence for one digit. §2.5.1: the first packet has the marker
  * bit; all packets carry the event's start timestamp; an update is sent every packet time with
  * the duration so far; §2.5.1.4: the final packet (E bit) is sent three times with the same
  * duration.
@@ -36,7 +36,7 @@ export function dtmfPackets(digit: string, options: DtmfSendOptions): DtmfPacket
   const timestamp = options.timestamp >>> 0;
   const ticksPerPacket = (ptimeMs * clockRate) / 1000;
   const updates = Math.max(1, Math.ceil((options.durationMs ?? 100) / ptimeMs));
-  // §2.5.2.3: a duration that does not fit in 16 bits needs segmenting; digits are far shorter.
+  // §2.5.1.3: a duration that does not fit in 16 bits needs segmenting; digits are far shorter.
   const total = Math.min(updates * ticksPerPacket, 0xffff);
 
   const out: DtmfPacketPlan[] = [];
