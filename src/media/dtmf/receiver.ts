@@ -9,7 +9,8 @@
  *   - or, if the end packets were all lost, when a different event starts or when `poll()` finds
  *     no packet of the event for `endTimeoutMs`.
  * A digit that arrives only as end packets is reported from the first of them; a lost start
- * packet does not matter because any packet of an unknown event opens it.
+ * packet does not matter because any packet of an unknown event opens it. A long event that
+ * continues in a new segment (§2.5.1.3) stays one digit.
  */
 import { eventToDigit, parseTelephoneEvent, type TelephoneEvent } from './telephone-event.js';
 
