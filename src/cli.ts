@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * `trunkgate` — the one command-line entry.
+ *   trunkgate start [--config FILE] [--agent NAME]   embedded SIP server + gateway application
+ *   trunkgate server --contact URI --port N --secret S   the embedded drachtio-compatible server alone
+ *   trunkgate loadtest [...]                          SIPp load test with a JSON + HTML report
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { rootLogger } from './log.js';
+
+function intArg(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return n;
+  };
+}
+
+export function buildCli(): Command {
+  const program = new Command('trunkgate')
+    .description('SIP trunk gateway for AI voice agents')
+    .showHelpAfterError();
+
+  program.command('start')
+    .description('start the gateway: embedded SIP server (or an external drachtio-server) and the application')
+    .option('-c, --config <file>', 'gateway configuration (YAML)')
+    .option('-a, --agent <name>', 'use this agent for every route')
+    .action(async (opts: { config?: string; agent?: string }) => {
+      const { main } = await import('./gateway/main.js');
+      const args = [...(opts.config ? ['--config', opts.config] : []), ...(opts.agent ? ['--agent', opts.agent] : [])];
+      process.exitCode = await main(args);
+    });
+
+  program.command('server')
+    .description('run the embedded drachtio-compatible SIP server alone, like drachtio-server')
+    .option('--contact <uri>', 'SIP contact to listen on', 'sip:127.0.0.1:5060;transport=udp,tcp')
+    .option('--port <n>', 'control port for drachtio-srf applications', intArg('--port'), 9022)
+    .option('--host <addr>', 'control listener address', '127.0.0.1')
+    .option('--secret <secret>', 'shared secret applications authenticate with', 'cymru')
+    .action(async (opts: { contact: string; port: number; host: string; secret: string }) => {
+      const { runServerCommand } = await import('./drachtio/server-command.js');
+      await runServerCommand({ contact: opts.contact, port: opts.port, host: opts.host, secret: opts.secret, logger: rootLogger });
+    });
+
+  program.command('loadtest')
+    .description('drive SIPp against the gateway (or a peer) and write report.json + report.html; `trunkgate loadtest --help`')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      const { loadtestMain } = await import('./loadtest/command.js');
+      process.exitCode = await loadtestMain(args);
+    });
+
+  return program;
+}
+
+await buildCli().parseAsync(process.argv);
