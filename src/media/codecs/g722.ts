@@ -201,8 +201,16 @@ export class G722Encoder {
       // Lower band ADPCM quantizer QUANTL: interval of |EL| among Q6·DETL, then the code.
       const el = clip16(xl - low.s);
       const wd = ((el >= 0 ? el : ~el) + 1) << 10;
-      let m = wd > Q6[8]! * low.det ? 9 : 0;
-      while (m < 29 && wd > Q6[m]! * low.det) m++;
+      // The first m with wd ≤ Q6[m]·DETL (29 if none): binary search over the increasing levels.
+      const det = low.det;
+      let lo = 0;
+      let hi = 29;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (wd > Q6[mid]! * det) lo = mid + 1;
+        else hi = mid;
+      }
+      const m = lo;
       const il = (el < 0 ? (m < 2 ? 63 : 33) : 61) - m;
 
       adaptHigh(high, (high.det * INVQ2[ih]!) >> 10, ih);
