@@ -2,7 +2,8 @@
  * The media clock: one timer drives every session with the same ptime, like a media server's
  * tick thread. Deadlines are absolute — tick n is due at start + n·period on the monotonic clock —
  * so a late wake-up never shifts later ticks (no cumulative drift). When the event loop was
- * blocked for more than a period, the missed ticks run back to back, each with its own index.
+ * blocked for more than a period, the missed ticks run one per loop iteration (with socket reads
+ * in between) until the clock is on time again, each with its own index.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -29,6 +30,7 @@ export class MediaClock {
   readonly #now: () => number;
   #listeners: TickListener[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #start = 0;
   #next = 0;
   #ticking = false;
@@ -39,7 +41,7 @@ export class MediaClock {
   }
 
   get running(): boolean {
-    return this.#timer !== undefined || this.#ticking;
+    return this.#timer !== undefined || this.#immediate !== undefined || this.#ticking;
   }
 
   get subscribers(): number {
@@ -56,9 +58,11 @@ export class MediaClock {
     }
     return () => {
       this.#listeners = this.#listeners.filter((l) => l !== listener);
-      if (this.#listeners.length === 0 && this.#timer) {
-        clearTimeout(this.#timer);
+      if (this.#listeners.length === 0) {
+        if (this.#timer) clearTimeout(this.#timer);
+        if (this.#immediate) clearImmediate(this.#immediate);
         this.#timer = undefined;
+        this.#immediate = undefined;
       }
     };
   }
@@ -71,20 +75,26 @@ export class MediaClock {
 
   readonly #fire = (): void => {
     this.#timer = undefined;
-    this.#ticking = true;
+    this.#immediate = undefined;
+    if (this.#listeners.length === 0) return;
+    const deadline = this.#start + this.#next * this.periodMs;
     const now = this.#now();
-    // Run every tick that is due (within the timer's 1 ms grain); catch up after a stall.
-    while (this.#listeners.length > 0) {
-      const deadline = this.#start + this.#next * this.periodMs;
-      if (deadline > now + 1) break;
-      const tick: ClockTick = { index: this.#next, deadline, lateMs: this.#now() - deadline };
-      this.#next++;
-      for (const l of this.#listeners) {
-        try { l(tick); } catch { /* a session's fault must not stop the others' clock */ }
-      }
+    if (deadline > now + 1) {
+      this.#arm();
+      return;
+    }
+    this.#ticking = true;
+    const tick: ClockTick = { index: this.#next, deadline, lateMs: now - deadline };
+    this.#next++;
+    for (const l of this.#listeners) {
+      try { l(tick); } catch { /* a session's fault must not stop the others' clock */ }
     }
     this.#ticking = false;
-    if (this.#listeners.length > 0) this.#arm();
+    if (this.#listeners.length === 0) return;
+    // Behind after a stall: run the next due tick after the I/O phase (setImmediate), so packets
+    // that arrived meanwhile are read between catch-up ticks instead of after all of them.
+    if (this.#start + this.#next * this.periodMs <= this.#now() + 1) this.#immediate = setImmediate(this.#fire);
+    else this.#arm();
   };
 }
 

@@ -1,13 +1,13 @@
 /**
  * One call's RTP/RTCP transport: a UDP socket on the leased even port (RTP, and RTCP too with
  * rtcp-mux, RFC 5761) and one on port+1 for RTCP otherwise (RFC 3550 §11). Incoming RTP is parsed
- * with werift-rtp, checked (version 2, negotiated payload type) and passed through the symmetric
+ * (rtp/header.ts), checked (version 2, negotiated payload type) and passed through the symmetric
  * RTP latch; everything is counted.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { RtpHeader } from 'werift-rtp';
 import type { RtpAddress } from '../sdp/types.js';
 import type { PacketTap } from '../session/types.js';
+import { readRtpHeader, type RtpHeaderView } from './header.js';
 import { SourceLatch } from './latch.js';
 import { looksLikeRtcp } from './rtcp.js';
 
@@ -34,7 +34,7 @@ export interface RtpEndpointOptions {
   payloadTypes: ReadonlySet<number>;
   latchPackets?: number;
   /** A valid RTP packet from the accepted source: parsed header and payload. */
-  onRtp: (header: RtpHeader, payload: Buffer, arrivalMs: number) => void;
+  onRtp: (header: RtpHeaderView, payload: Buffer, arrivalMs: number) => void;
   onRtcp?: (packet: Buffer, arrivalMs: number) => void;
   tap?: PacketTap;
   /** SO_RCVBUF for the RTP socket (bytes). */
@@ -144,19 +144,9 @@ export class RtpEndpoint {
       this.#acceptRtcp(msg, rinfo, arrival);
       return;
     }
-    // RFC 3550 §5.1: V=2; the rest of the header is checked by the parser.
-    if (msg.length < 12 || (msg[0]! >> 6) !== 2 || !this.#opts.payloadTypes.has(msg[1]! & 0x7f)) {
-      this.counters.malformed++;
-      return;
-    }
-    let header: RtpHeader;
-    try {
-      header = RtpHeader.deSerialize(msg);
-    } catch {
-      this.counters.malformed++;
-      return;
-    }
-    if (header.payloadOffset > msg.length - header.paddingSize) {
+    // RFC 3550 §5.1: V=2 and a payload type we negotiated.
+    const header = readRtpHeader(msg);
+    if (!header || !this.#opts.payloadTypes.has(header.payloadType)) {
       this.counters.malformed++;
       return;
     }
@@ -167,7 +157,7 @@ export class RtpEndpoint {
     this.counters.packetsIn++;
     this.counters.bytesIn += msg.length;
     this.#opts.tap?.('in', msg, rinfo);
-    this.#opts.onRtp(header, msg.subarray(header.payloadOffset, msg.length - header.paddingSize), arrival);
+    this.#opts.onRtp(header, msg.subarray(header.payloadOffset, header.payloadEnd), arrival);
   };
 
   readonly #onRtcpSocket = (msg: Buffer, rinfo: { address: string; port: number }): void => {

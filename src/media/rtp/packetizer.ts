@@ -4,7 +4,7 @@
  * (so a pause in sending keeps the timestamp tied to real time and the receiver's playout right).
  */
 import { randomInt } from 'node:crypto';
-import { RtpHeader, RtpPacket } from 'werift-rtp';
+import { writeRtpPacket } from './header.js';
 
 export interface RtpPacketizerOptions {
   payloadType: number;
@@ -49,8 +49,8 @@ export class RtpPacketizer {
 
   /** Any packet in this stream (e.g. RFC 4733 events, which keep the event's start timestamp). */
   packet(payloadType: number, payload: Buffer, marker: boolean, timestamp: number): Buffer {
-    const header = new RtpHeader({ payloadType, sequenceNumber: this.#seq, timestamp: timestamp >>> 0, ssrc: this.ssrc, marker });
+    const pkt = writeRtpPacket(payloadType, marker, this.#seq, timestamp, this.ssrc, payload);
     this.#seq = (this.#seq + 1) & 0xffff;
-    return new RtpPacket(header, payload).serialize();
+    return pkt;
   }
 }

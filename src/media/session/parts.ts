@@ -1,10 +1,12 @@
 /**
  * The seams between MediaSession and the media building blocks written alongside it
  * (src/media/jitter, src/media/dsp/resampler, src/media/dtmf). The session codes against these
- * small interfaces; the factories below adapt the real modules.
+ * small interfaces; the factories below adapt the real modules (and schedule DTMF on the pacer).
  */
-import type { RtpHeader } from 'werift-rtp';
+import type { RtpHeaderView as RtpHeader } from '../rtp/header.js';
+import { Resampler } from '../dsp/resampler.js';
 import { DtmfReceiver, dtmfPackets, type DtmfPacketPlan } from '../dtmf/index.js';
+import { JitterBuffer, type JitterBufferStats } from '../jitter/index.js';
 import type { DtmfEvent } from './types.js';
 
 export type JitterOutput = { kind: 'frame'; payload: Buffer } | { kind: 'missing' } | { kind: 'empty' };
@@ -12,7 +14,8 @@ export type JitterOutput = { kind: 'frame'; payload: Buffer } | { kind: 'missing
 export interface JitterPart {
   push(header: RtpHeader, payload: Buffer, arrivalMs: number): void;
   /** One frame per playout tick. */
-  pop(): JitterOutput;
+  pop(nowMs: number): JitterOutput;
+  stats(): JitterBufferStats;
 }
 
 export interface ResamplerPart {
@@ -36,37 +39,23 @@ export interface DtmfSenderPart {
 
 export interface JitterConfig { clockRate: number; ptimeMs: number; frameTicks: number; targetMs: number }
 
-/**
- * TEMPORARY until src/media/jitter lands: an arrival-order FIFO with a fixed pre-roll, no
- * reordering and no adaptive depth. Replace with the real jitter buffer.
- */
-class ArrivalOrderFifo implements JitterPart {
-  readonly #preroll: number;
-  #frames: Buffer[] = [];
-  #started = false;
-  constructor(cfg: JitterConfig) {
-    this.#preroll = Math.max(1, Math.round(cfg.targetMs / cfg.ptimeMs));
-  }
-  push(_h: RtpHeader, payload: Buffer): void {
-    this.#frames.push(payload);
-    if (this.#frames.length > this.#preroll * 4) this.#frames.shift();
-  }
-  pop(): JitterOutput {
-    if (!this.#started) {
-      if (this.#frames.length < this.#preroll) return { kind: 'empty' };
-      this.#started = true;
-    }
-    const f = this.#frames.shift();
-    return f ? { kind: 'frame', payload: f } : { kind: 'missing' };
-  }
-}
-
+/** The adaptive jitter buffer of src/media/jitter behind the session's seam. */
 export function createJitter(cfg: JitterConfig): JitterPart {
-  return new ArrivalOrderFifo(cfg);
+  const jb = new JitterBuffer({ clockRate: cfg.clockRate, frameMs: cfg.ptimeMs, minDepthMs: Math.min(cfg.targetMs, 20), maxDepthMs: Math.max(60, cfg.targetMs) });
+  return {
+    push: (h, payload, arrivalMs) => jb.push({
+      seq: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, payload, marker: h.marker, payloadType: h.payloadType, arrivalMs,
+    }),
+    pop: (nowMs) => {
+      const r = jb.pop(nowMs);
+      return r.kind === 'packet' ? { kind: 'frame', payload: r.packet.payload } : r.kind === 'missing' ? { kind: 'missing' } : { kind: 'empty' };
+    },
+    stats: () => jb.stats(),
+  };
 }
 
 export function createResampler(from: number, to: number): ResamplerPart {
-  throw new Error(`resampler ${from}→${to} not available yet (src/media/dsp/resampler.ts)`);
+  return new Resampler(from, to);
 }
 
 export function createDtmfReceiver(cfg: { clockRate: number }): DtmfReceiverPart {

@@ -4,7 +4,7 @@
  * one frame: queued audio, an RFC 4733 event, or idle filler. RTCP reports ride the same clock.
  */
 import { randomUUID } from 'node:crypto';
-import type { RtpHeader } from 'werift-rtp';
+import type { RtpHeaderView as RtpHeader } from '../rtp/header.js';
 import { rootLogger, type Logger } from '../../log.js';
 import { createCodec, type AudioCodec } from '../codecs/index.js';
 import { sharedClock, type ClockTick, type MediaClock } from '../rtp/clock.js';
@@ -261,7 +261,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   };
 
   #playout(): void {
-    const out = this.#jitter.pop();
+    const out = this.#jitter.pop(performance.now());
     let pcm: Int16Array | undefined;
     if (out.kind === 'frame') {
       this.#playoutStarted = true;

