@@ -34,6 +34,23 @@ describe('srf.createUAS through the embedded server', () => {
     await until(() => h!.server.stats.dialogs === 0);
   });
 
+  it('answers a SIPp call over TCP and reports protocol tcp to the app', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const protocols: string[] = [];
+    const destroyed = new Promise<void>((resolve) => {
+      srf.invite(async (req: any, res: any) => {
+        protocols.push(req.protocol);
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP });
+        dlg.on('destroy', () => resolve());
+      });
+    });
+    const sipp = await sippUac(h.sipPort, ['-sn', 'uac', '-t', 't1', '-d', '200']);
+    expect(sipp.code, sipp.errors).toBe(0);
+    await destroyed;
+    expect(protocols).toEqual(['tcp']);
+  });
+
   it('dialog.destroy() sends BYE to the caller (uac-expect-bye)', async () => {
     h = await startHarness();
     const srf = await h.connect();
