@@ -6,7 +6,7 @@ export type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportPr
 export { TransportError, hostForUri, stripBrackets } from './transport/types.js';
 export { TransportLayer } from './transport/layer.js';
 export { resolveUri, resolveUriSync, resolveHost } from './transport/resolve.js';
-export { ClientTransaction, TransactionError, buildNon2xxAck } from './transaction/client.js';
+export { ClientTransaction, TransactionError, buildCancel, buildNon2xxAck } from './transaction/client.js';
 export type { ClientTransactionHandlers, ClientTransactionState, TransactionErrorCode } from './transaction/client.js';
 export { ServerTransaction } from './transaction/server.js';
 export type { ServerTransactionState } from './transaction/server.js';

@@ -15,7 +15,7 @@ import { createResponse } from './message/index.js';
 import { TransportLayer } from './transport/layer.js';
 import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportProtocol } from './transport/types.js';
 import { TransactionLayer } from './transaction/layer.js';
-import type { ClientTransaction, ClientTransactionHandlers } from './transaction/client.js';
+import { buildCancel, type ClientTransaction, type ClientTransactionHandlers } from './transaction/client.js';
 import type { ServerTransaction } from './transaction/server.js';
 import { SystemClock, Timers, defaultTimerConfig } from './transaction/timers.js';
 import type { Clock, TimerConfig } from './transaction/timers.js';
@@ -185,6 +185,18 @@ export class SipStack {
   sendRequest(request: SipRequest, options: SendRequestOptions = {}): ClientTransaction {
     this.#assertOpen();
     return this.dialogs.sendRequest(request, options);
+  }
+
+  /**
+   * Cancels a pending INVITE (§9.1): waits for a provisional response first ("a CANCEL request
+   * SHOULD NOT be sent … until a provisional response has been received"), then sends the CANCEL
+   * as its own client transaction to the INVITE's destination. Resolves with the CANCEL's final
+   * response, or undefined when the INVITE completed before a CANCEL could be sent.
+   */
+  async cancel(invite: ClientTransaction, options: ClientTransactionHandlers = {}): Promise<SipResponse | undefined> {
+    this.#assertOpen();
+    if (!(await invite.whenProceeding()) || this.#closed) return undefined;
+    return this.transactions.createClientTransaction(buildCancel(invite.request), invite.destination, options).response;
   }
 
   /** Sends a response on a server transaction (the transaction handles retransmissions; a 2xx to INVITE is retransmitted until ACK, §13.3.1.4). */

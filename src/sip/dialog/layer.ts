@@ -204,6 +204,13 @@ export class DialogLayer {
         this.#uacFinal(request, dialog, res);
         h.onFinal?.(res, tx);
       },
+      onRetransmitted2xx: (res, tx) => {
+        // §13.2.2.4: "The UAC core MUST generate an ACK request for each 2xx received from the
+        // transaction layer": a retransmitted 2xx gets the ACK we already sent for it again.
+        const d = dialog ?? this.find(request.callId, request.from.params.tag ?? '', res.to.params.tag ?? '');
+        if (d?.lastAck && d.lastAck.cseq.seq === res.cseq.seq) this.#sendAckRequest(d.lastAck).catch(() => undefined);
+        h.onRetransmitted2xx?.(res, tx);
+      },
       onTimeout: (tx) => {
         if (isInvite && dialog) dialog.localInvitePending = false;
         h.onTimeout?.(tx);

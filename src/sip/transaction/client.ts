@@ -61,6 +61,7 @@ export class ClientTransaction {
   #ack: SipRequest | undefined;
   #lastResponse: SipResponse | undefined;
   #synthetic = false;
+  #proceeding: (() => void)[] = [];
 
   constructor(args: {
     key: string;
@@ -129,6 +130,7 @@ export class ClientTransaction {
           this.#state = 'proceeding';
           this.#cancel('A');
           this.#lastResponse = res;
+          for (const w of this.#proceeding.splice(0)) w();
           this.#handlers.onProvisional?.(res, this);
         } else if (status < 300) {
           // RFC 6026 §8.4: 2xx moves the transaction to Accepted and starts Timer M.
@@ -180,11 +182,21 @@ export class ClientTransaction {
 
   #final(res: SipResponse): void {
     this.#lastResponse = res;
+    for (const w of this.#proceeding.splice(0)) w();
     this.#resolve(res);
     this.#handlers.onFinal?.(res, this);
   }
 
   #onTimer(name: string): void {
+    if ((name === 'A' || name === 'E') && this.#clock.defer) {
+      // Let responses already received be processed before deciding to retransmit.
+      this.#clock.defer(() => this.#onTimerNow(name));
+      return;
+    }
+    this.#onTimerNow(name);
+  }
+
+  #onTimerNow(name: string): void {
     switch (name) {
       case 'A':
         // §17.1.1.2: "When timer A fires, the client transaction MUST retransmit the request …
@@ -266,10 +278,21 @@ export class ClientTransaction {
     }
   }
 
+  /**
+   * Resolves true once a provisional response has arrived (§9.1: a CANCEL MUST NOT be sent before),
+   * false if the transaction ends without one.
+   */
+  whenProceeding(): Promise<boolean> {
+    if (this.#state === 'proceeding') return Promise.resolve(true);
+    if (this.#state !== 'calling' && this.#state !== 'trying') return Promise.resolve(false);
+    return new Promise((resolve) => this.#proceeding.push(() => resolve(this.#state === 'proceeding')));
+  }
+
   /** Stops all timers and moves to Terminated (also used by stack close). */
   terminate(): void {
     if (this.#state === 'terminated') return;
     this.#state = 'terminated';
+    for (const w of this.#proceeding.splice(0)) w();
     for (const h of this.#live.values()) this.#clock.clearTimeout(h);
     this.#live.clear();
     this.#handlers.onTerminated?.(this);
@@ -296,4 +319,22 @@ export function buildNon2xxAck(request: SipRequest, response: SipResponse): SipR
   ];
   for (const r of request.headers.getAll('route')) headers.push({ name: 'Route', value: r });
   return new SipRequestClass({ method: 'ACK', uri: request.uri, headers });
+}
+
+/**
+ * §9.1: the CANCEL for a request: same Request-URI, Call-ID, From, To, CSeq number and Route
+ * headers, and a single Via equal to the request's top Via (so it matches the same server
+ * transaction), method CANCEL.
+ */
+export function buildCancel(request: SipRequest): SipRequest {
+  const headers = [
+    { name: 'Via', value: request.headers.getAll('via')[0]! },
+    { name: 'Max-Forwards', value: '70' },
+    { name: 'From', value: request.headers.get('from')! },
+    { name: 'To', value: request.headers.get('to')! },
+    { name: 'Call-ID', value: request.callId },
+    { name: 'CSeq', value: `${request.cseq.seq} CANCEL` },
+  ];
+  for (const r of request.headers.getAll('route')) headers.push({ name: 'Route', value: r });
+  return new SipRequestClass({ method: 'CANCEL', uri: request.uri, headers });
 }

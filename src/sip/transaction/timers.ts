@@ -13,6 +13,13 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Optional: run `fn` after the I/O already waiting has been processed (setImmediate). A
+   * retransmission timer that fires after the event loop stalled is deferred through this, so a
+   * response already sitting in the socket buffer is seen first and no spurious retransmission
+   * goes out. Clocks without it (fake clocks) run `fn` at once.
+   */
+  defer?(fn: () => void): void;
 }
 
 /** Real time through the global timers (so vi.useFakeTimers() also controls it). Tracks live timers. */
@@ -34,6 +41,10 @@ export class SystemClock implements Clock {
     this.#live.delete(handle);
     clearTimeout(handle.id as ReturnType<typeof setTimeout>);
   }
+  defer(fn: () => void): void {
+    setImmediate(fn);
+  }
+
   /** Timers scheduled and neither fired nor cleared (a leak check for tests). */
   get activeTimers(): number {
     return this.#live.size;

@@ -32,7 +32,7 @@ export function buildBadRequestResponse(raw: Buffer, reason: string): Buffer | u
     (found[name] ??= []).push(line.slice(colon + 1).trim());
   }
   if (!NEEDED.every((n) => found[n] && found[n]!.length > 0)) return undefined;
-  const phrase = `Bad Request - ${reason}`.replace(/[\r\n]+/g, ' ').slice(0, 200);
+  const phrase = (reason || 'Bad Request').replace(/[\r\n]+/g, ' ').slice(0, 200);
   const out = [`SIP/2.0 400 ${phrase}`];
   for (const v of found.via!) out.push(`Via: ${v}`);
   out.push(`From: ${found.from![0]}`);

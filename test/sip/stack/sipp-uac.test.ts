@@ -10,10 +10,12 @@ import { runUacCalls } from '../fixtures/uac.js';
 async function uacRun(protocol: TransportProtocol, calls: number, rate: number, lost?: number): Promise<void> {
   const before = liveResources();
   const sippPort = await freePort();
-  // Under -lost the built-in uas aborts calls whose INVITE is retransmitted after its 180 and 200
-  // were both dropped (SIPp uac against SIPp uas fails the same way), so the lossy run uses the
-  // built-in scenario plus one optional INVITE step: fixtures/sipp/uas-invite-retransmission-tolerant.xml.
-  const scenario = lost ? ['-sf', join(dirname(fileURLToPath(import.meta.url)), '../fixtures/sipp/uas-invite-retransmission-tolerant.xml')] : ['-sn', 'uas'];
+  // SIPp's built-in uas aborts a call when an INVITE retransmission reaches it after it sent its
+  // 200 ("unexpected message while expecting ACK") — SIPp uac against SIPp uas fails the same way
+  // under -lost. Retransmissions are legitimate whenever a response takes longer than T1 (here:
+  // packet loss, or a stall of either process on this shared 2-core machine), so over UDP the
+  // peer is the built-in uas plus one optional INVITE step: fixtures/sipp/uas-invite-retransmission-tolerant.xml.
+  const scenario = protocol === 'udp' ? ['-sf', join(dirname(fileURLToPath(import.meta.url)), '../fixtures/sipp/uas-invite-retransmission-tolerant.xml')] : ['-sn', 'uas'];
   const args = [...scenario, '-i', '127.0.0.1', '-p', String(sippPort), '-t', protocol === 'udp' ? 'u1' : 't1', '-m', String(calls)];
   if (lost) args.push('-lost', String(lost));
   const uas = runSipp({ args, timeoutMs: 280_000 });
@@ -23,7 +25,7 @@ async function uacRun(protocol: TransportProtocol, calls: number, rate: number, 
   await stack.start();
   const r = await runUacCalls(stack, { protocol, target: `127.0.0.1:${sippPort}`, count: calls, rate });
   const sipp = await uas;
-  expect(r.failures).toEqual([]);
+  expect(r.failures, sipp.errors.slice(0, 3000)).toEqual([]);
   expect(r.succeeded).toBe(calls);
   expect(sipp.stats['FailedCall(C)'], sipp.errors.slice(0, 2000)).toBe('0');
   expect(sipp.stats['SuccessfulCall(C)']).toBe(String(calls));
@@ -34,7 +36,7 @@ async function uacRun(protocol: TransportProtocol, calls: number, rate: number, 
   for (const kind of Object.keys(before)) expect(after[kind], kind).toBeLessThanOrEqual(before[kind]!);
 }
 
-describe('SipStack as UAC against sipp -sn uas (real sipp on 127.0.0.1)', () => {
+describe('SipStack as UAC against a SIPp uas (real sipp on 127.0.0.1; built-in uas over TCP, its retransmission-tolerant copy over UDP)', () => {
   it('places 2,000 calls at 200 calls/s over UDP with 0 failed', async () => {
     await uacRun('udp', 2000, 200);
   }, 120_000);
