@@ -148,15 +148,19 @@ export function parseMessage(data: Buffer | string): SipMessage {
         // HCOLON = *( SP / HTAB ) ":" SWS
         let ne = colon;
         while (ne > pos && (head.charCodeAt(ne - 1) === 32 || head.charCodeAt(ne - 1) === 9)) ne--;
-        let okName = ne > pos;
-        for (let k = pos; k < ne && okName; k++) if (!isTokenChar(head.charCodeAt(k))) okName = false;
+        // a common name (letters and '-') is a valid token; anything else is checked character by character
+        const common = matchCommonName(head, pos, ne);
+        let okName = !Number.isNaN(common);
+        if (!okName) {
+          okName = ne > pos;
+          for (let k = pos; k < ne && okName; k++) if (!isTokenChar(head.charCodeAt(k))) okName = false;
+        }
         if (!okName) error ??= new SipParseError('BAD_HEADER', 'Bad header name');
         else {
           let vs = colon + 1;
           while (vs < lineEnd && (head.charCodeAt(vs) === 32 || head.charCodeAt(vs) === 9)) vs++;
           let ve = lineEnd;
           while (ve > vs && (head.charCodeAt(ve - 1) === 32 || head.charCodeAt(ve - 1) === 9)) ve--;
-          const common = matchCommonName(head, pos, ne);
           if (!Number.isNaN(common)) {
             curName = common >= 0 ? commonName(common) : head.slice(pos, ne);
             curKey = commonKey(common);

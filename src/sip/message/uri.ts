@@ -70,6 +70,15 @@ export function splitHostPort(s: string, code: SipParseErrorCode): { host: strin
   return { host, port: parsePort(s.slice(hostEnd + 1), code) };
 }
 
+/** Lower-cases only when needed (most parameter names already are). */
+function lower(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.toLowerCase();
+  }
+  return s;
+}
+
 function parseUriParams(s: string, out: Params): void {
   let i = 0;
   while (i < s.length) {
@@ -79,8 +88,8 @@ function parseUriParams(s: string, out: Params): void {
     if (p.length === 0) throw new SipParseError('BAD_URI', 'Empty URI parameter');
     const eq = p.indexOf('=');
     if (eq === 0) throw new SipParseError('BAD_URI', 'Empty URI parameter name');
-    if (eq < 0) out[p.toLowerCase()] = null;
-    else out[p.slice(0, eq).toLowerCase()] = p.slice(eq + 1);
+    if (eq < 0) out[lower(p)] = null;
+    else out[lower(p.slice(0, eq))] = p.slice(eq + 1);
     i = end + 1;
   }
 }
@@ -91,14 +100,18 @@ function parseUriParams(s: string, out: Params): void {
  * Throws SipParseError('BAD_URI').
  */
 export function parseUri(s: string): SipUri {
-  const colon = s.indexOf(':');
-  if (colon <= 0) throw new SipParseError('BAD_URI', 'Missing URI scheme');
-  const scheme = s.slice(0, colon).toLowerCase();
-  for (let i = 0; i < scheme.length; i++) {
-    const c = scheme.charCodeAt(i);
-    const alpha = c >= 97 && c <= 122;
-    if (!(alpha || (i > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)))) {
-      throw new SipParseError('BAD_URI', 'Bad URI scheme');
+  let colon: number;
+  let scheme: string;
+  if (s.startsWith('sip:')) { colon = 3; scheme = 'sip'; } else if (s.startsWith('sips:')) { colon = 4; scheme = 'sips'; } else {
+    colon = s.indexOf(':');
+    if (colon <= 0) throw new SipParseError('BAD_URI', 'Missing URI scheme');
+    scheme = s.slice(0, colon).toLowerCase();
+    for (let i = 0; i < scheme.length; i++) {
+      const c = scheme.charCodeAt(i);
+      const alpha = c >= 97 && c <= 122;
+      if (!(alpha || (i > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)))) {
+        throw new SipParseError('BAD_URI', 'Bad URI scheme');
+      }
     }
   }
   const rest = s.slice(colon + 1);
