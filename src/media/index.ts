@@ -1,6 +1,12 @@
 /** Public surface of the media engine (RTP, pacing, RTCP, SDP offer/answer, MediaSession). */
 export * from './sdp/types.js';
 export * from './session/types.js';
+export { negotiateAnswer, createOffer, applyAnswer, readRemote } from './sdp/negotiate.js';
+export { SdpError, NoCommonCodecError } from './sdp/errors.js';
+export { createMediaSession } from './session/session.js';
+export { MediaSessionError } from './session/errors.js';
+export { MediaEngine } from './session/engine.js';
+export type { MediaEngineOptions, PendingOffer } from './session/engine.js';
 export { PortAllocator, PortExhaustedError, InvalidPortRangeError } from './ports.js';
 export type { PortLease, PortAllocatorOptions } from './ports.js';
 export { MediaClock, sharedClock } from './rtp/clock.js';

@@ -1,0 +1,101 @@
+/**
+ * MediaEngine: what the call layer holds once per process — the RTP port range, the local media
+ * address and codec preferences — and uses to turn an offer into an answer plus a running
+ * MediaSession (or to make an offer for a late-offer INVITE).
+ *
+ *   const engine = new MediaEngine({ localAddress: '203.0.113.5', ports: { min: 30000, max: 39999 }, codecs: ['PCMU', 'PCMA', 'G722', 'opus'] });
+ *   const { answer, session } = await engine.answer(req.body);     // early offer → 200 OK body
+ *   const pending = engine.offer();                                 // late offer → 200 OK body
+ *   const session = await pending.accept(ackBody);                  // … ACK carries the answer
+ */
+import type { Logger } from '../../log.js';
+import { PortAllocator, type PortLease } from '../ports.js';
+import { applyAnswer, createOffer, negotiateAnswer } from '../sdp/negotiate.js';
+import type { CodecName, MediaDirection, SdpAnswer, SdpOffer } from '../sdp/types.js';
+import { createMediaSession } from './session.js';
+import type { MediaSession, MediaSessionOptions } from './types.js';
+
+export interface MediaEngineOptions {
+  /** Address written in SDP c= and bound for RTP. */
+  localAddress: string;
+  ports: { min: number; max: number } | PortAllocator;
+  /** Codec preference, most preferred first (default PCMU, PCMA, G722, opus). */
+  codecs?: CodecName[];
+  dtmf?: boolean;
+  ptime?: number;
+  logger?: Logger;
+  /** Defaults for every session (idle filler, jitter target …). */
+  session?: Pick<MediaSessionOptions, 'idle' | 'jitterTargetMs' | 'latchPackets' | 'rtcpIntervalMs'>;
+}
+
+export interface PendingOffer {
+  offer: SdpOffer;
+  /** Apply the peer's answer (from the ACK) and start the session. */
+  accept(answerSdp: string, options?: { id?: string }): Promise<MediaSession>;
+  /** The call failed before the answer: give the port back. */
+  cancel(): void;
+}
+
+export class MediaEngine {
+  readonly ports: PortAllocator;
+  readonly #opts: MediaEngineOptions;
+
+  constructor(options: MediaEngineOptions) {
+    this.#opts = options;
+    this.ports = options.ports instanceof PortAllocator ? options.ports : new PortAllocator(options.ports);
+  }
+
+  get codecs(): CodecName[] {
+    return this.#opts.codecs ?? ['PCMU', 'PCMA', 'G722', 'opus'];
+  }
+
+  /**
+   * Answer an offer and start the session. Throws NoCommonCodecError / SdpError (→ 488) or
+   * PortExhaustedError (→ 503); the port is released on any failure.
+   */
+  async answer(offerSdp: string, options: { id?: string; codecs?: CodecName[]; hold?: boolean } = {}): Promise<{ answer: SdpAnswer; session: MediaSession }> {
+    const lease = this.ports.allocate();
+    try {
+      const answer = negotiateAnswer(offerSdp, {
+        codecs: options.codecs ?? this.codecs, localAddress: this.#opts.localAddress, localPort: lease.port,
+        dtmf: this.#opts.dtmf ?? true, ...(this.#opts.ptime !== undefined ? { ptime: this.#opts.ptime } : {}), ...(options.hold ? { hold: true } : {}),
+      });
+      const session = await this.#start(lease, answer, options.id);
+      return { answer, session };
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+  }
+
+  /** Make an offer (late-offer INVITE, answered in the ACK). */
+  offer(options: { direction?: MediaDirection; codecs?: CodecName[] } = {}): PendingOffer {
+    const lease = this.ports.allocate();
+    const offer = createOffer({
+      codecs: options.codecs ?? this.codecs, localAddress: this.#opts.localAddress, localPort: lease.port,
+      dtmf: this.#opts.dtmf ?? true, ...(this.#opts.ptime !== undefined ? { ptime: this.#opts.ptime } : {}),
+      ...(options.direction ? { direction: options.direction } : {}),
+    });
+    return {
+      offer,
+      accept: async (answerSdp, o = {}) => {
+        try {
+          return await this.#start(lease, applyAnswer(offer, answerSdp), o.id);
+        } catch (err) {
+          lease.release();
+          throw err;
+        }
+      },
+      cancel: () => lease.release(),
+    };
+  }
+
+  #start(lease: PortLease, negotiated: SdpAnswer | ReturnType<typeof applyAnswer>, id?: string): Promise<MediaSession> {
+    return createMediaSession({
+      lease, negotiated, localAddress: this.#opts.localAddress,
+      ...this.#opts.session,
+      ...(this.#opts.logger ? { logger: this.#opts.logger } : {}),
+      ...(id !== undefined ? { id } : {}),
+    });
+  }
+}
