@@ -24,4 +24,4 @@ srf.invite(async (req: any, res: any) => {
     uac.on('destroy', () => { void uas.destroy().catch(() => undefined); });
   } catch { /* srf passes the failure back to the caller */ }
 });
-process.on('SIGTERM', () => { void server.close().then(() => process.exit(0)); });
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { void server.close().then(() => process.exit(0)); });

@@ -34,6 +34,23 @@ describe('srf.createUAS through the embedded server', () => {
     await until(() => h!.server.stats.dialogs === 0);
   });
 
+  it('hangs up a call whose ACK never comes and tells the app with an unsolicited BYE (§13.3.1.4)', async () => {
+    h = await startHarness({ t1: 50 }); // 64·T1 = 3.2 s
+    const srf = await h.connect();
+    const reasons: string[] = [];
+    const destroyed = new Promise<void>((resolve) => {
+      srf.invite(async (req: any, res: any) => {
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP });
+        dlg.on('destroy', (bye: any) => { reasons.push(bye.source); resolve(); });
+      });
+    });
+    const sipp = await sippUac(h.sipPort, ['-sf', scenario('uac-no-ack-expect-bye.xml')]);
+    expect(sipp.code, sipp.errors).toBe(0);
+    await destroyed;
+    expect(reasons).toEqual(['application']);
+    await until(() => h!.server.stats.dialogs === 0);
+  });
+
   it('answers a SIPp call over TCP and reports protocol tcp to the app', async () => {
     h = await startHarness();
     const srf = await h.connect();

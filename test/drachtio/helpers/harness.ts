@@ -21,12 +21,12 @@ export interface Harness {
 }
 
 /** An embedded drachtio server on loopback (UDP+TCP on one free port) and drachtio-srf apps connected to it. */
-export async function startHarness(opts: { logLevel?: string } = {}): Promise<Harness> {
+export async function startHarness(opts: { logLevel?: string; t1?: number } = {}): Promise<Harness> {
   const sipPort = await freePort();
   const controlPort = await freePort();
   const secret = 'cymru';
   const server = createDrachtioServer({
-    sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp,tcp`] },
+    sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp,tcp`], ...(opts.t1 ? { timers: { t1: opts.t1 } } : {}) },
     control: { host: '127.0.0.1', port: controlPort, secret },
     logger: createLogger({ level: opts.logLevel ?? process.env.TRUNKGATE_LOG_LEVEL ?? 'silent' }),
   });
