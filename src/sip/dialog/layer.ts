@@ -213,10 +213,12 @@ export class DialogLayer {
       },
       onTimeout: (tx) => {
         if (isInvite && dialog) dialog.localInvitePending = false;
+        else if (isInvite) this.#dropEarly(request);
         h.onTimeout?.(tx);
       },
       onTransportError: (err, tx) => {
         if (isInvite && dialog) dialog.localInvitePending = false;
+        else if (isInvite) this.#dropEarly(request);
         h.onTransportError?.(err, tx);
       },
     };
@@ -241,16 +243,21 @@ export class DialogLayer {
           this.#add(Dialog.fromUac(request, res));
         }
       } else {
-        // A non-2xx final ends every early dialog of this INVITE (§12.3).
-        for (const d of [...this.#dialogs.values()]) {
-          if (d.callId === request.callId && d.localTag === (request.from.params.tag ?? '') && d.state === 'early') this.#remove(d);
-        }
+        this.#dropEarly(request);
       }
       return;
     }
     if (dialog && ok && TARGET_REFRESH.has(request.method)) dialog.refreshTarget(res);
     // §15: BYE ends the dialog; so do 481 and 408 to in-dialog requests (§12.2.1.2).
     if (dialog && (request.method === 'BYE' || res.status === 481 || res.status === 408)) this.#remove(dialog);
+  }
+
+  /** A non-2xx final (or a timeout / transport error) ends every early dialog of an INVITE (§12.3). */
+  #dropEarly(request: SipRequest): void {
+    const fromTag = request.from.params.tag ?? '';
+    for (const d of [...this.#dialogs.values()]) {
+      if (d.state === 'early' && d.callId === request.callId && d.localTag === fromTag) this.#remove(d);
+    }
   }
 
   /** Sends a response on a server transaction, keeping dialog state in step. */
