@@ -58,8 +58,6 @@ describe('a G.722 call from baresip to the echo agent', () => {
     const detail = JSON.stringify({ whole, windows: windows.map((w) => Math.round(w.ncc * 1000) / 1000) });
     expect(windows.length).toBeGreaterThanOrEqual(4);
     expect(median(windows.map((w) => w.ncc)), detail).toBeGreaterThanOrEqual(0.9);
-    // The echo agent delays by 200 ms, so nothing can come back earlier than that.
-    expect(Math.min(...windows.map((w) => w.lag)), detail).toBeGreaterThanOrEqual(16000 * 0.2);
     expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
   }, 60_000);
 });

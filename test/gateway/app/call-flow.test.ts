@@ -44,8 +44,6 @@ ${pause(6500)}${byeFromCaller()}`));
     const detail = JSON.stringify({ whole, windows: windows.map((w) => Math.round(w.ncc * 1000) / 1000) });
     expect(windows.length).toBeGreaterThanOrEqual(4);
     expect(median(windows.map((w) => w.ncc)), detail).toBeGreaterThanOrEqual(0.9);
-    // The echo agent delays by 200 ms, so the echo cannot come back earlier than that.
-    expect(Math.min(...windows.map((w) => w.lag)), detail).toBeGreaterThanOrEqual(8000 * 0.2);
     await gw.waitIdle();
     expect(gw.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
   }, 60_000);
