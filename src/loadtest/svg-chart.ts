@@ -22,11 +22,13 @@ export function escapeXml(s: string): string {
 
 /** A "nice" tick step (1, 2 or 5 × 10^n) giving about `count` intervals over [0, max]. */
 export function niceStep(max: number, count = 5): number {
-  if (!(max > 0) || !Number.isFinite(max)) return 1;
+  // Below 1e-9 (or subnormal) the scale is meaningless for a report: use 1.
+  if (!(max > 1e-9) || !Number.isFinite(max)) return 1;
   const raw = max / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const norm = raw / mag;
-  return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+  const step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+  return step > 0 && Number.isFinite(step) ? step : 1;
 }
 
 function fmt(v: number): string {
@@ -46,7 +48,7 @@ export function lineChart(o: LineChartOptions): string {
   const all = o.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xMax = Math.max(1, ...all.map(([x]) => x));
   const yMaxData = Math.max(0, ...all.map(([, y]) => y));
-  const yStep = niceStep(yMaxData > 0 ? yMaxData : 1);
+  const yStep = niceStep(yMaxData > 1e-9 ? yMaxData : 1);
   const yMax = Math.max(yStep, Math.ceil(yMaxData / yStep) * yStep);
   const xStep = niceStep(xMax, 6);
   const sx = (x: number): number => m.left + (x / xMax) * pw;
