@@ -20,8 +20,9 @@ export function teardownApp(ctx: BridgeContext, requests: AppRequests, app: AppC
   for (const d of dialogs) {
     ctx.state.removeDialog(d);
     if (d.method !== 'INVITE' || d.stack.state === 'terminated') continue;
-    void hangUp(ctx, d.stack).catch((err: unknown) => ctx.logger.warn({ err, dialog: d.id }, 'BYE after app disconnect failed'));
-    ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'system-initiated-termination' }, '');
+    void hangUp(ctx, d.stack)
+      .then((bye) => ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'system-initiated-termination' }, bye.toString()))
+      .catch((err: unknown) => ctx.logger.warn({ err, dialog: d.id }, 'BYE after app disconnect failed'));
   }
   if (server.length + client.length + dialogs.length) {
     ctx.logger.info({ app: app.id, dialogs: dialogs.length, serverRequests: server.length, clientRequests: client.length },
@@ -29,12 +30,13 @@ export function teardownApp(ctx: BridgeContext, requests: AppRequests, app: AppC
   }
 }
 
-async function hangUp(ctx: BridgeContext, d: Dialog): Promise<void> {
+async function hangUp(ctx: BridgeContext, d: Dialog): Promise<SipRequest> {
   // A UAC dialog whose 2xx the application never acknowledged needs the ACK first (§13.2.2.4).
   if (d.role === 'uac' && !d.lastAck) await ctx.stack.sendAck(d);
   const bye = d.createRequest('BYE');
   const destination = await ctx.stack.resolveDestination(bye);
   ctx.stack.sendRequest(bye, { dialog: d, destination });
+  return bye;
 }
 
 /**
