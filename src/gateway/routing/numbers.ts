@@ -34,7 +34,9 @@ export function normalizeNumber(dialled: string, ctx: NumberContext = {}): strin
   if (raw.startsWith('00')) return raw.slice(2);
   if (!cc) return raw;
   if (national && raw.startsWith(national) && raw.length > national.length) return cc + raw.slice(national.length);
-  if (raw.startsWith(cc) && raw.length > cc.length + 7) return raw;
+  // Country code + a national significant number of 9+ digits (E.164 allows 15 in all). A bare
+  // 10-digit national number may itself begin with the country code digits (91… in India).
+  if (raw.startsWith(cc) && raw.length - cc.length >= 9 && raw.length <= 15 && !/^\d{10}$/.test(raw)) return raw;
   // A bare national significant number (no prefix at all) of typical length.
   if (/^\d{8,12}$/.test(raw)) return cc + raw;
   return raw;
