@@ -20,10 +20,23 @@ export interface StreamFramerOptions {
   onError?: (error: SipParseError) => void;
   /** Maximum size of one message, headers plus body (default 64 KiB). */
   maxMessageSize?: number;
+  /**
+   * RFC 5626 §4.4.1 roles: the side that accepted the connection receives pings (`server`, the
+   * default), the side that opened it receives pongs (`client`). A CRLF that ends the data received
+   * so far is ambiguous (a pong, or the first half of a ping): a server waits for the next bytes, a
+   * client reports the pong at once.
+   */
+  role?: 'server' | 'client';
 }
 
 export class StreamFramer {
-  #buf: Buffer = Buffer.alloc(0);
+  // Received bytes live in #store[#start, #end); the store grows by doubling and is compacted,
+  // so a peer trickling one byte per segment costs linear, not quadratic, copying.
+  #store: Buffer = Buffer.alloc(0);
+  #start = 0;
+  #end = 0;
+  /** Where the search for the end of the header block resumes (relative to #start). */
+  #searchFrom = 0;
   #failed = false;
   readonly #opts: StreamFramerOptions;
   readonly #max: number;
@@ -35,7 +48,7 @@ export class StreamFramer {
 
   /** Bytes received but not yet part of a complete message. */
   get buffered(): number {
-    return this.#buf.length;
+    return this.#end - this.#start;
   }
 
   get failed(): boolean {
@@ -43,44 +56,71 @@ export class StreamFramer {
   }
 
   push(chunk: Buffer): void {
-    if (this.#failed) return;
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
-    while (!this.#failed && this.#buf.length > 0 && this.#next()) { /* keep framing */ }
+    if (this.#failed || chunk.length === 0) return;
+    this.#append(chunk);
+    while (!this.#failed && this.#end > this.#start && this.#next()) { /* keep framing */ }
+    if (this.#start === this.#end) { this.#start = 0; this.#end = 0; }
+  }
+
+  #append(chunk: Buffer): void {
+    const used = this.#end - this.#start;
+    if (this.#end + chunk.length > this.#store.length) {
+      if (used + chunk.length <= this.#store.length / 2) {
+        this.#store.copy(this.#store, 0, this.#start, this.#end);
+      } else {
+        const grown = Buffer.allocUnsafe(Math.max(4096, 2 * (used + chunk.length)));
+        this.#store.copy(grown, 0, this.#start, this.#end);
+        this.#store = grown;
+      }
+      this.#start = 0;
+      this.#end = used;
+    }
+    chunk.copy(this.#store, this.#end);
+    this.#end += chunk.length;
+  }
+
+  #consume(n: number): void {
+    this.#start += n;
+    this.#searchFrom = 0;
   }
 
   #fail(code: 'MISSING_CONTENT_LENGTH' | 'BAD_CONTENT_LENGTH' | 'MESSAGE_TOO_LARGE', reason: string): false {
     this.#failed = true;
-    this.#buf = Buffer.alloc(0);
+    this.#store = Buffer.alloc(0);
+    this.#start = 0;
+    this.#end = 0;
     this.#opts.onError?.(new SipParseError(code, reason));
     return false;
   }
 
   /** Consumes one keep-alive or message from the front of the buffer; false when more data is needed. */
   #next(): boolean {
-    const b = this.#buf;
+    const b = this.#store.subarray(this.#start, this.#end);
     if (b[0] === 13 || b[0] === 10) {
       if (b.length >= 4 && b[0] === 13 && b[1] === 10 && b[2] === 13 && b[3] === 10) {
-        this.#buf = b.subarray(4);
+        this.#consume(4);
         this.#opts.onPing?.();
         return true;
       }
+      if (b[0] === 13 && b[1] === 10 && b.length === 2 && this.#opts.role !== 'client') return false;
       if (b[0] === 13 && b[1] === 10 && (b.length === 2 || b[2] !== 13)) {
-        // A lone CRLF: a pong (a ping split after its first CRLF is reported as two pongs).
-        this.#buf = b.subarray(2);
+        // A lone CRLF: a pong.
+        this.#consume(2);
         this.#opts.onPong?.();
         return true;
       }
       if (b[0] === 10) {
-        this.#buf = b.subarray(1);
+        this.#consume(1);
         return true;
       }
       if (b.length < 4) return false;
-      this.#buf = b.subarray(1);
+      this.#consume(1);
       return true;
     }
-    const headEnd = b.indexOf('\r\n\r\n', 0, 'latin1');
+    const headEnd = b.indexOf('\r\n\r\n', this.#searchFrom, 'latin1');
     if (headEnd < 0) {
       if (b.length > this.#max) return this.#fail('MESSAGE_TOO_LARGE', 'Message too large');
+      this.#searchFrom = Math.max(0, b.length - 3);
       return false;
     }
     const bodyStart = headEnd + 4;
@@ -94,9 +134,12 @@ export class StreamFramer {
     }
     const total = bodyStart + length;
     if (total > this.#max) return this.#fail('MESSAGE_TOO_LARGE', 'Message too large');
-    if (b.length < total) return false;
+    if (b.length < total) {
+      this.#searchFrom = headEnd; // the header block is complete; only the body is missing
+      return false;
+    }
     const msg = Buffer.from(b.subarray(0, total));
-    this.#buf = b.subarray(total);
+    this.#consume(total);
     this.#opts.onMessage(msg);
     return true;
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage, SipParseError, StreamFramer } from '../../../src/sip/message/index.js';
 
@@ -8,7 +9,7 @@ function msg(body: string, cl: string = String(Buffer.byteLength(body))): Buffer
   ].join('\r\n'));
 }
 
-function collect(opts: { maxMessageSize?: number } = {}) {
+function collect(opts: { maxMessageSize?: number; role?: 'server' | 'client' } = {}) {
   const out = { messages: [] as Buffer[], pings: 0, pongs: 0, errors: [] as SipParseError[] };
   const framer = new StreamFramer({
     ...opts,
@@ -33,13 +34,24 @@ describe('StreamFramer (RFC 3261 §18.3)', () => {
   });
 
   it('reports CRLFCRLF pings and CRLF pongs between messages (RFC 5626 §4.4.1)', () => {
-    const { framer, out } = collect();
+    const { framer, out } = collect({ role: 'client' });
     framer.push(Buffer.from('\r\n\r\n'));
     framer.push(Buffer.concat([msg('x'), Buffer.from('\r\n\r\n\r\n'), msg('y')]));
     framer.push(Buffer.from('\r\n'));
     expect(out.pings).toBe(2);
     expect(out.pongs).toBe(2);
     expect(out.messages).toHaveLength(2);
+  });
+
+  it('as server, a ping split after its first CRLF is one ping; as client, a trailing CRLF is a pong at once', () => {
+    const server = collect();
+    server.framer.push(Buffer.from('\r\n'));
+    expect([server.out.pings, server.out.pongs]).toEqual([0, 0]);
+    server.framer.push(Buffer.from('\r\n'));
+    expect([server.out.pings, server.out.pongs]).toEqual([1, 0]);
+    const client = collect({ role: 'client' });
+    client.framer.push(Buffer.from('\r\n'));
+    expect(client.out.pongs).toBe(1);
   });
 
   it('waits for the rest of a body split across chunks', () => {
@@ -78,5 +90,35 @@ describe('StreamFramer (RFC 3261 §18.3)', () => {
     const { framer, out } = collect();
     framer.push(m);
     expect(out.messages).toHaveLength(1);
+  });
+
+  it('property: any split of a stream of messages and keep-alives yields the same messages in order', () => {
+    const item = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 300 }).map((b) => ({ kind: 'msg' as const, data: msg(b) })),
+      fc.constant({ kind: 'ping' as const, data: Buffer.from('\r\n\r\n') }),
+    );
+    fc.assert(fc.property(fc.array(item, { minLength: 1, maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1 }), (items, cuts) => {
+      // a pong (lone CRLF) right before a ping would merge with it, so the stream only carries pings
+      const stream = Buffer.concat(items.map((i) => i.data));
+      const { framer, out } = collect();
+      let at = 0;
+      for (let k = 0; at < stream.length; k++) {
+        const n = cuts[k % cuts.length]!;
+        framer.push(stream.subarray(at, at + n));
+        at += n;
+      }
+      expect(out.messages.map((m) => m.toString('hex'))).toEqual(items.filter((i) => i.kind === 'msg').map((i) => i.data.toString('hex')));
+      expect(out.pings).toBe(items.filter((i) => i.kind === 'ping').length);
+      expect(out.errors).toEqual([]);
+      expect(framer.buffered).toBe(0);
+    }), { numRuns: 300 });
+  });
+
+  it('reassembles a 60 kB message delivered one byte per segment', () => {
+    const big = msg('x'.repeat(60_000));
+    const { framer, out } = collect();
+    for (let i = 0; i < big.length; i++) framer.push(big.subarray(i, i + 1));
+    expect(out.messages).toHaveLength(1);
+    expect(out.messages[0]!.equals(big)).toBe(true);
   });
 });
