@@ -32,7 +32,8 @@ async function openSessions(n: number, ports: PortAllocator): Promise<MediaSessi
   while (out.length < n) {
     const lease: PortLease = ports.allocate();
     try {
-      const s = await createMediaSession({ lease, negotiated: negotiated(), localAddress: LO, latchPackets: 2 });
+      // idle 'none': a session sends only what it echoes, so echo loss = 1 − echoes received / packets sent.
+      const s = await createMediaSession({ lease, negotiated: negotiated(), localAddress: LO, latchPackets: 2, idle: 'none' });
       s.on('audio', (f) => s.play(f.samples, f.sampleRate));
       out.push(s);
     } catch {
@@ -71,22 +72,24 @@ export async function run(): Promise<BenchResult[]> {
     const frames = after.reduce((a, s, i) => a + s.framesSent - before[i]!.framesSent, 0);
     const late = after.reduce((a, s, i) => a + s.lateFrames - before[i]!.lateFrames, 0);
     const underruns = after.reduce((a, s, i) => a + s.underruns - before[i]!.underruns, 0);
+    const packetsIn = after.reduce((a, s, i) => a + s.packetsIn - before[i]!.packetsIn, 0);
     const rssPerStream = (process.memoryUsage().rss - rss0) / n;
     await Promise.all(sessions.map((s) => s.close()));
     const cpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
     // CPU time is reliable on this shared machine even when wall-clock lateness is not.
     const cpuUsPerStreamSecond = (cpu.user + cpu.system) / n / (wall / 1000);
     const latePct = (late / Math.max(1, frames)) * 100;
-    const echoLossPct = (1 - echo.received / Math.max(1, echo.sent)) * 100;
-    const detail = { streams: n, seconds: SECONDS, framesSent: frames, lateFrames: late, underruns, echoSent: echo.sent, echoReceived: echo.received, rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
+    // Packets the sessions never read (dropped by the kernel at a full socket buffer, or lost).
+    const inLossPct = (1 - packetsIn / Math.max(1, echo.sent)) * 100;
+    const detail = { streams: n, seconds: SECONDS, framesSent: frames, lateFrames: late, underruns, packetsSent: echo.sent, packetsReadBySessions: packetsIn, echoesReceived: echo.received, loadAverage: +loadavg()[0]!.toFixed(1), rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
     results.push(
       { suite: 'media-session', name: `${n} PCMU echo streams: late frames`, value: latePct, unit: '%', detail },
-      { suite: 'media-session', name: `${n} PCMU echo streams: echo loss`, value: echoLossPct, unit: '%' },
+      { suite: 'media-session', name: `${n} PCMU echo streams: inbound loss`, value: inLossPct, unit: '%' },
       { suite: 'media-session', name: `${n} PCMU echo streams: CPU of session process`, value: cpuPct, unit: '% of one core' },
       { suite: 'media-session', name: `${n} PCMU echo streams: RSS per stream`, value: rssPerStream / 1024, unit: 'KiB' },
       { suite: 'media-session', name: `${n} PCMU echo streams: CPU per stream`, value: cpuUsPerStreamSecond, unit: 'µs per stream-second', detail: { streamsPerCore: Math.floor(1e6 / cpuUsPerStreamSecond) } },
     );
-    process.stderr.write(`N=${n}: late ${latePct.toFixed(3)}% echo loss ${echoLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
+    process.stderr.write(`N=${n}: late ${latePct.toFixed(3)}% in-loss ${inLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
     await new Promise((r) => setTimeout(r, 500));
   }
   return results;

@@ -249,9 +249,11 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   readonly #onTick = (tick: ClockTick): void => {
     if (this.#closed) return;
     this.#ticks++;
-    if (tick.lateMs > this.#negotiated.ptime / 2) this.#lateFrames++;
     this.#playout();
+    const sent = this.#framesSent;
     this.#send();
+    // A frame is late when it left more than half a period after its deadline.
+    if (this.#framesSent !== sent && tick.lateMs > this.#negotiated.ptime / 2) this.#lateFrames++;
     if (this.#dtmfIn && (this.#ticks & 7) === 0) this.#emitDtmf(this.#dtmfIn.poll(performance.now()));
     if (this.#ticks >= this.#nextRtcpTick) {
       this.#nextRtcpTick = this.#ticksFor(randomizedInterval(this.#opts.rtcpIntervalMs ?? 5000));

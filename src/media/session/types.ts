@@ -42,7 +42,7 @@ export interface MediaStats {
   fractionLost: number;
   /** Interarrival jitter in ms. */
   jitterMs: number;
-  /** Ticks at which our frame left more than one ptime after its deadline. */
+  /** Frames that left more than half a ptime after their deadline (event loop or CPU starved). */
   lateFrames: number;
   /** Frames sent in total by the pacer (audio + silence). */
   framesSent: number;
