@@ -39,6 +39,26 @@ describe('applications coming and going', () => {
     await until(() => h!.server.stats.dialogs === 0 && h!.server.stats.applications === 0);
   });
 
+  it('cancels the B leg of a ringing bridged call when the app disconnects, and answers the caller 480', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const bPort = await freePort();
+    srf.invite((req: any, res: any) => {
+      srf.createB2BUA(req, res, `sip:service@127.0.0.1:${bPort}`, { localSdpB: req.body }).catch(() => undefined);
+    });
+    const b = runSipp({ args: ['-sf', scenario('uas-ring-expect-cancel.xml'), '-p', String(bPort), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
+    kills.push(b.kill);
+    await new Promise((r) => setTimeout(r, 300));
+    const a = await uac('uac-expect-480.xml', h.sipPort);
+    // The B leg is out (its INVITE pending); a CANCEL waits for its 180 if need be (§9.1).
+    await until(() => h!.server.stats.pendingClientRequests === 1);
+    srf.disconnect();
+    const [ra, rb] = await Promise.all([a.done, b]);
+    expect(rb.code, rb.errors).toBe(0);
+    expect(ra.code, ra.errors).toBe(0);
+    await until(() => h!.server.stats.pendingClientRequests === 0 && h!.server.stats.pendingServerRequests === 0);
+  });
+
   it('answers an INVITE the departed app never answered with 480', async () => {
     h = await startHarness();
     const srf = await h.connect();
