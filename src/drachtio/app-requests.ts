@@ -180,7 +180,7 @@ export class AppRequests {
   #provisional(p: PendingClientRequest, res: SipResponse): void {
     p.provisional = true;
     if (p.cancelWanted && !p.canceled) this.#sendCancel(p);
-    deliverToApp(p.app, 'network', p.transaction?.destination ?? { protocol: 'udp', address: '', port: 0 }, res, p.id, this.#dialogIdFor(p, res));
+    deliverToApp(p.app, 'network', p.transaction.destination, res, p.id, this.#dialogIdFor(p, res));
   }
 
   #final(p: PendingClientRequest, res: SipResponse): void {

@@ -1,7 +1,6 @@
-import { createResponse, type SipRequest } from '../sip/message/index.js';
-import type { IncomingAck, IncomingCancel, IncomingRequest } from '../sip/stack.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
-import { generateTag } from '../sip/message/index.js';
+import { createResponse, generateTag } from '../sip/message/index.js';
+import type { IncomingAck, IncomingCancel, IncomingRequest } from '../sip/stack.js';
 import { deliverToApp, newTransactionId, type BridgeContext } from './bridge-context.js';
 import type { PendingServerRequest } from './call-state.js';
 import type { ProxyCore } from './proxy.js';
@@ -93,7 +92,7 @@ export class NetworkRequests {
     const p = this.#ctx.state.serverByTransaction.get(c.invite);
     if (!p) {
       if (this.#proxy.handlesCancel(c)) return;
-      if (!c.invite.finalSent) this.#ctx.stack.respond(c.invite, terminated(c.invite.request));
+      if (!c.invite.finalSent) this.#ctx.stack.respond(c.invite, createResponse(c.invite.request, 487));
       return;
     }
     p.canceled = true;
@@ -102,8 +101,4 @@ export class NetworkRequests {
     this.#ctx.cdr.publish({ type: 'stop', source: 'network', reason: 'call-canceled' }, c.raw.toString('utf8'));
     deliverToApp(p.app, 'network', c.source, c.raw.toString('utf8'), p.id, '', c.receivedAt);
   }
-}
-
-function terminated(req: SipRequest) {
-  return createResponse(req, 487);
 }
