@@ -5,6 +5,7 @@
  * (ticks that left > ptime/2 late), echo loss, CPU of the session process, RSS per stream.
  */
 import { spawn } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../run.js';
@@ -54,9 +55,43 @@ function runSender(ports: number[], seconds: number): Promise<{ sent: number; re
   });
 }
 
+/** Baseline: N bare dgram sockets that send every datagram straight back (no RTP work at all). */
+async function rawEcho(n: number, ports: PortAllocator): Promise<{ ports: number[]; close: () => Promise<void> }> {
+  const sockets: Socket[] = [];
+  const leases: PortLease[] = [];
+  while (sockets.length < n) {
+    const lease = ports.allocate();
+    const s = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => { s.once('error', () => resolve(false)); s.bind(lease.port, LO, () => resolve(true)); });
+    if (!ok) { lease.release(); continue; }
+    s.on('message', (m, r) => s.send(m, r.port, r.address));
+    sockets.push(s);
+    leases.push(lease);
+  }
+  return {
+    ports: leases.map((l) => l.port),
+    close: async () => {
+      await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const l of leases) l.release();
+    },
+  };
+}
+
 export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const ports = new PortAllocator({ min: 40000, max: 49999 });
+  for (const n of (process.env.TG_BENCH_BASELINE ?? '200').split(',').filter(Boolean).map(Number)) {
+    const raw = await rawEcho(n, ports);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const echo = await runSender(raw.ports, SECONDS);
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    await raw.close();
+    const us = (cpu.user + cpu.system) / n / (wall / 1000);
+    results.push({ suite: 'media-session', name: `${n} bare dgram echo sockets (baseline): CPU per stream`, value: us, unit: 'µs per stream-second', detail: { packetsSent: echo.sent, echoesReceived: echo.received, loadAverage: +loadavg()[0]!.toFixed(1) } });
+    process.stderr.write(`baseline N=${n}: bare dgram echo ${us.toFixed(0)} µs/stream-s, echoes ${echo.received}/${echo.sent}\n`);
+  }
   for (const n of STEPS) {
     global.gc?.();
     const rss0 = process.memoryUsage().rss;
