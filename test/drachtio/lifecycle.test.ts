@@ -79,6 +79,22 @@ describe('applications coming and going', () => {
     expect(r.code, r.errors).toBe(0);
   });
 
+  it('passes every SIP packet through the configured source policy before parsing; dropped packets get no answer', async () => {
+    const seen: number[] = [];
+    let drop = false;
+    h = await startHarness({ sourcePolicy: (source) => { seen.push(source.port); return drop ? 'drop' : 'accept'; } });
+    const srf = await h.connect();
+    srf.invite(async (req: any, res: any) => { await srf.createUAS(req, res, { localSdp: SDP }); });
+    const port = await freePort();
+    const ok = await runSipp({ args: ['-sn', 'uac', `127.0.0.1:${h.sipPort}`, '-p', String(port), '-i', '127.0.0.1', '-m', '1', '-d', '100'], timeoutMs: 40_000 });
+    expect(ok.code, ok.errors).toBe(0);
+    expect(new Set(seen)).toEqual(new Set([port]));
+    drop = true;
+    const dropped = await runSipp({ args: ['-sn', 'uac', `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1', '-timeout', '2s', '-timeout_error'], timeoutMs: 40_000 });
+    expect(dropped.code).not.toBe(0);
+    expect(h.server.stats.pendingServerRequests).toBe(0);
+  });
+
   it('refuses an application with the wrong secret', async () => {
     h = await startHarness();
     const srf = new Srf();

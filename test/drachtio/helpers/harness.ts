@@ -1,6 +1,7 @@
 import Srf from 'drachtio-srf';
 import { createDrachtioServer, type DrachtioServer } from '../../../src/drachtio/server.js';
 import { createLogger } from '../../../src/log.js';
+import type { SourcePolicy } from '../../../src/sip/transport/types.js';
 import { freePort } from '../../helpers/ports.js';
 
 export const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
@@ -21,13 +22,14 @@ export interface Harness {
 }
 
 /** An embedded drachtio server on loopback (UDP+TCP on one free port) and drachtio-srf apps connected to it. */
-export async function startHarness(opts: { logLevel?: string; t1?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { logLevel?: string; t1?: number; sourcePolicy?: SourcePolicy } = {}): Promise<Harness> {
   const sipPort = await freePort();
   const controlPort = await freePort();
   const secret = 'cymru';
   const server = createDrachtioServer({
     sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp,tcp`], ...(opts.t1 ? { timers: { t1: opts.t1 } } : {}) },
     control: { host: '127.0.0.1', port: controlPort, secret },
+    ...(opts.sourcePolicy ? { sourcePolicy: opts.sourcePolicy } : {}),
     logger: createLogger({ level: opts.logLevel ?? process.env.TRUNKGATE_LOG_LEVEL ?? 'silent' }),
   });
   await server.start();
