@@ -1,10 +1,11 @@
 /** SipRequest / SipResponse (RFC 3261 §7) with typed views parsed on demand and cached. */
 import { SipParseError } from './errors.js';
 import { parseContentType, parseCSeq, parseMaxForwards, type ContentType } from './headers.js';
-import { parseNameAddr } from './name-addr.js';
+import { parseContact, parseNameAddr } from './name-addr.js';
 import { SipHeaders } from './sip-headers.js';
 import { trimLws } from './scan.js';
-import type { CSeq, HeaderField, NameAddr, SipMethod, SipRequestInit, SipResponseInit, Via } from './types.js';
+import type { CSeq, HeaderField, NameAddr, SipMethod, SipRequestInit, SipResponseInit, SipUri, Via } from './types.js';
+import { parseUri } from './uri.js';
 import { parseVia } from './via.js';
 
 export const SIP_VERSION = 'SIP/2.0';
@@ -31,6 +32,8 @@ interface ViewCache {
   to?: NameAddr;
   vias?: Via[];
   maxForwards?: number | undefined;
+  contacts?: NameAddr[] | '*';
+  requestUri?: SipUri;
   contentType?: ContentType | undefined;
 }
 
@@ -48,6 +51,11 @@ abstract class SipMessageBase {
   }
 
   protected abstract startLine(): string;
+
+  /** @internal */
+  protected _viewCache(): ViewCache {
+    return this.#views();
+  }
 
   #views(): ViewCache {
     if (this.#cacheVersion !== this.headers.version) {
@@ -91,6 +99,21 @@ abstract class SipMessageBase {
     return this.vias[0]!;
   }
 
+  /** Every Contact value in order (empty when absent), or `*` (RFC 3261 §10.2.2). */
+  get contacts(): NameAddr[] | '*' {
+    const c = this.#views();
+    if (c.contacts) return c.contacts;
+    const fields = this.headers.getFields('contact');
+    if (fields.length === 1) return (c.contacts = parseContact(fields[0]!));
+    const out: NameAddr[] = [];
+    for (const f of fields) {
+      const v = parseContact(f);
+      if (v === '*') throw new SipParseError('BAD_NAME_ADDR', 'Contact * with other contacts');
+      out.push(...v);
+    }
+    return (c.contacts = out);
+  }
+
   /** Max-Forwards, or undefined when absent. */
   get maxForwards(): number | undefined {
     const c = this.#views();
@@ -108,8 +131,10 @@ abstract class SipMessageBase {
   }
 
   /** @internal Seeds the typed-view cache (the parser has already parsed these while validating). */
-  _seed(views: { cseq?: CSeq; from?: NameAddr; to?: NameAddr; vias?: Via[] }): void {
+  _seed(views: { cseq?: CSeq; from?: NameAddr; to?: NameAddr; vias?: Via[]; contacts?: NameAddr[] | '*'; requestUri?: SipUri }): void {
     const c = this.#views();
+    if (views.contacts) c.contacts = views.contacts;
+    if (views.requestUri) c.requestUri = views.requestUri;
     if (views.cseq) c.cseq = views.cseq;
     if (views.from) c.from = views.from;
     if (views.to) c.to = views.to;
@@ -142,6 +167,22 @@ export class SipRequest extends SipMessageBase {
     this.method = init.method;
     this.uri = init.uri;
     if (init.version) this.version = init.version;
+  }
+
+  /** The Request-URI parsed (cached until `uri` changes). */
+  get requestUri(): SipUri {
+    const c = this._viewCache();
+    if (c.requestUri && this.#parsedUri === this.uri) return c.requestUri;
+    this.#parsedUri = this.uri;
+    return (c.requestUri = parseUri(this.uri));
+  }
+
+  #parsedUri?: string;
+
+  /** @internal */
+  override _seed(views: Parameters<SipMessageBase['_seed']>[0]): void {
+    super._seed(views);
+    if (views.requestUri) this.#parsedUri = this.uri;
   }
 
   protected startLine(): string {

@@ -13,7 +13,7 @@ import { SIP_VERSION, SipRequest, SipResponse, type SipMessage } from './message
 import { parseContact, parseNameAddr } from './name-addr.js';
 import { isToken, isTokenChar, trimLws } from './scan.js';
 import { SipHeaders } from './sip-headers.js';
-import type { CSeq, NameAddr, Via } from './types.js';
+import type { CSeq, NameAddr, SipUri, Via } from './types.js';
 import { parseUri } from './uri.js';
 import { parseVia } from './via.js';
 
@@ -185,7 +185,7 @@ export function parseMessage(data: Buffer | string): SipMessage {
   if (error) fail(error);
   if (!complete) fail(new SipParseError('NO_HEADER_END', 'Missing empty line after headers'));
 
-  let views: { cseq: CSeq; from: NameAddr; to: NameAddr; vias: Via[] };
+  let views: Views;
   let body: Buffer;
   try {
     views = validateHeaders(seen, sl);
@@ -207,6 +207,8 @@ export function parseMessage(data: Buffer | string): SipMessage {
   msg._seed(views!);
   return msg;
 }
+
+interface Views { cseq: CSeq; from: NameAddr; to: NameAddr; vias: Via[]; contacts?: NameAddr[] | '*'; requestUri?: SipUri }
 
 /** What the parse loop noted of the headers validation needs. */
 interface Seen {
@@ -254,10 +256,12 @@ function required(v: string | undefined, name: string): string {
 }
 
 /** The checks of RFC 3261 §8.1.1 / §8.2.2 that do not need transaction state. */
-function validateHeaders(seen: Seen, sl: StartLine): { cseq: CSeq; from: NameAddr; to: NameAddr; vias: Via[] } {
+function validateHeaders(seen: Seen, sl: StartLine): Views {
+  let requestUri: SipUri | undefined;
   if (sl.isRequest) {
     try {
       const u = parseUri(sl.uri!);
+      requestUri = u;
       // §19.1.1 (table): headers are not allowed in a Request-URI.
       if (u.opaque === undefined && hasKeys(u.headers)) throw new SipParseError('BAD_REQUEST_URI', 'Headers in Request-URI');
     } catch (err) {
@@ -283,10 +287,22 @@ function validateHeaders(seen: Seen, sl: StartLine): { cseq: CSeq; from: NameAdd
   // RFC 4475 §3.1.2.17–18 (mismatch01, mismatch02): the CSeq method must match the request method.
   if (sl.isRequest && cseq.method !== sl.method) throw new SipParseError('CSEQ_METHOD_MISMATCH', 'CSeq method does not match');
   if (seen.maxForwards !== undefined) parseMaxForwards(seen.maxForwards);
-  for (const c of seen.contact) parseContact(c);
+  let contacts: NameAddr[] | '*' | undefined;
+  if (seen.contact.length === 1) contacts = parseContact(seen.contact[0]!);
+  else if (seen.contact.length > 1) {
+    contacts = [];
+    for (const c of seen.contact) {
+      const v = parseContact(c);
+      if (v === '*') throw new SipParseError('BAD_NAME_ADDR', 'Contact * with other contacts');
+      contacts.push(...v);
+    }
+  }
   // §20.17: SIP-date is rfc1123-date and always in GMT.
   if (seen.date !== undefined && !seen.date.endsWith(' GMT')) throw new SipParseError('BAD_HEADER_VALUE', 'Date must be GMT');
-  return { cseq, from, to, vias };
+  const views: Views = { cseq, from, to, vias };
+  if (contacts) views.contacts = contacts;
+  if (requestUri) views.requestUri = requestUri;
+  return views;
 }
 
 /** parseMessage without exceptions. */

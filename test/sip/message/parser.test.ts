@@ -169,6 +169,18 @@ describe('SipRequest / SipResponse', () => {
     expect(res.cseq.seq).toBe(2);
   });
 
+  it('requestUri and contacts are typed views; requestUri follows changes of uri', () => {
+    const m = parseMessage(crlf([...INVITE_HEAD, 'Contact: <sip:second@192.0.2.9>;expires=60', 'Content-Length: 0', '', ''])) as SipRequest;
+    expect(m.requestUri).toMatchObject({ scheme: 'sip', user: 'bob', host: 'biloxi.com' });
+    const contacts = m.contacts;
+    expect(contacts !== '*' && contacts.map((c) => c.uri.user)).toEqual(['alice', 'second']);
+    m.uri = 'sips:carol@[2001:db8::3]:5061';
+    expect(m.requestUri).toMatchObject({ scheme: 'sips', user: 'carol', host: '[2001:db8::3]', port: 5061 });
+    const star = parseMessage(crlf([...INVITE_HEAD.filter((l) => !l.startsWith('Contact')).map((l) => l.replace(/INVITE/g, 'REGISTER')), 'Contact: *', 'Expires: 0', '', '']));
+    expect(star.contacts).toBe('*');
+    expect(reject(crlf([...INVITE_HEAD, 'Contact: *', '', ''])).code).toBe('BAD_NAME_ADDR');
+  });
+
   it('typed views of a missing header throw MISSING_HEADER', () => {
     const res = new SipResponse({ status: 200 });
     expect(() => res.from).toThrow(SipParseError);
