@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipStack, createResponse, parseMessage, type IncomingRequest, type SipResponse, type SipStackOptions, type Endpoint } from '../../../src/sip/index.js';
 import { TcpPeer, UdpPeer } from '../fixtures/udp-peer.js';
@@ -115,6 +116,25 @@ describe('UDP transport', () => {
     const [res] = await peer.waitFor(1);
     expect((parseMessage(res!) as SipResponse).status).toBe(200);
     expect(stack.transport.stats.parseErrors).toBe(1);
+  });
+});
+
+describe('UDP transport robustness', () => {
+  it('survives random and truncated datagrams (property) and still answers a valid request afterwards', async () => {
+    const { stack, requests } = await stackWith({ listen: udpListen });
+    const peer = await udpPeer();
+    const port = stack.localEndpoint('udp')!.port;
+    const valid = options('SIP/2.0/UDP 127.0.0.1;rport;branch=z9hG4bK-fuzz-ok');
+    const samples = fc.sample(fc.oneof(
+      fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)),
+      fc.integer({ min: 0, max: valid.length }).map((n) => Buffer.from(valid.slice(0, n).replace('fuzz-ok', `fuzz-${n}`))),
+      fc.tuple(fc.integer({ min: 0, max: valid.length - 1 }), fc.string({ maxLength: 8 }))
+        .map(([i, junk]) => Buffer.from(valid.slice(0, i).replace('fuzz-ok', 'fuzz-x') + junk + valid.slice(i))),
+    ), 300);
+    for (const s of samples) peer.send(s, port);
+    peer.send(valid, port);
+    await peer.waitUntilBranch('z9hG4bK-fuzz-ok');
+    expect(requests.some((r) => r.message.vias[0]!.params.branch === 'z9hG4bK-fuzz-ok')).toBe(true);
   });
 });
 
