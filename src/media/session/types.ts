@@ -97,7 +97,11 @@ export interface MediaSession {
    * Resets symmetric-RTP latching to the new address.
    */
   updateRemote(update: NegotiatedMedia | string | RtpAddress): void;
-  /** true = hold (stop sending audio, RFC 3264 §8.4), false = resume; or an explicit direction. */
+  /**
+   * Our media direction (RFC 3264 §8.4): true = hold → `inactive` (no audio sent, no `audio`
+   * events; RTP timestamps keep running), false = `sendrecv`; or an explicit direction. The SDP for
+   * the re-INVITE is the caller's (createOffer with the same direction and the session's origin).
+   */
   setDirection(hold: boolean | MediaDirection): void;
   /** Queued audio not sent yet, in ms. */
   readonly queuedMs: number;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MediaClock, type ClockTick } from '../../../src/media/rtp/clock.js';
 
 describe('MediaClock', () => {
-  it('runs missed ticks back to back after a stall, each with its own index and deadline', async () => {
+  it('catches up on the ticks missed during a stall, each with its own index and deadline', async () => {
     const clock = new MediaClock({ periodMs: 20 });
     const ticks: ClockTick[] = [];
     await new Promise<void>((resolve) => {
