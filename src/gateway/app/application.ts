@@ -138,6 +138,9 @@ export class GatewayApp {
       clearTimeout(timer);
       await Promise.all([...this.calls.values()].map((c) => c.end('gateway', 'shutdown grace period over')));
     }
+    // The last 200 OK to a caller's BYE may still be on its way through the drachtio server; the
+    // embedded server drops what an application had in flight when it disconnects.
+    await new Promise((r) => setTimeout(r, 250));
     this.srf.disconnect();
   }
 

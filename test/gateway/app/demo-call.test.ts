@@ -1,0 +1,26 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../helpers/ports.js';
+import { runSipp } from '../../helpers/sipp.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
+
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.stop();
+  gw = undefined;
+});
+
+describe('a call to the demo agent', () => {
+  it('is greeted, and pressing 2 makes the agent say goodbye and hang up (BYE from the gateway)', async () => {
+    gw = await startTestGateway({ agent: 'demo' });
+    const scn = scenarioFile('uac-demo-2', scenario('uac-demo-2', `${invite()}${expectAnswer}${pause(500)}  <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_2.pcap"/></action></nop>
+${byeFromGateway}`));
+    const port = await freePort();
+    const mediaPort = await freePort();
+    const r = await runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 40_000 });
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'agent', reason: 'demo agent: caller chose 2', agent: 'demo' });
+    expect(gw.logs().some((l) => l.digit === '2')).toBe(true);
+  }, 60_000);
+});
