@@ -37,12 +37,17 @@ interface ViewCache {
   contentType?: ContentType | undefined;
 }
 
-/** Fields and cached typed views shared by requests and responses. */
+/**
+ * Fields and cached typed views shared by requests and responses. Views are parsed on first use and
+ * dropped when the headers change; treat them as read-only snapshots (change a header with
+ * `headers.set(...)`, not by editing a view).
+ */
 abstract class SipMessageBase {
   version: string = SIP_VERSION;
   headers: SipHeaders;
   body: Buffer;
   #cacheVersion = -1;
+  #cacheHeaders: SipHeaders | undefined;
   #cache: ViewCache = {};
 
   constructor(headers: SipHeaders | HeaderField[] | undefined, body: Buffer | string | undefined) {
@@ -58,9 +63,10 @@ abstract class SipMessageBase {
   }
 
   #views(): ViewCache {
-    if (this.#cacheVersion !== this.headers.version) {
+    if (this.#cacheVersion !== this.headers.version || this.#cacheHeaders !== this.headers) {
       this.#cache = {};
       this.#cacheVersion = this.headers.version;
+      this.#cacheHeaders = this.headers;
     }
     return this.#cache;
   }
