@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
@@ -22,5 +23,18 @@ ${byeFromGateway}`));
     await gw.waitIdle();
     expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'agent', reason: 'demo agent: caller chose 2', agent: 'demo' });
     expect(gw.logs().some((l) => l.digit === '2')).toBe(true);
+  }, 60_000);
+
+  it('the bundled sipp-scenarios/uac-call-demo.xml completes against the demo agent', async () => {
+    gw = await startTestGateway({ agent: 'demo' });
+    const scn = fileURLToPath(new URL('../../../sipp-scenarios/uac-call-demo.xml', import.meta.url));
+    const port = await freePort();
+    const mediaPort = await freePort();
+    const r = await runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-s', '919876543210', '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 60_000 });
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    const end = gw.logs().find((l) => l.event === 'call_end');
+    expect(end).toMatchObject({ hangupBy: 'agent', codec: 'PCMA' });
+    expect(end!.packetsIn as number).toBeGreaterThan(100);
   }, 60_000);
 });
