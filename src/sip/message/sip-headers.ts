@@ -3,6 +3,15 @@ import { headerKey, LIST_HEADERS, normalizeHeaderName } from './header-names.js'
 import { splitList } from './scan.js';
 import type { HeaderField } from './types.js';
 
+/** splitList, but an unbalanced quote leaves the value whole instead of throwing (typed views report it). */
+function splitLenient(value: string): string[] {
+  try {
+    return splitList(value);
+  } catch {
+    return [value];
+  }
+}
+
 /**
  * Header fields in message order, each with the name as received (compact forms expanded) and the
  * raw value. Lookups are case-insensitive and accept compact forms. Every mutation bumps `version`,
@@ -52,7 +61,7 @@ export class SipHeaders {
     const out: string[] = [];
     for (let i = 0; i < this.#keys.length; i++) {
       if (this.#keys[i] !== key) continue;
-      if (list) for (const v of splitList(this.#values[i]!)) out.push(v);
+      if (list) for (const v of splitLenient(this.#values[i]!)) out.push(v);
       else out.push(this.#values[i]!);
     }
     return out;
@@ -112,7 +121,7 @@ export class SipHeaders {
     const key = headerKey(name);
     const i = this.#keys.indexOf(key);
     if (i < 0) return false;
-    const parts = LIST_HEADERS.has(key) ? splitList(this.#values[i]!) : [];
+    const parts = LIST_HEADERS.has(key) ? splitLenient(this.#values[i]!) : [];
     if (parts.length > 1) this.#values[i] = parts.slice(1).join(', ');
     else this.#splice(i);
     this.#version++;

@@ -30,6 +30,8 @@ describe('SipHeaders', () => {
     expect(h.getAll('Subject')).toEqual(['hello, world']);
     expect(h.getAll('www-authenticate')).toEqual(['Digest realm="a", nonce="b"']);
     expect(h.getAll('Route')).toEqual([]);
+    expect(new SipHeaders([{ name: 'Contact', value: '"unbalanced <sip:a@b>, <sip:c@d>' }]).getAll('Contact'))
+      .toEqual(['"unbalanced <sip:a@b>, <sip:c@d>']);
   });
 
   it('set() replaces every field of a name in place; append/prepend/remove/has keep order', () => {
