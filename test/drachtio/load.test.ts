@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSipp } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
-import { scenario, startHarness, until, type Harness, type SrfApp } from './helpers/harness.js';
+import { startHarness, until, type Harness, type SrfApp } from './helpers/harness.js';
 
 let h: Harness | undefined;
 const kills: Array<() => void> = [];
@@ -17,32 +17,31 @@ function b2bua(srf: SrfApp, target: string): void {
   });
 }
 
+/**
+ * Callers (SIPp uac, UDP, optionally with `-lost`) → srf B2BUA → callee (SIPp uas over TCP).
+ * The callee leg uses TCP because SIPp 3.6's uas aborts a call when a UDP INVITE is retransmitted
+ * after its 200 (seen whenever its 180/200 are late or lost and our Timer A fires): that is the
+ * peer's fault, and TCP has no retransmissions. Loss is applied on the callers' UDP leg, where our
+ * server transactions, 2xx retransmission and BYE handling must absorb it.
+ */
 async function load(lost: number): Promise<void> {
   h = await startHarness();
   const srf = await h.connect();
   const bPort = await freePort();
-  b2bua(srf, `sip:service@127.0.0.1:${bPort}`);
-  const lossArgs = lost ? ['-lost', String(lost)] : [];
-  const b = runSipp({ args: ['-sf', scenario('uas-answer-resend-on-invite-retransmission.xml'), '-p', String(bPort), '-i', '127.0.0.1', '-buff_size', '4194304', '-m', '1000', ...lossArgs], timeoutMs: 150_000 });
+  b2bua(srf, `sip:service@127.0.0.1:${bPort};transport=tcp`);
+  const b = runSipp({ args: ['-sn', 'uas', '-t', 't1', '-p', String(bPort), '-i', '127.0.0.1', '-m', '1000'], timeoutMs: 200_000 });
   kills.push(b.kill);
   await new Promise((r) => setTimeout(r, 300));
   const a = await runSipp({
     args: ['-sn', 'uac', `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1000', '-r', '100',
-      '-d', '1000', '-buff_size', '4194304', ...lossArgs],
+      '-d', '1000', '-buff_size', '4194304', ...(lost ? ['-lost', String(lost)] : [])],
     timeoutMs: 180_000,
   });
   const why = a.errors.split('\n').filter((l) => /Abort|timeout|unexpected/i.test(l)).slice(0, 10).join('\n');
   expect(a.stats['FailedCall(C)'], why).toBe('0');
   expect(a.stats['SuccessfulCall(C)']).toBe('1000');
   expect(a.code).toBe(0);
-  if (lost) {
-    const rb = await b; // SIPp uas exits after its 1,000th call (or is killed by its timeout)
-    // SIPp as uas sometimes aborts a call on a retransmitted request under -lost (a SIPp limitation;
-    // see the scenario file): reported, not asserted. The callers' view above is the measure.
-    console.info(`B side SIPp failed calls with -lost ${lost}: ${rb.stats['FailedCall(C)'] ?? '?'}`);
-    return;
-  }
-  // Without loss the callee side must be clean too; SIPp uas exits after its 1,000th call.
+  // The callee side is clean too; SIPp uas exits after its 1,000th call.
   const rb = await b;
   expect(rb.stats['FailedCall(C)'], rb.errors.slice(0, 1000)).toBe('0');
   expect(rb.code).toBe(0);
@@ -50,7 +49,7 @@ async function load(lost: number): Promise<void> {
   await until(() => h!.server.stats.dialogs === 0 && h!.server.stats.pendingClientRequests === 0, 60_000);
 }
 
-describe('load: SIPp uac → srf B2BUA on the embedded server → SIPp uas', () => {
+describe('load: SIPp uac (UDP) → srf B2BUA on the embedded server → SIPp uas (TCP)', () => {
   it('carries 1,000 calls at 100 calls/s with none failed', async () => { await load(0); }, 240_000);
   it('carries 1,000 calls at 100 calls/s with 5% packet loss (-lost 5) and none failed', async () => { await load(5); }, 240_000);
 });
