@@ -1,8 +1,8 @@
 /**
  * RFC 4733 sender: the packet sequence for one digit. §2.5.1: the first packet has the marker
- * bit; all packets carry the event's start timestamp; an update is sent every packet time with
- * the duration so far; §2.5.1.4: the final packet (E bit) is sent three times with the same
- * duration.
+ * bit; all packets carry the event's start timestamp (of their segment, for events longer than
+ * 0xFFFF ticks, §2.5.1.3); an update is sent every packet time with the duration so far;
+ * §2.5.1.4: the final packet (E bit) is sent three times with the same duration.
  */
 import { digitToEvent, serializeTelephoneEvent } from './telephone-event.js';
 
@@ -36,28 +36,29 @@ export function dtmfPackets(digit: string, options: DtmfSendOptions): DtmfPacket
   const timestamp = options.timestamp >>> 0;
   const ticksPerPacket = (ptimeMs * clockRate) / 1000;
   const updates = Math.max(1, Math.ceil((options.durationMs ?? 100) / ptimeMs));
-  // §2.5.1.3: a duration that does not fit in 16 bits needs segmenting; digits are far shorter.
-  const total = Math.min(updates * ticksPerPacket, 0xffff);
+  const total = updates * ticksPerPacket;
 
   const out: DtmfPacketPlan[] = [];
+  const push = (offsetMs: number, segmentStart: number, duration: number, end: boolean): void => {
+    out.push({
+      offsetMs,
+      marker: out.length === 0,
+      timestamp: (timestamp + segmentStart) >>> 0,
+      payload: serializeTelephoneEvent({ event, end, volume, duration }),
+      end,
+    });
+  };
+  // §2.5.1.3: the 16-bit duration field holds 0xFFFF ticks at most (8.19 s at 8 kHz, 1.37 s at
+  // 48 kHz); a longer event continues in a new segment whose timestamp is where the last ended.
+  let segmentStart = 0;
   for (let k = 0; k < updates; k++) {
-    const last = k === updates - 1;
-    out.push({
-      offsetMs: k * ptimeMs,
-      marker: k === 0,
-      timestamp,
-      payload: serializeTelephoneEvent({ event, end: last, volume, duration: last ? total : (k + 1) * ticksPerPacket }),
-      end: last,
-    });
+    const elapsed = (k + 1) * ticksPerPacket;
+    while (elapsed - segmentStart > 0xffff) {
+      push(k * ptimeMs, segmentStart, 0xffff, false);
+      segmentStart += 0xffff;
+    }
+    push(k * ptimeMs, segmentStart, elapsed - segmentStart, k === updates - 1);
   }
-  for (let r = 1; r <= 2; r++) {
-    out.push({
-      offsetMs: (updates - 1 + r) * ptimeMs,
-      marker: false,
-      timestamp,
-      payload: serializeTelephoneEvent({ event, end: true, volume, duration: total }),
-      end: true,
-    });
-  }
+  for (let r = 1; r <= 2; r++) push((updates - 1 + r) * ptimeMs, segmentStart, total - segmentStart, true);
   return out;
 }

@@ -150,4 +150,10 @@ describe('DtmfReceiver: long events (RFC 4733 §2.5.1.3)', () => {
     expect(digits[0]!.durationTicks).toBe(0xffff + 1600);
     expect(digits[0]!.timestamp).toBe(t0);
   });
+
+  it('joins the segments our sender makes for a 2 s digit at 48 kHz into one digit', () => {
+    const plan = dtmfPackets('8', { timestamp: 2 ** 32 - 5000, durationMs: 2000, clockRate: 48000 });
+    const digits = feed(new DtmfReceiver({ clockRate: 48000 }), plan);
+    expect(digits.map((d) => [d.digit, d.durationMs])).toEqual([['8', 2000]]);
+  });
 });

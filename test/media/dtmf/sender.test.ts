@@ -22,17 +22,29 @@ describe('dtmfPackets (RFC 4733 §2.5.1)', () => {
 
   it('for any digit and duration: one marker first, same timestamp, non-decreasing durations, exactly 3 end packets (property)', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...'0123456789*#ABCD'), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (digit, durationMs, timestamp) => {
+      fc.property(fc.constantFrom(...'0123456789*#ABCD'), fc.integer({ min: 1, max: 8000 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (digit, durationMs, timestamp) => {
         const plan = dtmfPackets(digit, { timestamp, durationMs });
         expect(plan[0]!.marker).toBe(true);
         expect(plan.filter((p) => p.marker)).toHaveLength(1);
         expect(plan.every((p) => p.timestamp === timestamp)).toBe(true);
         const ev = plan.map((p) => parseTelephoneEvent(p.payload));
         for (let i = 1; i < ev.length; i++) expect(ev[i]!.duration).toBeGreaterThanOrEqual(ev[i - 1]!.duration);
+        expect(plan.every((p) => p.offsetMs % 20 === 0)).toBe(true);
         expect(ev.filter((e) => e.end)).toHaveLength(3);
         expect(ev.slice(-3).every((e) => e.end && e.duration === ev.at(-1)!.duration)).toBe(true);
-        expect(ev.at(-1)!.duration).toBeGreaterThanOrEqual(Math.min(0xffff, durationMs * 8));
+        expect(ev.at(-1)!.duration).toBeGreaterThanOrEqual(durationMs * 8);
       }),
     );
+  });
+
+  it('splits an event longer than 0xFFFF ticks into segments (§2.5.1.3): 2 s at 48 kHz', () => {
+    const plan = dtmfPackets('7', { timestamp: 1000, durationMs: 2000, clockRate: 48000 });
+    const ev = plan.map((p) => parseTelephoneEvent(p.payload));
+    const stamps = [...new Set(plan.map((p) => p.timestamp))];
+    expect(stamps).toEqual([1000, 1000 + 0xffff]);
+    // The first segment ends at exactly 0xFFFF, the second carries the rest.
+    expect(Math.max(...ev.filter((_, i) => plan[i]!.timestamp === 1000).map((e) => e.duration))).toBe(0xffff);
+    expect(ev.at(-1)!.duration).toBe(96000 - 0xffff);
+    expect(ev.filter((e) => e.end)).toHaveLength(3);
   });
 });
