@@ -30,20 +30,13 @@ describe('MediaSession pacing (one frame per ptime from a drift-free clock)', ()
     const n = 500;
     const spacing = (times[n - 1]! - times[0]!) / (n - 1);
     expect(Math.abs(spacing - 20)).toBeLessThan(2);
-    // No cumulative drift: packet i leaves at start + i·20 ms. Measured as the median offset of
-    // the last 25 packets against the first 25, so one OS scheduling stall on this shared 2-core
-    // machine (seen: 20+ ms at load average 14) cannot decide the test.
+    // No cumulative drift: packet i leaves at start + i·20 ms. On this shared 2-core machine the
+    // process can be descheduled for 100+ ms (load average 14 seen), which delays packets but does
+    // not move the clock: the earliest packets of the last second must still be on the grid that
+    // the first second set. A chained-setTimeout pacer drifts ≥ 1 ms per packet and fails this.
     const offsets = times.slice(0, n).map((t, i) => t - times[0]! - i * 20);
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    expect(Math.abs(median(offsets.slice(n - 25)) - median(offsets.slice(0, 25)))).toBeLessThan(4);
-    // Least-squares slope of arrival time over index: the clock's rate, independent of jitter.
-    const xs = times.slice(0, n);
-    const mx = (n - 1) / 2;
-    const my = xs.reduce((a, b) => a + b, 0) / n;
-    let num = 0; let den = 0;
-    xs.forEach((y, i) => { num += (i - mx) * (y - my); den += (i - mx) ** 2; });
-    expect(Math.abs(num / den - 20)).toBeLessThan(0.05);
-
+    const onGrid = (xs: number[]): number => Math.min(...xs);
+    expect(Math.abs(onGrid(offsets.slice(n - 50)) - onGrid(offsets.slice(0, 50)))).toBeLessThan(4);
     // RTP numbering is continuous: sequence +1 and timestamp +160 per packet (RFC 3550 §5.1).
     for (let i = 1; i < n; i++) {
       expect((rtp[i]!.header.sequenceNumber - rtp[i - 1]!.header.sequenceNumber) & 0xffff).toBe(1);
