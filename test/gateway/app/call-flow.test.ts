@@ -70,6 +70,17 @@ ${byeFromGateway}`));
   }, 30_000);
 });
 
+describe('transports', () => {
+  it('takes a call over TCP', async () => {
+    gw = await startTestGateway();
+    const scn = scenarioFile('uac-tcp', scenario('uac-tcp', `${invite()}${expectAnswer}${pause(300)}${byeFromCaller()}`));
+    const r = await sipp(gw, scn, ['-t', 't1']);
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'caller' });
+  }, 30_000);
+});
+
 describe('call admission', () => {
   it('answers 488 when no codec is common and allocates nothing', async () => {
     gw = await startTestGateway({ trunk: { codecs: ['PCMU', 'PCMA'] } });

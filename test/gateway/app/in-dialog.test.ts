@@ -69,6 +69,28 @@ ${pause(200)}${byeFromCaller()}`));
     expect(gw.logs().some((l) => l.event === 'session_refreshed')).toBe(true);
   }, 40_000);
 
+  it('a re-INVITE with a new media port moves the media there and keeps the call', async () => {
+    gw = await startTestGateway();
+    const moved = sdp('m=audio [media_port+2] RTP/AVP 0 101\na=rtpmap:0 PCMU/8000\na=rtpmap:101 telephone-event/8000\na=ptime:20', 'sendrecv', 2);
+    const scn = scenarioFile('uac-move-media', scenario('uac-move-media', `${invite()}${expectAnswer}${pause(300)}${inDialog('INVITE', 2, moved)}${expect200With('sendrecv')}${ackFor(2)}${pause(300)}${byeFromCaller(3)}`));
+    const mediaPort = await freePort();
+    const r = await sipp(gw, scn, ['-mp', String(mediaPort)]);
+    expect(r.code, r.errors).toBe(0);
+    const moveLog = gw.logs().find((l) => l.event === 'reinvite') as { remote?: { port: number } } | undefined;
+    expect(moveLog?.remote?.port).toBe(mediaPort + 2);
+  }, 40_000);
+
+  it('answers an UPDATE session refresh from the caller with 200 and Session-Expires', async () => {
+    gw = await startTestGateway({ extra: { session_timers: { enabled: true, session_expires: 300, min_se: 90 } } });
+    const update = inDialog('UPDATE', 2, undefined, 'Supported: timer\nSession-Expires: 300;refresher=uac');
+    const scn = scenarioFile('uac-update-refresh', scenario('uac-update-refresh', `${invite({ extraHeaders: 'Supported: timer\nSession-Expires: 300;refresher=uac' })}${expectAnswer}${pause(200)}${update}  <recv response="200">
+    <action><ereg regexp="[Ss]ession-[Ee]xpires: *300;refresher=uac" search_in="msg" check_it="true" assign_to="se"/><log message="[$se]"/></action>
+  </recv>
+${pause(200)}${byeFromCaller(3)}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+  }, 40_000);
+
   it('rejects a Session-Expires below Min-SE with 422 (RFC 4028 §9)', async () => {
     gw = await startTestGateway({ extra: { session_timers: { enabled: true, session_expires: 1800, min_se: 90 } } });
     const scn = scenarioFile('uac-expect-422', scenario('uac-expect-422', `${invite({ extraHeaders: 'Supported: timer\nSession-Expires: 30' })}  <recv response="100" optional="true"/>
