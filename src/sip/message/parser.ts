@@ -1,8 +1,8 @@
 /**
  * Parsing a whole SIP message from a datagram or a framed stream message (RFC 3261 §7, §18.3).
  *
- * The header section is decoded as UTF-8 (so UTF-8 display names survive) while Content-Length
- * is applied to the raw bytes of the body. The mandatory headers a transaction layer needs
+ * The header section is decoded as UTF-8 (so UTF-8 display names survive; bytes that are not
+ * valid UTF-8 become U+FFFD) while Content-Length is applied to the raw bytes of the body. The mandatory headers a transaction layer needs
  * (Via, From, To, Call-ID, CSeq) are validated here and their typed views cached on the message,
  * so a malformed message is rejected once, up front, with a code a 400 can be built from.
  */
@@ -29,7 +29,7 @@ interface StartLine {
 }
 
 function isSipVersion(v: string): boolean {
-  return v.length === 7 && v.toUpperCase() === SIP_VERSION;
+  return v === SIP_VERSION || (v.length === 7 && v.toUpperCase() === SIP_VERSION);
 }
 
 /** RFC 3261 §7.1 Request-Line / §7.2 Status-Line: single SP separators, no other whitespace. */
