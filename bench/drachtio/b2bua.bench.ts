@@ -37,6 +37,10 @@ export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   let best = 0;
   try {
+    // Warm-up (JIT, buffers), not recorded: 3 s at 50 calls/s.
+    await runSipp({ args: ['-sn', 'uac', `127.0.0.1:${sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-r', '50',
+      '-m', '150', '-d', '500', '-buff_size', '4194304'], timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 2000));
     for (let rate = 100; rate <= 2000; rate += 100) {
       const calls = rate * STEP_SECONDS;
       const cpu0 = cpuSeconds(worker.pid!);
