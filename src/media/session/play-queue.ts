@@ -5,6 +5,8 @@
  * held back by half a frame.
  */
 
+const NO_MARKS: readonly string[] = Object.freeze([]);
+
 export type QueueItem = { kind: 'frame'; pcm: Int16Array } | { kind: 'mark'; name: string };
 
 export class PlayQueue {
@@ -61,8 +63,9 @@ export class PlayQueue {
     this.#partialLen = 0;
   }
 
-  /** Marks at the head (everything before them has been sent). */
-  takeDueMarks(): string[] {
+  /** Marks at the head (everything before them has been sent). Called twice per tick: no garbage when none. */
+  takeDueMarks(): readonly string[] {
+    if (this.#items[this.#head]?.kind !== 'mark') return NO_MARKS;
     const out: string[] = [];
     while (this.#head < this.#items.length) {
       const it = this.#items[this.#head]!;
