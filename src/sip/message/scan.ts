@@ -9,6 +9,11 @@ import type { Params } from './types.js';
 const TOKEN = new Uint8Array(128);
 for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~') TOKEN[c.charCodeAt(0)] = 1;
 
+// generic-param values: token / host, including IPv6 references (RFC 3261 §25.1 gen-value)
+const PARAM_VALUE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) PARAM_VALUE[c] = TOKEN[c]!;
+for (const c of ':[]') PARAM_VALUE[c.charCodeAt(0)] = 1;
+
 /** RFC 3261 §25.1 token character. */
 export function isTokenChar(code: number): boolean {
   return code < 128 && TOKEN[code] === 1;
@@ -141,7 +146,7 @@ export function parseParams(s: string, i: number, code: SipParseErrorCode, out: 
         // token / host (IPv6 reference) characters
         while (i < n) {
           const c = s.charCodeAt(i);
-          if (isTokenChar(c) || c === 58 /* : */ || c === 91 || c === 93 || c > 127) i++;
+          if (c > 127 || PARAM_VALUE[c] === 1) i++;
           else break;
         }
         if (i === vs) throw new SipParseError(code, 'Empty parameter value');

@@ -9,7 +9,8 @@ import type { Params, SipUri } from './types.js';
 // unreserved / reserved / escaped characters allowed anywhere in a URI (RFC 3261 §25.1, RFC 3986 §2)
 const URI_CHAR = new Uint8Array(128);
 for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*\'();/?:@&=+$,%[]#') URI_CHAR[c.charCodeAt(0)] = 1;
-const HOST_CHAR = new Uint8Array(128);
+/** Characters of a hostname or IPv4 address. */
+export const HOST_CHAR = new Uint8Array(128);
 for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._') HOST_CHAR[c.charCodeAt(0)] = 1;
 
 function isHex(c: number): boolean {

@@ -2,7 +2,7 @@
 import { SipParseError } from './errors.js';
 import { formatParams, isTokenChar, parseParams, skipWs, splitList } from './scan.js';
 import type { Via } from './types.js';
-import { checkHost, parsePort } from './uri.js';
+import { checkHost, HOST_CHAR } from './uri.js';
 
 function token(s: string, i: number): number {
   while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
@@ -49,26 +49,38 @@ export function parseViaParm(s: string): Via {
   const transport = upperTransport(s.slice(i, e));
   i = skipWs(s, e);
   if (i === e) throw new SipParseError('BAD_VIA', 'Missing Via sent-by');
+  let host: string;
   let hostEnd: number;
   if (s.charCodeAt(i) === 91) {
     hostEnd = s.indexOf(']', i);
     if (hostEnd < 0) throw new SipParseError('BAD_VIA', 'Bad IPv6 reference');
     hostEnd++;
+    host = checkHost(s.slice(i, hostEnd), 'BAD_VIA');
   } else {
+    // hostname / IPv4address, validated while scanning for its end
     hostEnd = i;
-    while (hostEnd < s.length) {
+    for (; hostEnd < s.length; hostEnd++) {
       const c = s.charCodeAt(hostEnd);
+      if (c < 128 && HOST_CHAR[c] === 1) continue;
       if (c === 58 || c === 59 || c === 32 || c === 9 || c === 13 || c === 10) break;
-      hostEnd++;
+      throw new SipParseError('BAD_VIA', 'Bad host');
     }
+    if (hostEnd === i) throw new SipParseError('BAD_VIA', 'Empty host');
+    host = s.slice(i, hostEnd);
   }
-  const via: Via = { protocol, transport, host: checkHost(s.slice(i, hostEnd), 'BAD_VIA'), params: {} };
+  const via: Via = { protocol, transport, host, params: {} };
   i = skipWs(s, hostEnd);
   if (s.charCodeAt(i) === 58) {
     i = skipWs(s, i + 1);
     const ps = i;
-    while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-    via.port = parsePort(s.slice(ps, i), 'BAD_VIA');
+    let port = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      port = port * 10 + (c - 48);
+    }
+    if (i === ps || i - ps > 5 || port > 65535) throw new SipParseError('BAD_VIA', 'Bad port');
+    via.port = port;
   }
   via.params = parseParams(s, i, 'BAD_VIA');
   return via;
