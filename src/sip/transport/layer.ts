@@ -8,10 +8,9 @@ import { createServer as createTcpServer, connect as tcpConnect, isIPv6, type Se
 import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
-import { parseMessage, parseUri } from '../message/index.js';
+import { parseMessage, parseUri, StreamFramer, type SipParseError } from '../message/index.js';
 import type { Clock, TimerHandle } from '../transaction/timers.js';
 import { buildBadRequestResponse } from './bad-request.js';
-import { FramingError, StreamFramer } from './framing.js';
 import { resolveHost, resolveUri, resolveUriSync } from './resolve.js';
 import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportProtocol } from './types.js';
 import { TransportError, endpointKey, hostForUri, stripBrackets } from './types.js';
@@ -123,7 +122,7 @@ export class TransportLayer {
     }
     const onConnection = (socket: Socket | TLSSocket): void => {
       const remote: Endpoint = { protocol: options.protocol, address: stripBrackets(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
-      this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve());
+      this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve(), 'server');
     };
     const server: Server = options.protocol === 'tls'
       ? createTlsServer({ cert: options.tls?.cert, key: options.tls?.key, ca: options.tls?.ca }, onConnection)
@@ -142,14 +141,25 @@ export class TransportLayer {
     this.#listeners.push({ options, local, server });
   }
 
-  #adopt(socket: Socket | TLSSocket, protocol: 'tcp' | 'tls', remote: Endpoint, local: Endpoint, ready: Promise<void>): Connection {
+  /** `role`: RFC 5626 §4.4.1 — the side that accepted the connection receives pings, the side that opened it pongs. */
+  #adopt(socket: Socket | TLSSocket, protocol: 'tcp' | 'tls', remote: Endpoint, local: Endpoint, ready: Promise<void>, role: 'server' | 'client'): Connection {
     const conn: Connection = {
       id: `${protocol}-${++connectionSeq}`,
       protocol,
       socket,
       remote,
       local,
-      framer: new StreamFramer({ maxMessageSize: this.#o.maxMessageSize }),
+      framer: new StreamFramer({
+        maxMessageSize: this.#o.maxMessageSize,
+        role,
+        onMessage: (raw) => this.#receive(raw, conn.remote, conn.local, conn),
+        onPing: () => {
+          // RFC 5626 §4.4.1: answer a double-CRLF ping with a single CRLF pong.
+          this.stats.keepalives++;
+          if (!conn.socket.destroyed) conn.socket.write('\r\n');
+        },
+        onError: (err) => this.#unframeable(conn, err),
+      }),
       ready,
       lastActivity: this.#o.clock.now(),
     };
@@ -189,27 +199,16 @@ export class TransportLayer {
 
   #onData(conn: Connection, chunk: Buffer): void {
     conn.lastActivity = this.#o.clock.now();
-    let items;
-    try {
-      items = conn.framer.push(chunk);
-    } catch (err) {
-      // A stream that cannot be framed cannot be resynchronised: close it (§18.3).
-      if (err instanceof FramingError && err.code === 'FRAMING_TOO_LARGE') this.stats.oversize++;
-      this.stats.parseErrors++;
-      this.#o.logger.debug({ err, connection: conn.id }, 'closing unframeable stream');
-      conn.socket.destroy();
-      this.#forget(conn);
-      return;
-    }
-    for (const item of items) {
-      if (item.kind === 'ping') {
-        // RFC 5626 §3.5.1: answer a double-CRLF ping with a single CRLF pong.
-        this.stats.keepalives++;
-        if (!conn.socket.destroyed) conn.socket.write('\r\n');
-      } else if (item.kind === 'message') {
-        this.#receive(item.raw, conn.remote, conn.local, conn);
-      }
-    }
+    conn.framer.push(chunk);
+  }
+
+  /** A stream that cannot be framed (no or bad Content-Length, too large) cannot be resynchronised: close it (§18.3). */
+  #unframeable(conn: Connection, err: SipParseError): void {
+    if (err.code === 'MESSAGE_TOO_LARGE') this.stats.oversize++;
+    this.stats.parseErrors++;
+    this.#o.logger.debug({ err, connection: conn.id }, 'closing unframeable stream');
+    conn.socket.destroy();
+    this.#forget(conn);
   }
 
   #receive(raw: Buffer, source: Endpoint, local: Endpoint, conn: Connection | undefined): void {
@@ -385,7 +384,7 @@ export class TransportLayer {
       socket.once('error', onErr);
     });
     ready.catch(() => undefined);
-    return this.#adopt(socket, dest.protocol as 'tcp' | 'tls', { ...dest }, l.local, ready);
+    return this.#adopt(socket, dest.protocol as 'tcp' | 'tls', { ...dest }, l.local, ready, 'client');
   }
 
   async close(): Promise<void> {

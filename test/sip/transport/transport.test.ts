@@ -189,13 +189,25 @@ describe('TCP transport', () => {
     expect(stack.transport.stats.keepalives).toBe(1);
   });
 
-  it('closes a connection whose message exceeds maxMessageSize', async () => {
+  it('closes a connection whose message exceeds maxMessageSize, counting it as oversize', async () => {
     const { stack, requests } = await stackWith({ listen: tcpListen, maxMessageSize: 1000 });
     const peer = await TcpPeer.open(stack.localEndpoint('tcp')!.port);
     cleanups.push(() => peer.close());
     peer.write(options('SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-big', `X-Pad: ${'x'.repeat(1200)}`));
     await peer.waitUntil((p) => p.closed);
     expect(requests).toHaveLength(0);
+    expect(stack.transport.stats.oversize).toBe(1);
+    expect(stack.counters().connections).toBe(0);
+  });
+
+  it('closes a connection whose message has no Content-Length (mandatory on streams, §18.3) and never hands it to the TU', async () => {
+    const { stack, requests } = await stackWith({ listen: tcpListen });
+    const peer = await TcpPeer.open(stack.localEndpoint('tcp')!.port);
+    cleanups.push(() => peer.close());
+    peer.write(options('SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-nocl').replace('Content-Length: 0\r\n', ''));
+    await peer.waitUntil((p) => p.closed);
+    expect(requests).toHaveLength(0);
+    expect(stack.transport.stats.parseErrors).toBe(1);
     expect(stack.counters().connections).toBe(0);
   });
 
