@@ -1,9 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SipStack, type TransportProtocol } from '../../../src/sip/index.js';
 import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { liveResources, settle } from '../fixtures/leaks.js';
 import { runUacCalls } from '../fixtures/uac.js';
+
+const LOSSY_UAS = fileURLToPath(new URL('../fixtures/uas-answers-bye-retransmissions-for-64t1.xml', import.meta.url));
 
 async function uacRun(protocol: TransportProtocol, calls: number, rate: number, lost?: number): Promise<void> {
   const before = liveResources();
@@ -14,7 +17,12 @@ async function uacRun(protocol: TransportProtocol, calls: number, rate: number, 
   // takes longer than T1 — packet loss, or a stall of either process on this shared 2-core
   // machine — so over UDP SIPp is told to continue the call instead (-default_behaviors
   // all,-abortunexp); it still fails calls that time out or never complete.
-  const scenario = protocol === 'udp' ? ['-sn', 'uas', '-default_behaviors', 'all,-abortunexp'] : ['-sn', 'uas'];
+  // With loss, the built-in uas (timewait 4 s) forgets a call before our BYE retransmissions
+  // stop (Timer F = 64*T1 = 32 s): if its 200 to the BYE and our retransmissions at 0.5, 1.5 and
+  // 3.5 s are all lost, the next one finds no call, is never answered, and the BYE ends in 408.
+  // Lossy runs therefore use the same scenario with a 64*T1 timewait (Timer J, §17.2.2).
+  const uasScenario = lost ? ['-sf', LOSSY_UAS] : ['-sn', 'uas'];
+  const scenario = protocol === 'udp' ? [...uasScenario, '-default_behaviors', 'all,-abortunexp'] : uasScenario;
   const args = [...scenario, '-i', '127.0.0.1', '-p', String(sippPort), '-t', protocol === 'udp' ? 'u1' : 't1', '-m', String(calls)];
   if (lost) args.push('-lost', String(lost));
   const uas = runSipp({ args, timeoutMs: 280_000 });
