@@ -21,6 +21,14 @@ export interface AudioQuality {
     lossPercent: number | null;
     jitterMsMean: number | null;
     jitterMsMax: number | null;
+    /** Answered call time ÷ 20 ms: the frames the gateway's pacer should have sent (audio or silence). */
+    expectedPacketsOut: number;
+    /**
+     * How far packetsOut falls short of expectedPacketsOut, percent (0 when it does not): frames
+     * the pacer never sent, i.e. lost or hopelessly late on the way out. Stands in for late frames
+     * until the gateway logs them.
+     */
+    outShortfallPercent: number | null;
     /** Frames sent late by the gateway's pacer; null when its log does not carry them. */
     lateFrames: number | null;
     lateFramePercent: number | null;
@@ -107,8 +115,11 @@ export function summariseGatewayAudio(ends: readonly GatewayCallEnd[]): NonNulla
   const lateFrames = withLate.length ? withLate.reduce((a, e) => a + (e.lateFrames ?? 0), 0) : null;
   const framesSent = withLate.reduce((a, e) => a + (e.framesSent ?? 0), 0);
   const jitter = ends.map((e) => e.jitterMs);
+  const packetsOut = sum((e) => e.packetsOut);
+  const expectedPacketsOut = Math.round(sum((e) => e.durationMs) / 20);
   return {
-    calls: ends.length, packetsIn, packetsOut: sum((e) => e.packetsOut), packetsLost,
+    calls: ends.length, packetsIn, packetsOut, packetsLost, expectedPacketsOut,
+    outShortfallPercent: expectedPacketsOut > 0 ? round(Math.max(0, 100 * (1 - packetsOut / expectedPacketsOut)), 4) : null,
     lossPercent: packetsIn + packetsLost > 0 ? round((100 * packetsLost) / (packetsIn + packetsLost), 4) : null,
     jitterMsMean: jitter.length ? round(jitter.reduce((a, b) => a + b, 0) / jitter.length, 2) : null,
     jitterMsMax: jitter.length ? jitter.reduce((a, b) => Math.max(a, b), 0) : null,
