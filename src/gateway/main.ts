@@ -10,6 +10,12 @@ import { startGatewayProcess } from './process.js';
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, agent: { type: 'string' } }, strict: true });
+  // Listen for signals before starting, so a SIGTERM during startup still drains and exits.
+  let signalled: ((signal: string) => void) | undefined;
+  const signal = new Promise<string>((resolve) => { signalled = resolve; });
+  const onSignal = (s: string): void => signalled?.(s);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     const proc = await startGatewayProcess({
       ...(values.config ? { configPath: values.config } : {}),
@@ -17,14 +23,9 @@ export async function main(argv: string[]): Promise<number> {
       logger: rootLogger,
     });
     rootLogger.level = proc.gateway.config.logging.level;
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: string): void => {
-        rootLogger.info({ signal }, 'stopping: new calls get 503, live calls may finish');
-        void proc.stop().then(resolve);
-      };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-    });
+    const received = await signal;
+    rootLogger.info({ signal: received }, 'stopping: new calls get 503, live calls may finish');
+    await proc.stop();
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {

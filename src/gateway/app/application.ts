@@ -13,7 +13,8 @@ import { negotiateAnswer } from '../../media/sdp/negotiate.js';
 import { SdpError } from '../../media/sdp/errors.js';
 import { createMediaSession } from '../../media/session/session.js';
 import type { Agent, CallInfo } from '../../agents/types.js';
-import { resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
+import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
+import { loadDemoPrompts } from '../../agents/builtin/demo.js';
 import { userOf } from '../routing/numbers.js';
 import { DigestServer } from '../auth/digest.js';
 import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
@@ -97,10 +98,7 @@ export class GatewayApp {
     for (const name of names) this.#agents.set(name, await resolveAgent(name, this.#cfg.agents[name], this.#opts.baseDir));
     // Warm up agents that do work at startup (demo synthesises its prompts here).
     for (const a of this.#agents.values()) {
-      if (a.factory.name === 'createDemoAgent' || a.name === 'demo') {
-        const { loadDemoPrompts } = await import('../../agents/builtin/demo.js');
-        await loadDemoPrompts(typeof a.settings.cache_dir === 'string' ? a.settings.cache_dir : undefined);
-      }
+      if (a.factory === BUILTIN_AGENTS.demo) await loadDemoPrompts(typeof a.settings.cache_dir === 'string' ? a.settings.cache_dir : undefined);
     }
   }
 
