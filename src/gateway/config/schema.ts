@@ -93,8 +93,8 @@ const sessionTimers = z.object({
 
 const edge = z.object({
   /** Token bucket per source address: sustained requests per second and burst size. */
-  rate_per_second: z.number().positive().default(50),
-  burst: z.number().int().min(1).default(100),
+  rate_per_second: z.number().positive().default(500),
+  burst: z.number().int().min(1).default(1000),
   /** Extra User-Agent fragments to treat as scanners (case-insensitive). */
   scanner_user_agents: z.array(z.string().min(1)).default([]),
 }).strict();

@@ -81,6 +81,19 @@ describe('transports', () => {
   }, 30_000);
 });
 
+describe('early media', () => {
+  it('sends 183 Session Progress with the SDP answer before the 200 when the trunk asks for it', async () => {
+    gw = await startTestGateway({ trunk: { early_media: true } });
+    const scn = scenarioFile('uac-expect-183', scenario('uac-expect-183', `${invite()}  <recv response="100" optional="true"/>
+  <recv response="183">
+    <action><ereg regexp="m=audio [0-9]+ RTP/AVP 0" search_in="body" check_it="true" assign_to="m"/><log message="[$m]"/></action>
+  </recv>
+${expectAnswer.replace('<recv response="183" optional="true"/>\n', '')}${pause(200)}${byeFromCaller()}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+  }, 30_000);
+});
+
 describe('call admission', () => {
   it('answers 488 when no codec is common and allocates nothing', async () => {
     gw = await startTestGateway({ trunk: { codecs: ['PCMU', 'PCMA'] } });
