@@ -5,7 +5,7 @@
 import type { SipRequest, SipResponse } from '../message/index.js';
 import { SipRequest as SipRequestClass, createResponse } from '../message/index.js';
 import type { Endpoint } from '../transport/types.js';
-import type { Clock, TimerHandle, Timers } from './timers.js';
+import { NamedTimers, type Clock, type Timers } from './timers.js';
 
 export type ClientTransactionState = 'calling' | 'trying' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 
@@ -56,7 +56,7 @@ export class ClientTransaction {
   readonly #timers: Timers;
   readonly #clock: Clock;
   readonly #transport: ClientTransport;
-  readonly #live = new Map<string, TimerHandle>();
+  readonly #running: NamedTimers;
   #retransmitInterval: number;
   #ack: SipRequest | undefined;
   #lastResponse: SipResponse | undefined;
@@ -79,6 +79,7 @@ export class ClientTransaction {
     this.reliable = args.destination.protocol !== 'udp';
     this.#timers = args.timers;
     this.#clock = args.clock;
+    this.#running = new NamedTimers(args.clock);
     this.#transport = args.transport;
     this.#handlers = args.handlers;
     this.#state = this.isInvite ? 'calling' : 'trying';
@@ -128,22 +129,22 @@ export class ClientTransaction {
       case 'proceeding':
         if (status < 200) {
           this.#state = 'proceeding';
-          this.#cancel('A');
+          this.#running.cancel('A');
           this.#lastResponse = res;
           for (const w of this.#proceeding.splice(0)) w();
           this.#handlers.onProvisional?.(res, this);
         } else if (status < 300) {
           // RFC 6026 §8.4: 2xx moves the transaction to Accepted and starts Timer M.
           this.#state = 'accepted';
-          this.#cancel('A');
-          this.#cancel('B');
+          this.#running.cancel('A');
+          this.#running.cancel('B');
           this.#arm('M', this.#timers.M);
           this.#final(res);
         } else {
           // §17.1.1.2: 300-699 → Completed, send ACK, Timer D.
           this.#state = 'completed';
-          this.#cancel('A');
-          this.#cancel('B');
+          this.#running.cancel('A');
+          this.#running.cancel('B');
           this.#ack = buildNon2xxAck(this.request, res);
           this.#send(this.#ack);
           this.#final(res);
@@ -174,8 +175,8 @@ export class ClientTransaction {
     }
     // §17.1.2.2: final → Completed, Timer K (T4 unreliable, 0 reliable).
     this.#state = 'completed';
-    this.#cancel('E');
-    this.#cancel('F');
+    this.#running.cancel('E');
+    this.#running.cancel('F');
     this.#final(res);
     this.#arm('K', this.#timers.K(this.reliable));
   }
@@ -258,24 +259,13 @@ export class ClientTransaction {
   }
 
   #arm(name: string, ms: number): void {
-    this.#cancel(name);
+    this.#running.cancel(name);
     if (ms <= 0 && (name === 'D' || name === 'K')) {
       // Zero waits on reliable transports (§17.1.1.2, §17.1.2.2): terminate right away.
       this.terminate();
       return;
     }
-    this.#live.set(name, this.#clock.setTimeout(() => {
-      this.#live.delete(name);
-      this.#onTimer(name);
-    }, ms));
-  }
-
-  #cancel(name: string): void {
-    const h = this.#live.get(name);
-    if (h) {
-      this.#clock.clearTimeout(h);
-      this.#live.delete(name);
-    }
+    this.#running.arm(name, ms, () => this.#onTimer(name));
   }
 
   /**
@@ -293,14 +283,13 @@ export class ClientTransaction {
     if (this.#state === 'terminated') return;
     this.#state = 'terminated';
     for (const w of this.#proceeding.splice(0)) w();
-    for (const h of this.#live.values()) this.#clock.clearTimeout(h);
-    this.#live.clear();
+    this.#running.cancelAll();
     this.#handlers.onTerminated?.(this);
   }
 
   /** Names of the timers running now (for tests). */
   get runningTimers(): string[] {
-    return [...this.#live.keys()];
+    return this.#running.names;
   }
 }
 

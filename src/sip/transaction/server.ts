@@ -6,7 +6,7 @@ import type { SipRequest, SipResponse } from '../message/index.js';
 import { createResponse } from '../message/index.js';
 import type { InboundMessage } from '../transport/types.js';
 import { TransactionError } from './client.js';
-import type { Clock, TimerHandle, Timers } from './timers.js';
+import { NamedTimers, type Clock, type Timers } from './timers.js';
 
 export type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
@@ -32,9 +32,8 @@ export class ServerTransaction {
   #last: SipResponse | undefined;
   #finalSent = false;
   readonly #timers: Timers;
-  readonly #clock: Clock;
   readonly #transport: ServerTransport;
-  readonly #live = new Map<string, TimerHandle>();
+  readonly #running: NamedTimers;
   #gInterval: number;
   handlers: ServerTransactionHandlers = {};
 
@@ -45,7 +44,7 @@ export class ServerTransaction {
     this.isInvite = this.request.method === 'INVITE';
     this.reliable = args.inbound.source.protocol !== 'udp';
     this.#timers = args.timers;
-    this.#clock = args.clock;
+    this.#running = new NamedTimers(args.clock);
     this.#transport = args.transport;
     this.#state = this.isInvite ? 'proceeding' : 'trying';
     this.#gInterval = args.timers.G;
@@ -86,7 +85,7 @@ export class ServerTransaction {
       if (status >= 200 && status < 300) this.#send(res);
       return;
     }
-    this.#cancel('100');
+    this.#running.cancel('100');
     this.#last = res;
     if (status < 200) {
       if (!this.isInvite) this.#state = 'proceeding';
@@ -133,8 +132,8 @@ export class ServerTransaction {
   receiveAck(): boolean {
     if (this.#state === 'completed') {
       this.#state = 'confirmed';
-      this.#cancel('G');
-      this.#cancel('H');
+      this.#running.cancel('G');
+      this.#running.cancel('H');
       this.#arm('I', this.#timers.I(this.reliable));
       return true;
     }
@@ -179,34 +178,23 @@ export class ServerTransaction {
   }
 
   #arm(name: string, ms: number): void {
-    this.#cancel(name);
+    this.#running.cancel(name);
     if (ms <= 0 && (name === 'I' || name === 'J')) {
+      // Zero waits on reliable transports (§17.2.1, §17.2.2): terminate right away.
       this.terminate();
       return;
     }
-    this.#live.set(name, this.#clock.setTimeout(() => {
-      this.#live.delete(name);
-      this.#onTimer(name);
-    }, ms));
-  }
-
-  #cancel(name: string): void {
-    const h = this.#live.get(name);
-    if (h) {
-      this.#clock.clearTimeout(h);
-      this.#live.delete(name);
-    }
+    this.#running.arm(name, ms, () => this.#onTimer(name));
   }
 
   terminate(): void {
     if (this.#state === 'terminated') return;
     this.#state = 'terminated';
-    for (const h of this.#live.values()) this.#clock.clearTimeout(h);
-    this.#live.clear();
+    this.#running.cancelAll();
     this.handlers.onTerminated?.(this);
   }
 
   get runningTimers(): string[] {
-    return [...this.#live.keys()];
+    return this.#running.names;
   }
 }

@@ -104,3 +104,40 @@ export class Timers {
   /** RFC 6026 Timer M: INVITE client transaction lingers in Accepted. */
   get M(): number { return 64 * this.config.t1; }
 }
+
+/** The running timers of one transaction, by their §17 name (A, B, …): arming a name replaces its timer. */
+export class NamedTimers {
+  readonly #clock: Clock;
+  readonly #live = new Map<string, TimerHandle>();
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Starts (or restarts) timer `name`; `fire` runs once when it expires. */
+  arm(name: string, ms: number, fire: () => void): void {
+    this.cancel(name);
+    this.#live.set(name, this.#clock.setTimeout(() => {
+      this.#live.delete(name);
+      fire();
+    }, ms));
+  }
+
+  cancel(name: string): void {
+    const h = this.#live.get(name);
+    if (h) {
+      this.#clock.clearTimeout(h);
+      this.#live.delete(name);
+    }
+  }
+
+  cancelAll(): void {
+    for (const h of this.#live.values()) this.#clock.clearTimeout(h);
+    this.#live.clear();
+  }
+
+  /** Names of the timers running now. */
+  get names(): string[] {
+    return [...this.#live.keys()];
+  }
+}
