@@ -8,9 +8,9 @@
 import Srf from 'drachtio-srf';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { callLogger, type Logger } from '../../log.js';
-import { PortAllocator, PortExhaustedError, type PacketTap, type SdpAnswer } from '../../media/index.js';
-import { negotiateAnswer } from '../../media/sdp/negotiate.js';
-import { SdpError } from '../../media/sdp/errors.js';
+import { PortAllocator, PortExhaustedError, type NegotiatedMedia, type PacketTap, type SdpAnswer, type SdpOffer } from '../../media/index.js';
+import { applyAnswer, createOffer, negotiateAnswer } from '../../media/sdp/negotiate.js';
+import { NoCommonCodecError, SdpError } from '../../media/sdp/errors.js';
 import { createMediaSession } from '../../media/session/session.js';
 import type { Agent, CallInfo } from '../../agents/types.js';
 import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
@@ -178,7 +178,6 @@ export class GatewayApp {
     const inUse = this.#perTrunk.get(trunk.name) ?? 0;
     if (inUse >= trunk.max_calls) return this.#refuse(log, trunk.name, 'over_capacity', 503, res, { trunk: trunk.name, maxCalls: trunk.max_calls }, { 'Retry-After': RETRY_AFTER_SECONDS });
 
-    if (!req.body) return this.#refuse(log, trunk.name, 'no_sdp', 488, res, { detail: 'INVITE without SDP offer (delayed offer) is not supported' });
 
     const timer = decideSessionTimer({ sessionExpires: req.get('Session-Expires') || undefined, minSe: req.get('Min-SE') || undefined, supported: req.get('Supported') || undefined, require: req.get('Require') || undefined }, this.#timers);
     if (timer.kind === 'too-small') return this.#refuse(log, trunk.name, 'session_interval_too_small', 422, res, {}, { 'Min-SE': String(timer.minSe) });
@@ -194,7 +193,9 @@ export class GatewayApp {
       void call?.end('caller', 'canceled before answer');
     });
     try {
-      call = await this.#setUpCall(req, res, log, trunk, agentName, match.dialled, timer, () => canceled);
+      call = req.body
+        ? await this.#setUpCall(req, res, log, trunk, agentName, match.dialled, timer, () => canceled)
+        : await this.#setUpLateOffer(req, res, log, trunk, agentName, match.dialled, timer);
     } catch (err) {
       this.#setupFailed(log, trunk, res, err);
     } finally {
@@ -286,6 +287,79 @@ export class GatewayApp {
       return call;
     }
     this.#watchDialog(call, dialog, trunk, timer);
+    return call;
+  }
+
+  /**
+   * Delayed offer (RFC 3261 §13.2.1, RFC 3264 §4): an INVITE without SDP. Our offer goes in the
+   * 200 OK and the caller's answer comes in the ACK; media and agent start once it arrives.
+   */
+  async #setUpLateOffer(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, trunk: TrunkConfig, agentName: string, dialled: string,
+    timer: SessionTimerDecision): Promise<Call | undefined> {
+    const lease = this.#ports.allocate();
+    let dialog: Srf.Dialog;
+    let offer: SdpOffer;
+    try {
+      offer = createOffer({ codecs: trunk.codecs, localAddress: this.#cfg.media.public_address ?? this.#cfg.media.address, localPort: lease.port, ptime: this.#cfg.media.ptime });
+      res.send(180);
+      const headers: Record<string, string> = { 'Content-Type': 'application/sdp', Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE' };
+      if (timer.kind === 'on') Object.assign(headers, timer.headers);
+      dialog = await this.srf.createUAS(req, res, { localSdp: offer.sdp, headers });
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    const ackBody = await new Promise<string | undefined>((resolve) => {
+      const t = setTimeout(() => resolve(undefined), 32_000);
+      dialog.once('ack', (ack: { body?: string }) => { clearTimeout(t); resolve(ack.body || undefined); });
+      dialog.once('destroy', () => { clearTimeout(t); resolve(undefined); });
+    });
+    let negotiated: NegotiatedMedia;
+    try {
+      if (!ackBody) throw new SdpError('SDP_INVALID', 'no SDP answer in the ACK of a delayed-offer call');
+      negotiated = applyAnswer(offer, ackBody);
+    } catch (err) {
+      lease.release();
+      this.#callsCounter.inc({ trunk: trunk.name, result: 'no_common_codec' });
+      log.info({ event: 'call_refused', reason: err instanceof NoCommonCodecError ? 'no_common_codec' : 'bad_sdp', err }, 'delayed-offer call without a usable answer: BYE');
+      if ((dialog as unknown as { connected: boolean }).connected) dialog.destroy();
+      return undefined;
+    }
+    const answer: SdpAnswer = { ...negotiated, sdp: offer.sdp, origin: offer.origin };
+    const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
+    const session = await createMediaSession({
+      lease, negotiated, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
+      jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
+      ...(tap ? { tap } : {}),
+    });
+    const info: CallInfo = {
+      from: userOf(req.getParsedHeader('From').uri), fromUri: req.getParsedHeader('From').uri,
+      to: dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),
+      codec: { name: negotiated.codec.name, clockRate: negotiated.codec.clockRate },
+      customParameters: { ...trunk.custom_parameters },
+    };
+    const resolved = this.#agents.get(agentName) ?? await this.#resolveAgent(agentName);
+    const call: Call = new Call({ info, log, session, answer, agentName }, (c) => this.#closed(c));
+    call.dialog = dialog;
+    call.answeredAt = Date.now();
+    this.calls.set(info.callId, call);
+    this.#activeGauge.set(this.calls.size);
+    this.#callsTotal++;
+    log.info({ event: 'call_answered', trunk: trunk.name, agent: agentName, codec: negotiated.codec.name, ptime: negotiated.ptime, from: info.from, to: info.to, offer: 'delayed' }, 'call answered');
+    this.#watchDialog(call, dialog, trunk, timer);
+    const fail = (err: unknown): void => {
+      if (call.ended) return;
+      log.error({ event: 'agent_failed', err, agent: agentName }, 'agent failed: ending the call');
+      void call.end('gateway', `agent failed: ${(err as Error)?.message ?? String(err)}`);
+    };
+    try {
+      const agent = await resolved.factory(resolved.settings, { transferTargets: Object.fromEntries(Object.entries(this.#cfg.transfer_targets).map(([k, v]) => [k, v.uri])), log });
+      call.agent = agent;
+      call.io = createAgentIO(session, { hangup: (reason) => call.end('agent', reason), onFailure: fail, log });
+      await agent.start(info, call.io.io);
+    } catch (err) {
+      fail(err);
+    }
     return call;
   }
 

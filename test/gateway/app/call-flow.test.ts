@@ -7,7 +7,7 @@ import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { correlateWithLag, median, speechWav, windowedCorrelation } from '../helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
+import { byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile, sdp } from '../helpers/scenarios.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -78,6 +78,22 @@ describe('transports', () => {
     expect(r.code, r.errors).toBe(0);
     await gw.waitIdle();
     expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'caller' });
+  }, 30_000);
+});
+
+describe('delayed offer', () => {
+  it('answers an INVITE without SDP with an offer in the 200 OK and takes the answer from the ACK', async () => {
+    gw = await startTestGateway({ trunk: { codecs: ['PCMA', 'PCMU'] } });
+    const noSdp = invite({}, '').replace('      Content-Type: application/sdp\n', '');
+    const ackWithAnswer = expectAnswer.replace('      Content-Length: 0', '      Content-Type: application/sdp\n      Content-Length: [len]\n\n' +
+      sdp('m=audio [media_port] RTP/AVP 8\na=rtpmap:8 PCMA/8000').split('\n').map((l) => `      ${l}`).join('\n'));
+    const scn = scenarioFile('uac-delayed-offer', scenario('uac-delayed-offer', `${noSdp}${ackWithAnswer}${pause(500)}${byeFromCaller()}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    expect(gw.logs().find((l) => l.event === 'call_answered')).toMatchObject({ codec: 'PCMA', offer: 'delayed' });
+    expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'caller' });
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
   }, 30_000);
 });
 
