@@ -126,7 +126,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
   const peer = await startPeer(opts, outDir);
   const startedAt = new Date();
   let sampler: ProcSampler | undefined;
-  const drops = new UdpDropTracker(peer.watchPorts);
+  const drops = new UdpDropTracker(peer.watchPorts, peer.pid);
   let ticker: NodeJS.Timeout | undefined;
   try {
     if (peer.pid) { sampler = new ProcSampler(peer.pid, 1000); sampler.start(); }
@@ -135,6 +135,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const uac = await startSippUac({
       workDir: outDir, scenarioFile, target: peer.target, rate: opts.rate, calls: opts.calls, concurrency,
       durationMs: Math.round(opts.durationSec * 1000), audio, service: opts.service ?? '15551234567', timeoutMs,
+      avoidPorts: peer.watchPorts,
     });
     ticker = setInterval(() => {
       drops.sample();
@@ -156,7 +157,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       throw new LoadtestError('SIPP_FAILED', `SIPp (exit ${result.exitCode}) wrote no statistics: ${uac.child.stderrTail().slice(-800) || result.errorsExcerpt}`);
     }
     const audioQuality: AudioQuality = {
-      sources: [`kernel /proc/net/udp drop counters of ${drops.maxSockets} socket(s) of the peer (media ports and SIP port), sampled each second`],
+      sources: [`kernel /proc/net/udp drop counters of ${drops.maxSockets} socket(s) the peer process owns on its media and SIP ports, sampled each second`],
       kernelUdpDrops: drops.drops(),
       notes: [],
     };

@@ -29,10 +29,14 @@ export async function freeLoopbackPort(): Promise<number> {
   throw new Error('no free loopback port');
 }
 
-/** `count` consecutive UDP ports starting on an even one, free right now. */
-export async function freeLoopbackRange(count: number): Promise<PortRange> {
+/**
+ * `count` consecutive UDP ports starting on an even one, free right now and outside `avoid`
+ * (ranges handed to a peer that binds them later, e.g. the gateway's media ports).
+ */
+export async function freeLoopbackRange(count: number, avoid: readonly PortRange[] = []): Promise<PortRange> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const min = 20000 + 2 * Math.floor(Math.random() * ((40000 - count) / 2));
+    if (avoid.some((r) => min <= r.max && min + count - 1 >= r.min)) continue;
     const sockets: ReturnType<typeof createSocket>[] = [];
     let ok = true;
     for (let p = min; p < min + count && ok; p++) {

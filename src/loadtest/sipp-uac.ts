@@ -10,6 +10,7 @@ import { startChild, type Child } from './child.js';
 import { LoadtestError } from './errors.js';
 import { SCENARIO_DIR } from './peers.js';
 import { freeLoopbackPort, freeLoopbackRange } from './ports.js';
+import type { PortRange } from './udp-drops.js';
 import { parseSippRttCsv, parseSippStatCsv, type RttSample, type SippStatRow } from './sipp-stats.js';
 
 export interface SippUacOptions {
@@ -29,6 +30,8 @@ export interface SippUacOptions {
   service: string;
   /** Kill SIPp after this long. */
   timeoutMs: number;
+  /** Port ranges SIPp's own media port must stay out of (the peer's media range). */
+  avoidPorts?: PortRange[];
 }
 
 export interface SippUacRun {
@@ -63,7 +66,7 @@ export async function startSippUac(o: SippUacOptions): Promise<SippUacRun> {
   const mediaLink = join(o.workDir, 'media');
   if (!existsSync(mediaLink)) symlinkSync(join(SCENARIO_DIR, 'media'), mediaLink);
   const localPort = await freeLoopbackPort();
-  const media = await freeLoopbackRange(4);
+  const media = await freeLoopbackRange(4, o.avoidPorts ?? []);
   const statFile = join(o.workDir, 'sipp-stat.csv');
   const errFile = join(o.workDir, 'sipp-errors.log');
   const declaresAudio = /<Global\s+variables="[^"]*\baudio\b/.test(readFileSync(o.scenarioFile, 'utf8'));

@@ -4,7 +4,8 @@
  * RTP loss (its uac never reads returned RTP), so this is how a load test sees packets a peer
  * failed to read in time.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { processTree } from './proc-sampler.js';
 
 export interface UdpSocketDrops { localPort: number; inode: string; drops: number; rxQueueBytes: number }
 
@@ -44,16 +45,37 @@ function readSockets(ranges: readonly PortRange[]): UdpSocketDrops[] {
  * inode; drops in the last interval before a socket closes are missed. Counts start from the
  * value at the first sample (a socket that already existed contributes only new drops).
  */
+/** Inodes of the sockets open in a process tree (from the /proc/PID/fd links `socket:[inode]`). */
+export function socketInodes(rootPid: number): Set<string> {
+  const out = new Set<string>();
+  for (const pid of processTree(rootPid)) {
+    let fds: string[];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) out.add(m[1]!);
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  return out;
+}
+
 export class UdpDropTracker {
   readonly #baseline = new Map<string, number>();
   readonly #latest = new Map<string, number>();
   #first = true;
   maxSockets = 0;
 
-  constructor(private readonly ranges: readonly PortRange[]) {}
+  /** With `ownerPid`, only sockets that process tree owns count (another program may bind a port in the range). */
+  constructor(private readonly ranges: readonly PortRange[], private readonly ownerPid?: number) {}
 
   sample(): void {
-    const sockets = readSockets(this.ranges);
+    let sockets = readSockets(this.ranges);
+    if (this.ownerPid !== undefined) {
+      const owned = socketInodes(this.ownerPid);
+      sockets = sockets.filter((s) => owned.has(s.inode));
+    }
     this.maxSockets = Math.max(this.maxSockets, sockets.length);
     for (const s of sockets) {
       const key = `${s.localPort}/${s.inode}`;
