@@ -168,7 +168,11 @@ export class SipStack {
     return this;
   }
 
-  /** No ACK arrived for a 2xx within 64·T1; the stack has sent BYE on the dialog (§13.3.1.4). */
+  /**
+   * No ACK arrived for a 2xx within 64·T1; the stack has sent BYE on the dialog (§13.3.1.4).
+   * The application's handler (replaces the previous one); `stack.dialogs.onAckTimeout` adds
+   * further listeners without replacing this one.
+   */
   onAckTimeout(handler: (dialog: Dialog) => void): this {
     this.#onAckTimeout = handler;
     return this;

@@ -55,7 +55,7 @@ export class DialogLayer {
   readonly #pending2xx = new Map<string, Pending2xx>();
   #onRequest: (r: DialogRequest) => void = () => undefined;
   #onAck: (a: DialogAck) => void = () => undefined;
-  #onAckTimeout: (d: Dialog) => void = () => undefined;
+  readonly #ackTimeoutListeners = new Set<(d: Dialog) => void>();
 
   constructor(options: DialogLayerOptions) {
     this.#o = options;
@@ -63,8 +63,15 @@ export class DialogLayer {
 
   onRequest(h: (r: DialogRequest) => void): void { this.#onRequest = h; }
   onAck(h: (a: DialogAck) => void): void { this.#onAck = h; }
-  /** No ACK came for a 2xx within 64·T1: the stack sent BYE (§13.3.1.4). */
-  onAckTimeout(h: (d: Dialog) => void): void { this.#onAckTimeout = h; }
+  /**
+   * No ACK came for a 2xx within 64·T1: the stack sent BYE (§13.3.1.4). Adds a listener (the
+   * stack keeps its own for SipStack.onAckTimeout, so another one never replaces it); returns a
+   * function that removes it.
+   */
+  onAckTimeout(h: (d: Dialog) => void): () => void {
+    this.#ackTimeoutListeners.add(h);
+    return () => { this.#ackTimeoutListeners.delete(h); };
+  }
 
   get size(): number {
     return this.#dialogs.size;
@@ -342,7 +349,13 @@ export class DialogLayer {
       this.#o.logger.warn({ err }, 'could not send BYE after ACK timeout');
       this.#remove(dialog);
     }
-    this.#onAckTimeout(dialog);
+    for (const listener of [...this.#ackTimeoutListeners]) {
+      try {
+        listener(dialog);
+      } catch (err) {
+        this.#o.logger.error({ err }, 'ack-timeout listener threw');
+      }
+    }
   }
 
   /** §13.2.2.4: the ACK for a 2xx — a new request (new branch) with the INVITE's CSeq number, sent without a transaction. */

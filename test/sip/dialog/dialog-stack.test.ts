@@ -118,6 +118,26 @@ describe('dialogs on the SipStack (two stacks on 127.0.0.1)', () => {
     expect(timeouts).toHaveLength(1);
   });
 
+  it('reports an ACK timeout both to stack.onAckTimeout and to listeners added on the dialog layer, which never replace it', async () => {
+    const b = await newStack(20, 80);
+    answerInvites(b);
+    const seen: string[] = [];
+    b.onAckTimeout((d) => seen.push(`stack:${d.callId}`));
+    b.dialogs.onAckTimeout((d) => seen.push(`layer:${d.callId}`));
+    const removed = b.dialogs.onAckTimeout(() => seen.push('removed'));
+    removed();
+    b.dialogs.onAckTimeout(() => { throw new Error('a throwing listener'); });
+    const peer = await UdpPeer.open();
+    cleanups.push(() => peer.close());
+    peer.send([
+      `INVITE sip:b@${b.viaSentBy('udp')} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK-noack2;rport`,
+      'Max-Forwards: 70', 'From: <sip:a@127.0.0.1>;tag=a2', 'To: <sip:b@127.0.0.1>', 'Call-ID: noack2@test', 'CSeq: 1 INVITE',
+      `Contact: <sip:a@127.0.0.1:${peer.port}>`, 'Content-Length: 0', '', ''].join('\r\n'), b.localEndpoint('udp')!.port);
+    const deadline = Date.now() + 10_000;
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(seen.sort()).toEqual(['layer:noack2@test', 'stack:noack2@test']);
+  });
+
   it('stops retransmitting the 2xx once the ACK arrives', async () => {
     const b = await newStack(20, 80);
     answerInvites(b);
