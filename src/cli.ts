@@ -26,7 +26,7 @@ export function buildCli(): Command {
     .option('-c, --config <file>', 'gateway configuration (YAML)')
     .option('-a, --agent <name>', 'use this agent for every route')
     .action(async (opts: { config?: string; agent?: string }) => {
-      const { main } = await import('./gateway/main.js');
+      const { main } = await import('./runtime/start-command.js');
       const args = [...(opts.config ? ['--config', opts.config] : []), ...(opts.agent ? ['--agent', opts.agent] : [])];
       process.exitCode = await main(args);
     });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BenchResult } from '../run.js';
 import { validateConfig } from '../../src/gateway/config/load.js';
-import { startGatewayProcess } from '../../src/gateway/process.js';
+import { startGatewayProcess } from '../../src/runtime/gateway-process.js';
 
 const RATE = Number(process.env.TG_BENCH_RATE ?? 20);
 const CALLS = Number(process.env.TG_BENCH_CALLS ?? 300);

@@ -1,6 +1,6 @@
 /**
  * The systems a load test points SIPp at, each started on free loopback ports and stopped by pid:
- * the trunkgate gateway (a child process running src/gateway/main with the echo agent), SIPp's own
+ * the trunkgate gateway (a child process running src/runtime/start-command with the echo agent), SIPp's own
  * `-rtp_echo` UAS (the floor for media, the ceiling for signalling in one process) and Kamailio as
  * a stateless relay in front of that UAS (the C upper bound for a signalling hop).
  */
@@ -136,10 +136,10 @@ export function loadtestGatewayConfig(p: { sipPort: number; controlPort: number;
   };
 }
 
-/** src/gateway/main (the gateway process entry) as a child: tsx from source, node from dist. */
+/** src/runtime/start-command (the gateway process entry) as a child: tsx from source, node from dist. */
 export async function startGatewayChild(opts: GatewayChildOptions): Promise<RunningPeer> {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = join(HERE, '..', 'gateway', fromSource ? 'main.ts' : 'main.js');
+  const entry = join(HERE, '..', 'runtime', fromSource ? 'start-command.ts' : 'start-command.js');
   const sipPort = await freeLoopbackPort();
   const controlPort = await freeLoopbackPort();
   const media = await freeLoopbackRange(opts.mediaPorts ?? 4000);

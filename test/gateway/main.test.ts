@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort, freePortRange } from '../helpers/ports.js';
 
-const entry = fileURLToPath(new URL('../../src/gateway/main.ts', import.meta.url));
+const entry = fileURLToPath(new URL('../../src/runtime/start-command.ts', import.meta.url));
 
 function runEntry(args: string[], onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'info' } });

@@ -1,6 +1,6 @@
 /**
  * The caller-side scenarios that the echo agent can satisfy, run against the real gateway
- * (src/gateway/main as a child process, as `trunkgate loadtest` starts it). Scenarios that need
+ * (src/runtime/start-command as a child process, as `trunkgate loadtest` starts it). Scenarios that need
  * the far end to hang up, transfer or ring without answering (uac-expect-bye,
  * uac-accept-refer-expect-bye, uac-cancel-expect-487) need another agent and are covered against
  * SIPp peers in scenarios.test.ts.

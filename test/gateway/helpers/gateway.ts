@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { validateConfig } from '../../../src/gateway/config/load.js';
 import type { GatewayConfig } from '../../../src/gateway/config/schema.js';
-import { startGatewayProcess, type GatewayProcess, type GatewayProcessOptions } from '../../../src/gateway/process.js';
+import { startGatewayProcess, type GatewayProcess, type GatewayProcessOptions } from '../../../src/runtime/gateway-process.js';
 import { freePort, freePortRange } from '../../helpers/ports.js';
 
 export interface TestGateway {

@@ -1,12 +1,12 @@
 /**
- * Process entry for the gateway alone: `tsx src/gateway/main.ts [--config FILE] [--agent NAME]`.
+ * Process entry for the gateway alone: `tsx src/runtime/start-command.ts [--config FILE] [--agent NAME]`.
  * A bad configuration prints the file, field and reason and exits with status 2; SIGTERM/SIGINT
  * drain calls for the configured grace period and exit 0.
  */
 import { parseArgs } from 'node:util';
 import { rootLogger } from '../log.js';
-import { ConfigError } from './config/load.js';
-import { startGatewayProcess } from './process.js';
+import { ConfigError } from '../gateway/config/load.js';
+import { startGatewayProcess } from './gateway-process.js';
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, agent: { type: 'string' } }, strict: true });

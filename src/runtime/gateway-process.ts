@@ -1,15 +1,15 @@
 /**
  * The whole gateway in one process: the embedded drachtio server (trunkgate's SIP stack, with
  * the edge policy on its pre-parse hook) plus the drachtio-srf application connected to it. This
- * is the only gateway module that imports src/drachtio; src/cli.ts may use it or wire the same.
+ * lives above both layers (src/runtime/ composes them), so src/gateway never imports src/drachtio.
  */
 import { rootLogger, type Logger } from '../log.js';
 import { createDrachtioServer, type DrachtioServer } from '../drachtio/server.js';
 import type { ListenOptions } from '../sip/transport/types.js';
-import { loadConfig } from './config/load.js';
-import type { GatewayConfig } from './config/schema.js';
-import { createEdgePolicy, type EdgePolicy } from './edge/policy.js';
-import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from './start.js';
+import { loadConfig } from '../gateway/config/load.js';
+import type { GatewayConfig } from '../gateway/config/schema.js';
+import { createEdgePolicy, type EdgePolicy } from '../gateway/edge/policy.js';
+import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from '../gateway/start.js';
 
 export interface GatewayProcessOptions {
   configPath?: string;
