@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: runs every bench/**\/*.bench.ts (each exports `run(): Promise<BenchResult[]>`),
- * prints a table and writes bench/results/latest.json with the machine and date.
+ * prints a table and writes bench/results/latest.json with the machine and date. Running a subset
+ * (`npx tsx bench/run.ts sip/parser`) replaces only that file's entry in latest.json.
  * Speed is compared as ratios within one run: the machines here are noisy.
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,8 +32,12 @@ async function main(): Promise<void> {
   const root = new URL('.', import.meta.url).pathname;
   const only = process.argv[2];
   const files = findBenches(root).filter((f) => !only || f.includes(only));
-  const results: BenchResult[] = [];
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()}`, node: process.version };
+  const out = join(root, 'results', 'latest.json');
+  const byFile: Record<string, { date: string; machine: typeof machine; results: BenchResult[] }> =
+    existsSync(out) ? ((JSON.parse(readFileSync(out, 'utf8')) as { files?: typeof byFile }).files ?? {}) : {};
   for (const file of files) {
+    const results: BenchResult[] = [];
     const mod = (await import(pathToFileURL(file).href)) as { run: () => Promise<BenchResult[]> };
     process.stdout.write(`\n## ${relative(root, file)}\n`);
     const rs = await mod.run();
@@ -41,11 +46,10 @@ async function main(): Promise<void> {
         `${r.detail ? '  ' + JSON.stringify(r.detail) : ''}\n`);
     }
     results.push(...rs);
+    byFile[relative(root, file)] = { date: new Date().toISOString(), machine, results };
+    mkdirSync(join(root, 'results'), { recursive: true });
+    writeFileSync(out, JSON.stringify({ files: byFile }, null, 2));
   }
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()}`, node: process.version };
-  mkdirSync(join(root, 'results'), { recursive: true });
-  const out = join(root, 'results', 'latest.json');
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
   process.stdout.write(`\nwrote ${out}\n`);
 }
 

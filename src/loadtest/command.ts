@@ -53,9 +53,8 @@ function positive(name: string, integer: boolean) {
   };
 }
 
-/** The command's options as commander parses them (argv without `node script`). Throws LoadtestError BAD_OPTION. */
-export function parseLoadtestArgs(argv: string[]): LoadtestOptions {
-  const cmd = new Command('loadtest')
+function buildLoadtestCommand(): Command {
+  return new Command('loadtest')
     .description('load a trunkgate gateway (or a comparison peer) with SIPp and write report.json + report.html')
     .option('-r, --rate <calls/s>', 'new calls per second', positive('--rate', false), 20)
     .option('-n, --calls <N>', 'total calls', positive('--calls', true), 200)
@@ -72,6 +71,16 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions {
     .option('--timeout <s>', 'kill SIPp after this many seconds', positive('--timeout', false))
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+}
+
+/** The command's usage text (`trunkgate loadtest --help`). */
+export function loadtestHelp(): string {
+  return buildLoadtestCommand().helpInformation();
+}
+
+/** The command's options as commander parses them (argv without `node script`). Throws LoadtestError BAD_OPTION. */
+export function parseLoadtestArgs(argv: string[]): LoadtestOptions {
+  const cmd = buildLoadtestCommand();
   try {
     cmd.parse(argv, { from: 'user' });
   } catch (err) {
@@ -196,6 +205,10 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
 
 /** For src/cli.ts: parse, run, and return the exit status (1 when any call failed, 2 for bad options). */
 export async function loadtestMain(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(loadtestHelp());
+    return 0;
+  }
   let opts: LoadtestOptions;
   try {
     opts = parseLoadtestArgs(argv);
