@@ -30,10 +30,29 @@ function isAgent(x: unknown): x is Agent {
   return typeof x === 'object' && x !== null && typeof (x as Agent).start === 'function';
 }
 
+let typescriptLoader: Promise<void> | undefined;
+
+/**
+ * A user writes an agent in one .ts file; the compiled gateway (node dist/cli.js) cannot import
+ * TypeScript by itself, so the first .ts agent registers tsx's ESM loader (already present when
+ * running from source under tsx or vitest: registering twice is harmless).
+ */
+function ensureTypeScriptLoader(): Promise<void> {
+  typescriptLoader ??= import('tsx/esm/api').then((m) => { m.register(); });
+  return typescriptLoader;
+}
+
 /** Loads a user module; `baseDir` resolves relative paths (the config file's folder). */
 export async function loadAgentModule(name: string, modulePath: string, baseDir: string): Promise<AgentFactory> {
   const file = isAbsolute(modulePath) ? modulePath : resolve(baseDir, modulePath);
   let mod: Record<string, unknown>;
+  if (/\.[cm]?ts$/.test(file) && !process.env.VITEST) {
+    try {
+      await ensureTypeScriptLoader();
+    } catch (err) {
+      throw new AgentLoadError(name, `${file} is TypeScript and the tsx loader could not be registered: ${(err as Error).message}`);
+    }
+  }
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
