@@ -112,7 +112,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
   stack.onRequest((r) => network.onRequest(r));
   stack.onAck((a) => network.onAck(a));
   stack.onCancel((c) => network.onCancel(c));
-  stack.dialogs.onAckTimeout((d) => notifyAckTimeout(ctx, d));
+  stack.onAckTimeout((d) => notifyAckTimeout(ctx, d));
 
   let closed = false;
   return {
