@@ -1,16 +1,18 @@
 /**
- * Resolves agent names from the config to factories: built-ins (`echo`, `demo`) and custom
+ * Resolves agent names from the config to factories: built-ins (`echo`, `demo`, `websocket`) and custom
  * modules loaded by dynamic import (default export or a named `createAgent`).
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createDemoAgent } from './builtin/demo.js';
 import { createEchoAgent } from './builtin/echo.js';
+import { createWebSocketAgent } from './builtin/websocket-stream/index.js';
 import { AgentLoadError, type Agent, type AgentFactory } from './types.js';
 
 export const BUILTIN_AGENTS: Record<string, AgentFactory> = {
   echo: createEchoAgent,
   demo: createDemoAgent,
+  websocket: createWebSocketAgent,
 };
 
 export interface AgentDefinition {
