@@ -32,8 +32,8 @@ function handle(calls: Map<string, Hangup>, req: IncomingMessage, res: ServerRes
     if (!hangup) { reply(res, 404, { status: 404, message: `call ${callSid} not found` }); return; }
     const status = new URLSearchParams(body).get('Status');
     if (status === 'completed' || status === 'canceled') {
-      hangup();
       reply(res, 200, { sid: callSid, status: 'completed' });
+      hangup();
       return;
     }
     reply(res, 400, { status: 400, message: 'only Status=completed is supported' });
@@ -68,7 +68,7 @@ export async function registerRestHangup(host: string, port: number, callSid: st
     if (current.calls.size === 0 && endpoints.get(key) === current) {
       endpoints.delete(key);
       current.server.close();
-      current.server.closeAllConnections();
+      current.server.closeIdleConnections(); // an answer in flight finishes first
     }
   };
 }
