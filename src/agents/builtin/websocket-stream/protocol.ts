@@ -48,7 +48,11 @@ export function field(obj: unknown, key: string): unknown {
   return typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
-/** Custom parameters the bot sees: trunk/agent ones plus the caller and callee numbers. */
+/** This agent's own settings, which the gateway also copies into CallInfo.customParameters. */
+const OWN_SETTINGS = new Set(['url', 'format', 'encoding', 'custom_parameters', 'connect_timeout_ms', 'on_error', 'transfer_target', 'rest_api_port', 'rest_api_host']);
+
+/** Custom parameters the bot sees: trunk ones, the agent's `custom_parameters`, the caller and callee numbers. */
 export function customParameters(init: ProtocolInit): Record<string, string> {
-  return { ...init.call.customParameters, ...init.settings.custom_parameters, from_number: init.call.from, to_number: init.call.to };
+  const trunk = Object.fromEntries(Object.entries(init.call.customParameters).filter(([k]) => !OWN_SETTINGS.has(k)));
+  return { ...trunk, ...init.settings.custom_parameters, from_number: init.call.from, to_number: init.call.to };
 }

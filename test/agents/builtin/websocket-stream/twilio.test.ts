@@ -18,7 +18,7 @@ async function twilioCall(extra: Record<string, unknown> = {}) {
   const agent: Agent = await createWebSocketAgent({ url: bot.url, format: 'twilio', custom_parameters: { lang: 'hi' }, ...extra }, ctx);
   const r = markingIO(8000);
   cleanups.push(() => agent.stop?.('test over'));
-  await agent.start({ ...callInfo, customParameters: { trunk_param: 'x' } }, r.io);
+  await agent.start({ ...callInfo, customParameters: { trunk_param: 'x', url: bot.url, format: 'twilio' } }, r.io);
   await bot.waitFor('start');
   return { bot, agent, r };
 }
