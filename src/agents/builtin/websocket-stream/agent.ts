@@ -53,6 +53,19 @@ class WebSocketStreamAgent implements Agent {
     io.onDtmf((digit) => this.#send(protocol.dtmf(digit)));
     io.onMark((name, cleared) => { const ack = protocol.markDone(name, cleared); if (ack) this.#send(ack); });
 
+    // Registered before the bot hears the callSid, so its hangup POST can never arrive too early.
+    if (s.rest_api_port !== undefined) {
+      try {
+        this.#unregisterRest = await registerRestHangup(s.rest_api_host, s.rest_api_port, protocol.callSid, () => {
+          io.log.info({ callSid: protocol.callSid }, 'websocket agent: bot hung up through the REST endpoint');
+          void this.#end('bot hung up (REST)');
+        });
+      } catch (err) {
+        io.log.warn({ err, port: s.rest_api_port }, 'websocket agent: REST hangup endpoint unavailable');
+      }
+      if (this.#ended) { this.#close(); return; }
+    }
+
     let ws: WebSocket;
     try {
       ws = await connect(s.url, s.connect_timeout_ms);
@@ -60,7 +73,7 @@ class WebSocketStreamAgent implements Agent {
       await this.#fail(`bot unreachable: ${(err as Error).message}`);
       return;
     }
-    if (this.#ended) { ws.close(1000); return; }
+    if (this.#ended) { ws.close(1000); this.#close(); return; }
     this.#ws = ws;
     ws.on('message', (data, isBinary) => {
       if (isBinary) { io.log.debug('websocket agent: binary frame from bot ignored'); return; }
@@ -70,18 +83,6 @@ class WebSocketStreamAgent implements Agent {
     ws.on('error', (err) => { io.log.warn({ err }, 'websocket agent: socket error'); });
     for (const m of protocol.opening()) this.#send(m);
     io.log.info({ url: s.url, format: s.format, callSid: protocol.callSid }, 'websocket agent: stream started');
-
-    if (s.rest_api_port !== undefined) {
-      try {
-        this.#unregisterRest = await registerRestHangup(s.rest_api_host, s.rest_api_port, protocol.callSid, () => {
-          io.log.info({ callSid: protocol.callSid }, 'websocket agent: bot hung up through the REST endpoint');
-          void this.#end('bot hung up (REST)');
-        });
-        if (this.#ended) this.#unregisterRest();
-      } catch (err) {
-        io.log.warn({ err, port: s.rest_api_port }, 'websocket agent: REST hangup endpoint unavailable');
-      }
-    }
   }
 
   stop(reason: string): void {

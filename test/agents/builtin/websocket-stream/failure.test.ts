@@ -63,4 +63,18 @@ describe('websocket agent, when the bot fails', () => {
     await agent.start(callInfo, r.io);
     expect(await r.hangup).toMatch(/unreachable/);
   });
+
+  it('a call that ends while the bot is still connecting never streams and never hangs up', async () => {
+    const port = await freePort();
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((s) => { sockets.push(s); });
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => { sockets.forEach((s) => s.destroy()); silent.close(() => resolve()); }));
+    const agent = await createWebSocketAgent({ url: `ws://127.0.0.1:${port}/`, format: 'twilio', connect_timeout_ms: 300 }, ctx);
+    const r = markingIO();
+    const started = agent.start(callInfo, r.io);
+    agent.stop?.('caller hung up');
+    await started;
+    expect(r.hangups).toEqual([]);
+  });
 });
