@@ -108,4 +108,18 @@ describe('srf.createUAS through the embedded server', () => {
     await done;
     expect(events).toEqual(['modified:sdp', 'modify:pcma', 'info:application/dtmf-relay', 'options', 'refer:<sip:carol@127.0.0.1>', 'notify:200']);
   });
+  it('answers a re-INVITE inside the dialog with a 100 Trying that carries To (with tag) and CSeq (§8.2.6.2)', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const done = new Promise<void>((resolve) => {
+      srf.invite(async (req: any, res: any) => {
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP });
+        dlg.on('modify', (_r: any, s: any) => { s.send(200, { body: SDP }); });
+        dlg.on('destroy', () => resolve());
+      });
+    });
+    const sipp = await sippUac(h.sipPort, ['-sf', scenario('uac-reinvite-check-100.xml')]);
+    expect(sipp.code, sipp.errors).toBe(0);
+    await done;
+  });
 });
