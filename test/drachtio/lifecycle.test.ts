@@ -71,6 +71,19 @@ describe('applications coming and going', () => {
     await until(() => h!.server.stats.pendingServerRequests === 0);
   });
 
+  it('delivers the 200 OK to the caller’s BYE that an app sent just before disconnecting', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    srf.invite(async (req: any, res: any) => {
+      const dlg = await srf.createUAS(req, res, { localSdp: SDP });
+      dlg.on('destroy', () => srf.disconnect()); // srf has just written the 200 to the BYE
+    });
+    const r = await runSipp({ args: ['-sn', 'uac', '-d', '200', `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
+    expect(r.code, r.errors).toBe(0);
+    expect(r.stats['SuccessfulCall(C)']).toBe('1');
+    await until(() => h!.server.stats.applications === 0 && h!.server.stats.dialogs === 0);
+  });
+
   it('rejects a request no application routes with 503', async () => {
     h = await startHarness();
     const srf = await h.connect();
