@@ -19,6 +19,8 @@ export interface BridgeContext {
   logger: Logger;
   /** User-Agent for requests (and Server for responses) we build, when configured. */
   userAgent?: string;
+  /** ms a non-INVITE request may wait for its application's final response before we answer 408 (0 = never). */
+  nonInviteAppTimeout: number;
 }
 
 export function newTransactionId(): string {

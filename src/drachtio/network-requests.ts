@@ -67,11 +67,32 @@ export class NetworkRequests {
 
   #track(p: PendingServerRequest): void {
     this.#ctx.state.addServer(p);
+    const timer = this.#armAppTimeout(p);
     const prev = p.transaction.handlers.onTerminated;
     p.transaction.handlers.onTerminated = (tx) => {
+      if (timer) clearTimeout(timer);
       if (this.#ctx.state.serverRequests.get(p.id) === p) this.#ctx.state.removeServer(p);
       prev?.(tx);
     };
+  }
+
+  /**
+   * §17.2.2 gives the non-INVITE server transaction no timer in Trying, and the client gives up
+   * after 64·T1 (Timer F): a request its application never answers is answered 408 here and
+   * forgotten, instead of staying pending for ever.
+   */
+  #armAppTimeout(p: PendingServerRequest): NodeJS.Timeout | undefined {
+    const ms = this.#ctx.nonInviteAppTimeout;
+    if (p.incoming.message.method === 'INVITE' || ms <= 0) return undefined;
+    const timer = setTimeout(() => {
+      if (this.#ctx.state.serverRequests.get(p.id) !== p) return;
+      this.#ctx.state.removeServer(p);
+      if (p.transaction.finalSent) return;
+      this.#ctx.logger.info({ callId: p.incoming.message.callId, method: p.incoming.message.method, app: p.app.id }, 'application never answered: 408');
+      this.#ctx.stack.respond(p.transaction, createResponse(p.incoming.message, 408, undefined, { toTag: p.localTag }));
+    }, ms);
+    timer.unref();
+    return timer;
   }
 
   /** ACK for a 2xx: tell the dialog's owner (srf resolves its pending ACK callback by dialog id). */

@@ -31,6 +31,11 @@ export interface DrachtioServerOptions {
   logger?: Logger;
   /** Called for every SIP packet before it is parsed ('drop' discards it): the gateway's ACL hook. */
   sourcePolicy?: SourcePolicy;
+  /**
+   * ms a non-INVITE request from the network may wait for the application's final response before
+   * the server answers 408 itself and forgets it (default 32 000 = 64·T1, the client's Timer F; 0 = never).
+   */
+  nonInviteAppTimeout?: number;
 }
 
 export interface DrachtioServerStats {
@@ -103,6 +108,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
   });
   const ctx: BridgeContext = {
     stack, registry: control.registry, state, cdr: new CdrPublisher(control.registry), logger,
+    nonInviteAppTimeout: options.nonInviteAppTimeout ?? 32_000,
     ...(options.sip.userAgent ? { userAgent: options.sip.userAgent } : {}),
   };
   const proxy = new ProxyCore(ctx);

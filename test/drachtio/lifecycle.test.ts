@@ -84,6 +84,18 @@ describe('applications coming and going', () => {
     await until(() => h!.server.stats.applications === 0 && h!.server.stats.dialogs === 0);
   });
 
+  it('answers 408 itself to a non-INVITE request its application never answers, and forgets it', async () => {
+    h = await startHarness({ nonInviteAppTimeout: 1000 });
+    const srf = await h.connect();
+    const got = new Promise<void>((resolve) => srf.options(() => resolve())); // never responds
+    const a = await uac('uac-options-expect-408.xml', h.sipPort);
+    await got;
+    expect(h.server.stats.pendingServerRequests).toBe(1);
+    const r = await a.done;
+    expect(r.code, r.errors).toBe(0);
+    await until(() => h!.server.stats.pendingServerRequests === 0);
+  });
+
   it('rejects a request no application routes with 503', async () => {
     h = await startHarness();
     const srf = await h.connect();
