@@ -171,9 +171,9 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       notes: [],
     };
     if (peer.kind === 'gateway') {
-      audioQuality.sources.push("gateway 'call_end' log lines (packetsIn, packetsLost, jitterMs per call)");
+      audioQuality.sources.push("gateway 'call_end' log lines (packetsIn, packetsLost, jitterMs, framesSent, lateFrames per call)");
       audioQuality.gateway = summariseGatewayAudio(peer.callEnds);
-      if (audioQuality.gateway.lateFrames === null) audioQuality.notes.push('The gateway does not log late frames per call yet (MediaStats.lateFrames is not in its call_end line).');
+      if (audioQuality.gateway.lateFrames === null) audioQuality.notes.push('The gateway\'s call_end lines carry no lateFrames (an older gateway): late frames are not reported.');
     } else if (peer.kind !== 'external') {
       audioQuality.notes.push('SIPp cannot measure RTP loss (its uac never reads the echoed RTP): only kernel drops are reported.');
     } else {

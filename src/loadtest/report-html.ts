@@ -43,7 +43,7 @@ export function renderReportHtml(r: LoadtestReport): string {
     row('CPU', s.cpu ? `mean ${s.cpu.meanPercent}% · max ${s.cpu.maxPercent}% · ${s.cpu.cpuSeconds} s total · ${s.cpu.cpuMsPerCall ?? 'n/a'} ms per call` : 'not sampled'),
     row('Memory', s.memory ? `start ${s.memory.startMiB} MiB · peak ${s.memory.peakMiB} MiB · end ${s.memory.endMiB} MiB · ${s.memory.perConcurrentCallKiB ?? 'n/a'} KiB per concurrent call` : 'not sampled'),
     row('Kernel UDP drops', `${a.kernelUdpDrops} (${a.sources.join('; ')})`),
-    ...(g ? [row('Gateway audio', `${g.calls} calls · in ${g.packetsIn} · lost ${g.packetsLost} (${g.lossPercent ?? 'n/a'}%) · jitter mean ${g.jitterMsMean ?? 'n/a'} ms, max ${g.jitterMsMax ?? 'n/a'} ms · out ${g.packetsOut} of ${g.expectedPacketsOut} expected (short ${g.outShortfallPercent ?? 'n/a'}%) · late frames ${g.lateFrames ?? 'not reported'}`),
+    ...(g ? [row('Gateway audio', `${g.calls} calls · in ${g.packetsIn} · lost ${g.packetsLost} (${g.lossPercent ?? 'n/a'}%) · jitter mean ${g.jitterMsMean ?? 'n/a'} ms, max ${g.jitterMsMax ?? 'n/a'} ms · out ${g.packetsOut} (pacer sent ${g.framesSent ?? 'n/a'}) of ${g.expectedPacketsOut} expected (short ${g.outShortfallPercent ?? 'n/a'}%) · late frames ${g.lateFrames ?? 'not reported'}`),
       row('Gateway setup time', ms(g.setupMs))] : []),
     ...a.notes.map((n) => row('Note', n)),
     row('Machine', `${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, ${r.machine.os}, Node ${r.machine.node}`),

@@ -25,10 +25,11 @@ export interface AudioQuality {
     expectedPacketsOut: number;
     /**
      * How far packetsOut falls short of expectedPacketsOut, percent (0 when it does not): frames
-     * the pacer never sent, i.e. lost or hopelessly late on the way out. Stands in for late frames
-     * until the gateway logs them.
+     * the pacer never sent, i.e. lost or hopelessly late on the way out.
      */
     outShortfallPercent: number | null;
+    /** Frames the gateway's pacer sent (call_end framesSent); null when its log does not carry them. */
+    framesSent: number | null;
     /** Frames sent late by the gateway's pacer; null when its log does not carry them. */
     lateFrames: number | null;
     lateFramePercent: number | null;
@@ -113,7 +114,8 @@ export function summariseGatewayAudio(ends: readonly GatewayCallEnd[]): NonNulla
   const packetsLost = sum((e) => Math.max(0, e.packetsLost));
   const withLate = ends.filter((e) => e.lateFrames !== undefined);
   const lateFrames = withLate.length ? withLate.reduce((a, e) => a + (e.lateFrames ?? 0), 0) : null;
-  const framesSent = withLate.reduce((a, e) => a + (e.framesSent ?? 0), 0);
+  const withSent = ends.filter((e) => e.framesSent !== undefined);
+  const framesSent = withSent.length ? withSent.reduce((a, e) => a + (e.framesSent ?? 0), 0) : null;
   const jitter = ends.map((e) => e.jitterMs);
   const packetsOut = sum((e) => e.packetsOut);
   const expectedPacketsOut = Math.round(sum((e) => e.durationMs) / 20);
@@ -123,8 +125,9 @@ export function summariseGatewayAudio(ends: readonly GatewayCallEnd[]): NonNulla
     lossPercent: packetsIn + packetsLost > 0 ? round((100 * packetsLost) / (packetsIn + packetsLost), 4) : null,
     jitterMsMean: jitter.length ? round(jitter.reduce((a, b) => a + b, 0) / jitter.length, 2) : null,
     jitterMsMax: jitter.length ? jitter.reduce((a, b) => Math.max(a, b), 0) : null,
+    framesSent,
     lateFrames,
-    lateFramePercent: lateFrames !== null && framesSent > 0 ? round((100 * lateFrames) / framesSent, 4) : null,
+    lateFramePercent: lateFrames !== null && framesSent !== null && framesSent > 0 ? round((100 * lateFrames) / framesSent, 4) : null,
     setupMs: percentiles(ends.flatMap((e) => (e.setupMs === undefined ? [] : [e.setupMs]))),
   };
 }

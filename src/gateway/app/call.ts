@@ -102,6 +102,8 @@ export class Call {
       to: this.info.to,
       packetsIn: stats.packetsIn,
       packetsOut: stats.packetsOut,
+      framesSent: stats.framesSent,
+      lateFrames: stats.lateFrames,
       packetsLost: stats.packetsLost,
       jitterMs: Math.round(stats.jitterMs * 10) / 10,
       dtmfIn: stats.dtmfIn,
