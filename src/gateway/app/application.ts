@@ -12,6 +12,7 @@ import { PortAllocator, PortExhaustedError, type NegotiatedMedia, type PacketTap
 import { applyAnswer, createOffer, negotiateAnswer } from '../../media/sdp/negotiate.js';
 import { NoCommonCodecError, SdpError } from '../../media/sdp/errors.js';
 import { createMediaSession } from '../../media/session/session.js';
+import type { MediaSession } from '../../media/session/types.js';
 import type { Agent, CallInfo } from '../../agents/types.js';
 import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
 import { loadDemoPrompts } from '../../agents/builtin/demo.js';
@@ -47,7 +48,16 @@ export interface GatewayStats {
 export type RejectReason =
   | 'no_trunk_for_source' | 'auth_required' | 'auth_failed' | 'no_route_for_number' | 'over_capacity'
   | 'shutting_down' | 'no_common_codec' | 'bad_sdp' | 'no_sdp' | 'media_ports_exhausted'
-  | 'session_interval_too_small' | 'agent_failed' | 'canceled';
+  | 'session_interval_too_small' | 'agent_failed' | 'media_port_unavailable' | 'setup_failed' | 'canceled';
+
+/** The media session could not open its RTP/RTCP sockets (the leased port is held by another process). */
+class MediaSocketError extends Error {
+  readonly code = 'MEDIA_SOCKET_FAILED';
+  constructor(readonly port: number, override readonly cause: unknown) {
+    super(`RTP port ${port} could not be opened: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'MediaSocketError';
+  }
+}
 
 const RETRY_AFTER_SECONDS = '30';
 
@@ -210,8 +220,12 @@ export class GatewayApp {
       return this.#refuse(log, trunk.name, reason, 488, res, { code: err.code, error: err.message });
     }
     if (err instanceof PortExhaustedError) return this.#refuse(log, trunk.name, 'media_ports_exhausted', 503, res, {}, { 'Retry-After': RETRY_AFTER_SECONDS });
+    // A transient local shortage (RFC 3261 §21.5.4): 503 with Retry-After, not 500.
+    if (err instanceof MediaSocketError) {
+      return this.#refuse(log, trunk.name, 'media_port_unavailable', 503, res, { port: err.port, code: (err.cause as { code?: string })?.code, error: err.message }, { 'Retry-After': '1' });
+    }
     if ((err as { status?: number }).status === 487) return; // canceled: srf/server answered 487
-    this.#refuse(log, trunk.name, 'agent_failed', 500, res, { err });
+    this.#refuse(log, trunk.name, 'setup_failed', 500, res, { err });
   }
 
   async #setUpCall(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, trunk: TrunkConfig, agentName: string, dialled: string,
@@ -229,11 +243,17 @@ export class GatewayApp {
     else res.send(180);
 
     const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
-    const session = await createMediaSession({
-      lease, negotiated: answer, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
-      jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
-      ...(tap ? { tap } : {}),
-    });
+    let session: MediaSession;
+    try {
+      session = await createMediaSession({
+        lease, negotiated: answer, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
+        jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
+        ...(tap ? { tap } : {}),
+      });
+    } catch (err) {
+      lease.release();
+      throw new MediaSocketError(lease.port, err);
+    }
     const info: CallInfo = {
       from: userOf(req.getParsedHeader('From').uri), fromUri: req.getParsedHeader('From').uri,
       to: dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),

@@ -1,0 +1,60 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../helpers/ports.js';
+import { runSipp } from '../../helpers/sipp.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { invite, scenario, scenarioFile } from '../helpers/scenarios.js';
+
+let gw: TestGateway | undefined;
+const squatters: Socket[] = [];
+afterEach(async () => {
+  await gw?.stop();
+  gw = undefined;
+  for (const s of squatters.splice(0)) s.close();
+});
+
+function bind(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => { s.close(); resolve(); });
+    s.bind(port, '127.0.0.1', () => { squatters.push(s); resolve(); });
+  });
+}
+
+/** ACK for the non-2xx final: same branch as the INVITE (RFC 3261 §17.1.1.3), 4 scenario steps back. */
+const ackForFinal = `  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-4]
+      From: sipp <sip:+919000000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+`;
+
+describe('a call whose media sockets cannot be opened', () => {
+  it('is refused 503 with Retry-After and reason media_port_unavailable (not 500 agent_failed), and the port lease is returned', async () => {
+    gw = await startTestGateway({ mediaPorts: 4 });
+    // Another process holds every port of the gateway's RTP range (what SIPp's media port did under load).
+    for (let p = gw.config.media.port_min; p <= gw.config.media.port_max; p++) await bind(p);
+    const scn = scenarioFile('uac-expect-503-media', scenario('uac-expect-503-media', `${invite()}  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="503">
+    <action><ereg regexp="[Rr][Ee][Tt][Rr][Yy]-[Aa][Ff][Tt][Ee][Rr]: *[0-9]+" search_in="msg" check_it="true" assign_to="ra"/><log message="Retry-After [$ra]"/></action>
+  </recv>
+${ackForFinal}`));
+    const port = await freePort();
+    const mediaPort = await freePort();
+    const r = await runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 30_000 });
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    const refusal = gw.logs().find((l) => l.event === 'call_refused');
+    expect(refusal).toMatchObject({ reason: 'media_port_unavailable', status: 503, code: 'EADDRINUSE' });
+    expect(gw.logs().some((l) => l.event === 'agent_failed' || l.reason === 'agent_failed')).toBe(false);
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+  }, 40_000);
+});
