@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { byeFromCaller, expectAnswer, invite, scenario, scenarioFile } from '../helpers/scenarios.js';
+import { ackForNonSuccess, byeFromCaller, expectAnswer, invite, scenario, scenarioFile } from '../helpers/scenarios.js';
 
 let gw: TestGateway | undefined;
 afterEach(async () => {
@@ -61,19 +61,7 @@ function digestScenario(password: string, then: string): string {
   const second = invite({ extraHeaders: `[authentication username=carrier password=${password}]` }).replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE');
   return scenario('uac-digest', `${invite()}  <recv response="100" optional="true"/>
   <recv response="401" auth="true"/>
-  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
-      From: sipp <sip:+919000000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-${second}${then}`);
+${ackForNonSuccess(3)}${second}${then}`);
 }
 
 describe('inbound digest authentication on a trunk', () => {

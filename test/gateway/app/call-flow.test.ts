@@ -7,7 +7,7 @@ import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { correlateWithLag, median, speechWav, windowedCorrelation } from '../helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile, sdp } from '../helpers/scenarios.js';
+import { ackForNonSuccess, byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile, sdp } from '../helpers/scenarios.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -177,24 +177,9 @@ ${ackFor503}`));
 });
 
 /** ACK for a non-2xx final response: same branch as the INVITE (RFC 3261 §17.1.1.3), `back` messages earlier. */
-function ackForStatus(back: number): string {
-  return `  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-${back}]
-      From: sipp <sip:+919000000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-`;
-}
-const ackFor488 = ackForStatus(3);
-const ackFor487 = ackForStatus(6);
-const ackFor503 = ackForStatus(3);
+const ackFor488 = ackForNonSuccess(3);
+const ackFor487 = ackForNonSuccess(6);
+const ackFor503 = ackForNonSuccess(3);
 const cancel = `  <send>
     <![CDATA[
       CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { invite, scenario, scenarioFile } from '../helpers/scenarios.js';
+import { ackForNonSuccess, invite, scenario, scenarioFile } from '../helpers/scenarios.js';
 
 let gw: TestGateway | undefined;
 const squatters: Socket[] = [];
@@ -21,20 +21,8 @@ function bind(port: number): Promise<void> {
   });
 }
 
-/** ACK for the non-2xx final: same branch as the INVITE (RFC 3261 §17.1.1.3), 4 scenario steps back. */
-const ackForFinal = `  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-4]
-      From: sipp <sip:+919000000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-`;
+/** ACK for the non-2xx final, 4 scenario steps back. */
+const ackForFinal = ackForNonSuccess(4);
 
 describe('a call whose media sockets cannot be opened', () => {
   it('is refused 503 with Retry-After and reason media_port_unavailable (not 500 agent_failed), and the port lease is returned', async () => {

@@ -130,3 +130,23 @@ ${body}
 }
 
 export const pause = (ms: number): string => `  <pause milliseconds="${ms}"/>\n`;
+
+/**
+ * The ACK a UAC sends for a non-2xx final response: the same branch as the INVITE (RFC 3261
+ * §17.1.1.3), which SIPp names by counting scenario steps back (`[branch-N]`).
+ */
+export function ackForNonSuccess(stepsBack: number): string {
+  return `  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-${stepsBack}]
+      From: sipp <sip:+919000000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+`;
+}
