@@ -12,6 +12,16 @@ const ctx = { transferTargets: {}, log: rootLogger };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
 
+/** A TCP listener that accepts connections and never answers the WebSocket upgrade; returns its port. */
+async function silentTcpServer(): Promise<number> {
+  const port = await freePort();
+  const sockets: Socket[] = [];
+  const silent: Server = createServer((s) => { sockets.push(s); });
+  await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => { sockets.forEach((s) => s.destroy()); silent.close(() => resolve()); }));
+  return port;
+}
+
 describe('websocket agent, when the bot fails', () => {
   it('hangs up with a reason when nothing listens at the bot url', async () => {
     const port = await freePort();
@@ -22,11 +32,7 @@ describe('websocket agent, when the bot fails', () => {
   });
 
   it('hangs up after connect_timeout_ms when the bot accepts TCP but never answers the upgrade', async () => {
-    const port = await freePort();
-    const sockets: Socket[] = [];
-    const silent: Server = createServer((s) => { sockets.push(s); });
-    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => { sockets.forEach((s) => s.destroy()); silent.close(() => resolve()); }));
+    const port = await silentTcpServer();
     const agent = await createWebSocketAgent({ url: `ws://127.0.0.1:${port}/`, format: 'twilio', connect_timeout_ms: 300 }, ctx);
     const r = markingIO();
     await agent.start(callInfo, r.io);
@@ -65,11 +71,7 @@ describe('websocket agent, when the bot fails', () => {
   });
 
   it('a call that ends while the bot is still connecting never streams and never hangs up', async () => {
-    const port = await freePort();
-    const sockets: Socket[] = [];
-    const silent: Server = createServer((s) => { sockets.push(s); });
-    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => { sockets.forEach((s) => s.destroy()); silent.close(() => resolve()); }));
+    const port = await silentTcpServer();
     const agent = await createWebSocketAgent({ url: `ws://127.0.0.1:${port}/`, format: 'twilio', connect_timeout_ms: 300 }, ctx);
     const r = markingIO();
     const started = agent.start(callInfo, r.io);
