@@ -27,6 +27,16 @@ async function pair(ports: PortAllocator, codecs: ('PCMU' | 'PCMA' | 'G722' | 'o
   return [a, b];
 }
 
+/** One PCMU session sending to a bare UDP peer that records every packet; both closed after the test. */
+async function sessionToPeer(): Promise<{ s: MediaSession; peer: Awaited<ReturnType<typeof udpPeer>> }> {
+  const ports = await allocator(1);
+  const peer = await udpPeer();
+  closers.push(peer.close);
+  const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
+  open.push(s);
+  return { s, peer };
+}
+
 function tone(samples: number, rate: number, hz = 440, amp = 8000): Int16Array {
   return Int16Array.from({ length: samples }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * hz * i) / rate)));
 }
@@ -63,11 +73,7 @@ describe('MediaSession', () => {
   });
 
   it('sets the marker bit on the first packet of each talk spurt (RFC 3551 §4.1)', async () => {
-    const ports = await allocator(1);
-    const peer = await udpPeer();
-    closers.push(peer.close);
-    const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
-    open.push(s);
+    const { s, peer } = await sessionToPeer();
     await until(() => peer.packets.length >= 3);
     s.play(tone(800, 8000), 8000); // 5 frames
     await until(() => peer.packets.length >= 15);
@@ -92,21 +98,13 @@ describe('MediaSession', () => {
   });
 
   it('sendDtmf rejects with MEDIA_NO_TELEPHONE_EVENT when none was negotiated', async () => {
-    const ports = await allocator(1);
-    const peer = await udpPeer();
-    closers.push(peer.close);
-    const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
-    open.push(s);
+    const { s } = await sessionToPeer();
     await expect(s.sendDtmf('1')).rejects.toBeInstanceOf(MediaSessionError);
     await expect(s.sendDtmf('1')).rejects.toMatchObject({ code: 'MEDIA_NO_TELEPHONE_EVENT' });
   });
 
   it('stops sending while on hold and resumes with continuous timestamps', async () => {
-    const ports = await allocator(1);
-    const peer = await udpPeer();
-    closers.push(peer.close);
-    const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
-    open.push(s);
+    const { s, peer } = await sessionToPeer();
     await until(() => peer.packets.length >= 5);
     s.setDirection(true);
     await new Promise((r) => setTimeout(r, 100));
@@ -125,11 +123,7 @@ describe('MediaSession', () => {
   });
 
   it('a re-INVITE SDP with a=sendonly (peer holds us) stops our sending', async () => {
-    const ports = await allocator(1);
-    const peer = await udpPeer();
-    closers.push(peer.close);
-    const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO });
-    open.push(s);
+    const { s, peer } = await sessionToPeer();
     await until(() => peer.packets.length >= 3);
     s.updateRemote(`v=0\r\no=x 1 2 IN IP4 ${LO}\r\ns=-\r\nc=IN IP4 ${LO}\r\nt=0 0\r\nm=audio ${peer.port} RTP/AVP 0\r\na=sendonly\r\n`);
     expect(s.negotiated.remoteHold).toBe(true);
