@@ -1,6 +1,9 @@
 /**
- * Loopback ports for the peers a load test starts: the OS picks a free TCP port which must also be
- * free over UDP (SIP listens on both), and media ranges are probed by binding every port once.
+ * Loopback ports for the peers a load test starts, taken at random from 20000–32767: below the
+ * kernel's ephemeral range (32768–60999 on Linux), so no socket bound to port 0 by another process
+ * can take them between the probe and the peer's bind, and above the blocks the test suite's workers
+ * use (10000–19999). A single port must be free over UDP and TCP (SIP listens on both); a media range
+ * is probed by binding every port once.
  */
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -14,17 +17,21 @@ function udpFree(port: number): Promise<boolean> {
   });
 }
 
+const RANGE_MIN = 20_000;
+const RANGE_MAX = 32_767;
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 export async function freeLoopbackPort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address();
-        srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-      });
-    });
-    if (port > 0 && await udpFree(port)) return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = RANGE_MIN + Math.floor(Math.random() * (RANGE_MAX - RANGE_MIN + 1));
+    if (await udpFree(port) && await tcpFree(port)) return port;
   }
   throw new Error('no free loopback port');
 }
@@ -35,7 +42,7 @@ export async function freeLoopbackPort(): Promise<number> {
  */
 export async function freeLoopbackRange(count: number, avoid: readonly PortRange[] = []): Promise<PortRange> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const min = 20000 + 2 * Math.floor(Math.random() * ((40000 - count) / 2));
+    const min = RANGE_MIN + 2 * Math.floor(Math.random() * ((RANGE_MAX + 1 - RANGE_MIN - count) / 2));
     if (avoid.some((r) => min <= r.max && min + count - 1 >= r.min)) continue;
     const sockets: ReturnType<typeof createSocket>[] = [];
     let ok = true;

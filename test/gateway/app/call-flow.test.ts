@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readWav } from '../../../src/agents/builtin/wav.js';
 import { createCodec } from '../../../src/media/codecs/index.js';
-import { freePort } from '../../helpers/ports.js';
+import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { correlateWithLag, median, speechWav, windowedCorrelation } from '../helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 async function sipp(target: TestGateway, scn: string, extra: string[] = [], timeoutMs = 30_000) {
   const port = await freePort();
-  const mediaPort = await freePort();
+  const mediaPort = await sippMediaPort();
   return runSipp({ args: ['-sf', scn, `127.0.0.1:${target.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1', ...extra], timeoutMs });
 }
 

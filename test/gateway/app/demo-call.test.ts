@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../helpers/ports.js';
+import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
@@ -17,7 +17,7 @@ describe('a call to the demo agent', () => {
     const scn = scenarioFile('uac-demo-2', scenario('uac-demo-2', `${invite()}${expectAnswer}${pause(500)}  <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_2.pcap"/></action></nop>
 ${byeFromGateway}`));
     const port = await freePort();
-    const mediaPort = await freePort();
+    const mediaPort = await sippMediaPort();
     const r = await runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 40_000 });
     expect(r.code, r.errors).toBe(0);
     await gw.waitIdle();
@@ -29,7 +29,7 @@ ${byeFromGateway}`));
     gw = await startTestGateway({ agent: 'demo' });
     const scn = fileURLToPath(new URL('../../../sipp-scenarios/uac-call-demo.xml', import.meta.url));
     const port = await freePort();
-    const mediaPort = await freePort();
+    const mediaPort = await sippMediaPort();
     const r = await runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-s', '919876543210', '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 60_000 });
     expect(r.code, r.errors).toBe(0);
     await gw.waitIdle();

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../helpers/ports.js';
+import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { records } from '../fixtures/recorder-agent.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -16,7 +16,7 @@ afterEach(async () => {
 
 async function sipp(target: TestGateway, scn: string, extra: string[] = []) {
   const port = await freePort();
-  const mediaPort = await freePort();
+  const mediaPort = await sippMediaPort();
   return runSipp({ args: ['-sf', scn, `127.0.0.1:${target.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1', ...extra], timeoutMs: 40_000 });
 }
 
@@ -73,7 +73,7 @@ ${pause(200)}${byeFromCaller()}`));
     gw = await startTestGateway();
     const moved = sdp('m=audio [media_port+2] RTP/AVP 0 101\na=rtpmap:0 PCMU/8000\na=rtpmap:101 telephone-event/8000\na=ptime:20', 'sendrecv', 2);
     const scn = scenarioFile('uac-move-media', scenario('uac-move-media', `${invite()}${expectAnswer}${pause(300)}${inDialog('INVITE', 2, moved)}${expect200With('sendrecv')}${ackFor(2)}${pause(300)}${byeFromCaller(3)}`));
-    const mediaPort = await freePort();
+    const mediaPort = await sippMediaPort();
     const r = await sipp(gw, scn, ['-mp', String(mediaPort)]);
     expect(r.code, r.errors).toBe(0);
     const moveLog = gw.logs().find((l) => l.event === 'reinvite') as { remote?: { port: number } } | undefined;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../helpers/ports.js';
+import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { byeFromCaller, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
@@ -18,7 +18,7 @@ function resources(): Record<string, number> {
 async function calls(count: number, rate: number) {
   const scn = scenarioFile('uac-short-call', scenario('uac-short-call', `${invite()}${expectAnswer}${pause(300)}${byeFromCaller()}`));
   const port = await freePort();
-  const mediaPort = await freePort();
+  const mediaPort = await sippMediaPort();
   return runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', String(count), '-r', String(rate), '-l', '200'], timeoutMs: 120_000 });
 }
 

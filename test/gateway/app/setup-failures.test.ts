@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../helpers/ports.js';
+import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ackForNonSuccess, invite, scenario, scenarioFile } from '../helpers/scenarios.js';
@@ -36,7 +36,7 @@ describe('a call whose media sockets cannot be opened', () => {
   </recv>
 ${ackForFinal}`));
     const port = await freePort();
-    const mediaPort = await freePort();
+    const mediaPort = await sippMediaPort();
     const r = await runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 30_000 });
     expect(r.code, r.errors).toBe(0);
     await gw.waitIdle();

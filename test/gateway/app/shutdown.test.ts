@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../helpers/ports.js';
+import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
 
 async function sipp(gw: TestGateway, scn: string) {
   const port = await freePort();
-  const mediaPort = await freePort();
+  const mediaPort = await sippMediaPort();
   return runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 30_000 });
 }
 

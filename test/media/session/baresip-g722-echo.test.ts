@@ -47,6 +47,7 @@ describe('baresip G.722 call into a MediaSession echo', () => {
   it('what baresip records matches what it sent (windowed normalized cross-correlation ≥ 0.9)', async () => {
     const sipPort = await freePort();
     const phonePort = await freePort();
+    const phoneRtp = await freePortRange(10);
     const engine = new MediaEngine({ localAddress: LO, ports: await freePortRange(4), codecs: ['G722'] });
     const stack = new SipStack({ listen: [{ protocol: 'udp', address: LO, port: sipPort }] });
     await stack.start();
@@ -88,7 +89,7 @@ describe('baresip G.722 call into a MediaSession echo', () => {
       'audio_player aubridge,nil',
       'audio_alert aubridge,nil',
       `snd_path ${dir}`,
-      'rtp_ports 10000-60000',
+      `rtp_ports ${phoneRtp.min}-${phoneRtp.max}`,
       '',
     ].join('\n'));
     writeFileSync(join(conf, 'accounts'), `<sip:phone@${LO}:${phonePort}>;regint=0;audio_codecs=G722/16000/1\n`);

@@ -17,7 +17,7 @@ import { negotiateAnswer } from '../../../src/media/sdp/negotiate.js';
 import { createMediaSession } from '../../../src/media/session/session.js';
 import type { MediaSession } from '../../../src/media/session/types.js';
 import { SipStack, createResponse } from '../../../src/sip/index.js';
-import { freePort } from '../../helpers/ports.js';
+import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { allocator, LO } from './helpers.js';
 
@@ -46,7 +46,7 @@ describe('MediaSession echo with SIPp rtp_stream (PCMU)', () => {
   it('echoes the streamed speech back: normalized cross-correlation with what SIPp sent ≥ 0.9', async () => {
     const sipPort = await freePort();
     const sippPort = await freePort();
-    const mediaPort = (await allocator()).allocate().port;
+    const mediaPort = await sippMediaPort();
     const ports = await allocator();
     const stack = new SipStack({ listen: [{ protocol: 'udp', address: LO, port: sipPort }] });
     await stack.start();

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { readWav } from '../../../../src/agents/builtin/wav.js';
 import { createCodec } from '../../../../src/media/codecs/index.js';
-import { freePort } from '../../../helpers/ports.js';
+import { freePort, sippMediaPort } from '../../../helpers/ports.js';
 import { runSipp } from '../../../helpers/sipp.js';
 import { median, speechWav, windowedCorrelation } from '../../../gateway/helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../../../gateway/helpers/gateway.js';
@@ -48,7 +48,7 @@ describe('a SIP call to the websocket agent through the gateway', () => {
     const scn = scenarioFile('uac-ws-agent', scenario('uac-ws-agent', `${invite()}${expectAnswer}  <nop><action><exec rtp_stream="${sentWav},1,0"/></action></nop>
 ${pause(6500)}${byeFromCaller()}`));
     const sipPort = await freePort();
-    const mediaPort = await freePort();
+    const mediaPort = await sippMediaPort();
     const r = await runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(sipPort), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 30_000 });
     expect(r.code, r.errors).toBe(0);
     await gw.waitFor(() => received.some((m) => m.event === 'stop'));
