@@ -9,29 +9,31 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { PortRange } from './udp-drops.js';
 
-function udpFree(port: number): Promise<boolean> {
+/** True when `port` can be bound over UDP on `host` right now. */
+export function udpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createSocket('udp4');
+    const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     s.once('error', () => resolve(false));
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    s.bind(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
+/** True when `port` can be listened on over TCP on `host` right now. */
+export function tcpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
 }
 
 const RANGE_MIN = 20_000;
 const RANGE_MAX = 32_767;
 
-function tcpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
 export async function freeLoopbackPort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = RANGE_MIN + Math.floor(Math.random() * (RANGE_MAX - RANGE_MIN + 1));
-    if (await udpFree(port) && await tcpFree(port)) return port;
+    if (await udpPortFree(port) && await tcpPortFree(port)) return port;
   }
   throw new Error('no free loopback port');
 }

@@ -1,5 +1,4 @@
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { tcpPortFree, udpPortFree } from '../../src/loadtest/ports.js';
 
 /**
  * Loopback ports for tests. Test files run in parallel workers and start real peers (SIPp,
@@ -22,22 +21,6 @@ const blockMin = BLOCK_BASE + ((Number.isFinite(poolId) ? poolId - 1 : 0) % BLOC
 // point of the block keeps it clear of ports a previous file's peers may still be releasing.
 let next = blockMin + 2 * Math.floor(Math.random() * (BLOCK_SIZE / 2));
 
-function udpFree(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    s.once('error', () => resolve(false));
-    s.bind(port, host, () => s.close(() => resolve(true)));
-  });
-}
-
-function tcpFree(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, host, () => srv.close(() => resolve(true)));
-  });
-}
-
 /** Takes `count` consecutive ports of this worker's block, the first one even. */
 function take(count: number): number {
   if (next % 2 === 1) next++;
@@ -52,7 +35,7 @@ async function claim(count: number, host: string, tcpToo: boolean): Promise<{ mi
     const min = take(count);
     let ok = true;
     for (let p = min; p < min + count && ok; p++) {
-      ok = await udpFree(p, host) && (!tcpToo || await tcpFree(p, host));
+      ok = await udpPortFree(p, host) && (!tcpToo || await tcpPortFree(p, host));
     }
     if (ok) return { min, max: min + count - 1 };
   }
