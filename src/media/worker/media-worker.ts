@@ -1,0 +1,233 @@
+/**
+ * Entry of a media worker thread: hosts real MediaSessions (their RTP sockets are bound here) on
+ * this thread's own event loop and shared media clock. It applies the main thread's batched
+ * operations in call order and answers with one batch per media tick: every session's audio
+ * frames, counters and events (protocol.ts).
+ */
+import { parentPort } from 'node:worker_threads';
+import { pino, type Logger } from 'pino';
+import { sharedClock } from '../rtp/clock.js';
+import type { RtpAddress } from '../sdp/types.js';
+import { createMediaSession } from '../session/session.js';
+import type { AudioFrame, MediaSession } from '../session/types.js';
+import {
+  AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, toWireError, writeStatsRow,
+  type BatchMessage, type Op, type OpsMessage, type RemoteSessionOptions, type WorkerEvent,
+} from './protocol.js';
+
+interface Hosted {
+  sid: number;
+  session: MediaSession;
+  appliedOp: number;
+  latched: RtpAddress | undefined;
+  onAudio: ((f: AudioFrame) => void) | undefined;
+  untick: () => void;
+}
+
+const port = parentPort;
+if (!port) throw new Error('media-worker.ts runs as a worker thread');
+
+const sessions = new Map<number, Hosted>();
+/** Creates under way; a close that arrives meanwhile is applied once the session exists. */
+const creating = new Map<number, { closeReason?: string; appliedOp: number }>();
+let events: WorkerEvent[] = [];
+let logs: string[] = [];
+let frames: { sid: number; frame: AudioFrame }[] = [];
+let audioSamples = 0;
+const dirty = new Set<number>();
+let scheduled = false;
+let fullFlush = false;
+
+// The sessions' pino lines travel to the main thread, which writes them through the call's own
+// logger (so they carry its Call-ID bindings and go to its destination).
+const rootLog: Logger = pino({ level: 'trace', base: null, timestamp: false }, {
+  write(line: string): void {
+    logs.push(line);
+    schedule(false);
+  },
+});
+
+function schedule(tick: boolean): void {
+  if (tick) fullFlush = true;
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(flush);
+}
+
+function touch(sid: number): void {
+  dirty.add(sid);
+  schedule(false);
+}
+
+/** Ticks of one clock mark a flush with every session's counters. */
+const tickHooks = new Map<number, { refs: number; unsubscribe: () => void }>();
+function hookClock(ptime: number): () => void {
+  let h = tickHooks.get(ptime);
+  if (!h) {
+    h = { refs: 0, unsubscribe: sharedClock(ptime).subscribe(() => schedule(true)) };
+    tickHooks.set(ptime, h);
+  }
+  h.refs++;
+  const hook = h;
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    if (--hook.refs === 0) {
+      hook.unsubscribe();
+      tickHooks.delete(ptime);
+    }
+  };
+}
+
+function flush(): void {
+  scheduled = false;
+  const rows: Hosted[] = [];
+  if (fullFlush) rows.push(...sessions.values());
+  else for (const sid of dirty) { const h = sessions.get(sid); if (h) rows.push(h); }
+  fullFlush = false;
+  dirty.clear();
+  const transfer: ArrayBuffer[] = [];
+  let stats: Float64Array | null = null;
+  if (rows.length > 0) {
+    stats = new Float64Array(rows.length * STATS_STRIDE);
+    rows.forEach((h, i) => {
+      const s = h.session.stats();
+      writeStatsRow(stats!, i * STATS_STRIDE, h.sid, h.appliedOp, h.session.queuedMs, s);
+      const l = s.latchedSource;
+      if (l?.address !== h.latched?.address || l?.port !== h.latched?.port) {
+        h.latched = l ? { address: l.address, port: l.port } : undefined;
+        events.push({ sid: h.sid, kind: 'latched', source: h.latched });
+      }
+    });
+    transfer.push(stats.buffer as ArrayBuffer);
+  }
+  let audio: Int16Array | null = null;
+  let audioRows: Int32Array | null = null;
+  if (frames.length > 0) {
+    audio = new Int16Array(audioSamples);
+    audioRows = new Int32Array(frames.length * AUDIO_STRIDE);
+    let off = 0;
+    frames.forEach(({ sid, frame }, i) => {
+      audio!.set(frame.samples, off);
+      audioRows!.set([sid, off, frame.samples.length, frame.sampleRate], i * AUDIO_STRIDE);
+      off += frame.samples.length;
+    });
+    transfer.push(audio.buffer as ArrayBuffer, audioRows.buffer as ArrayBuffer);
+  }
+  if (!stats && !audio && events.length === 0 && logs.length === 0) return;
+  const msg: BatchMessage = { type: 'batch', audio, audioRows, stats, events, logs };
+  events = [];
+  logs = [];
+  frames = [];
+  audioSamples = 0;
+  port!.postMessage(msg, transfer);
+}
+
+function emit(ev: WorkerEvent): void {
+  events.push(ev);
+  touch(ev.sid);
+}
+
+async function create(sid: number, o: RemoteSessionOptions): Promise<void> {
+  creating.set(sid, { appliedOp: 0 });
+  let session: MediaSession;
+  try {
+    session = await createMediaSession({
+      // The lease lives in the main thread's PortAllocator; it is released there on close.
+      lease: { port: o.port, rtcpPort: o.port + 1, released: false, release: () => undefined },
+      negotiated: o.negotiated,
+      localAddress: o.localAddress,
+      id: o.id,
+      logger: rootLog.child({ __sid: sid }, { level: o.logLevel }),
+      ...(o.idle !== undefined ? { idle: o.idle } : {}),
+      ...(o.jitterTargetMs !== undefined ? { jitterTargetMs: o.jitterTargetMs } : {}),
+      ...(o.latchPackets !== undefined ? { latchPackets: o.latchPackets } : {}),
+      ...(o.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: o.rtcpIntervalMs } : {}),
+    });
+  } catch (err) {
+    creating.delete(sid);
+    emit({ sid, kind: 'createFailed', error: toWireError(err) });
+    return;
+  }
+  const pending = creating.get(sid)!;
+  creating.delete(sid);
+  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, untick: hookClock(o.negotiated.ptime) };
+  sessions.set(sid, h);
+  session.on('mark', (name, info) => emit({ sid, kind: 'mark', markId: Number(name), cleared: info.cleared }));
+  session.on('dtmf', (event) => emit({ sid, kind: 'dtmf', event }));
+  session.on('stats', (stats) => emit({ sid, kind: 'stats', stats }));
+  session.on('close', (reason) => {
+    h.untick();
+    sessions.delete(sid);
+    events.push({ sid, kind: 'closed', reason, stats: session.stats() });
+    schedule(false);
+  });
+  emit({ sid, kind: 'created' });
+  if (pending.closeReason !== undefined) void session.close(pending.closeReason);
+}
+
+function apply(op: Op): void {
+  if (op.kind === 'create') {
+    void create(op.sid, op.options);
+    return;
+  }
+  const h = sessions.get(op.sid);
+  if (!h) {
+    const pending = creating.get(op.sid);
+    if (pending && op.kind === 'close') pending.closeReason = op.reason;
+    return;
+  }
+  const s = h.session;
+  h.appliedOp = op.seq;
+  switch (op.kind) {
+    case 'mark': s.mark(String(op.markId)); break;
+    case 'clear': s.clear(); touch(op.sid); break;
+    case 'dtmf':
+      s.sendDtmf(op.digits, op.options).then(
+        () => emit({ sid: op.sid, kind: 'dtmfDone', reqId: op.reqId }),
+        (err: unknown) => emit({ sid: op.sid, kind: 'dtmfDone', reqId: op.reqId, error: toWireError(err) }),
+      );
+      break;
+    case 'remote':
+      try { s.updateRemote(op.update); } catch (err) { rootLog.child({ __sid: op.sid }).warn({ err }, 'media remote update failed'); }
+      break;
+    case 'direction': s.setDirection(op.hold); break;
+    case 'rate': s.setOutputRate(op.rate); break;
+    case 'listen':
+      if (op.audio && !h.onAudio) {
+        h.onAudio = (frame) => {
+          frames.push({ sid: h.sid, frame });
+          audioSamples += frame.samples.length;
+          schedule(false);
+        };
+        s.on('audio', h.onAudio);
+      } else if (!op.audio && h.onAudio) {
+        s.off('audio', h.onAudio);
+        h.onAudio = undefined;
+      }
+      break;
+    case 'close': void s.close(op.reason); break;
+  }
+}
+
+port.on('message', (m: OpsMessage) => {
+  const plays = m.plays;
+  const pcm = m.pcm;
+  const count = plays ? plays.length / PLAY_STRIDE : 0;
+  let pi = 0;
+  const play = (i: number): void => {
+    const at = i * PLAY_STRIDE;
+    const h = sessions.get(plays![at]!);
+    if (!h) return;
+    const off = plays![at + 2]!;
+    h.session.play(pcm!.subarray(off, off + plays![at + 3]!), plays![at + 4]!);
+    h.appliedOp = plays![at + 1]!;
+    dirty.add(h.sid);
+  };
+  for (const op of m.ops) {
+    while (pi < op.p && pi < count) play(pi++);
+    apply(op);
+  }
+  while (pi < count) play(pi++);
+});
