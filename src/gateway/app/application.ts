@@ -11,8 +11,8 @@ import { callLogger, type Logger } from '../../log.js';
 import { PortAllocator, PortExhaustedError, type NegotiatedMedia, type PacketTap, type SdpAnswer, type SdpOffer } from '../../media/index.js';
 import { applyAnswer, createOffer, negotiateAnswer } from '../../media/sdp/negotiate.js';
 import { NoCommonCodecError, SdpError } from '../../media/sdp/errors.js';
-import { createMediaSession } from '../../media/session/session.js';
 import type { MediaSession } from '../../media/session/types.js';
+import { createMediaSessionFactory, type MediaSessionFactory } from '../../media/worker/factory.js';
 import type { Agent, CallInfo } from '../../agents/types.js';
 import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
 import { loadDemoPrompts } from '../../agents/builtin/demo.js';
@@ -34,6 +34,8 @@ export interface GatewayAppOptions {
   registry?: Registry;
   /** Packet tap per call (tests, recording): every RTP/RTCP datagram in and out. */
   mediaTap?: ((callId: string) => PacketTap | undefined) | undefined;
+  /** Where MediaSessions are made (default: from `media.workers`; one the caller passes is not closed by stop()). */
+  mediaSessions?: MediaSessionFactory | undefined;
 }
 
 export interface GatewayStats {
@@ -69,6 +71,8 @@ export class GatewayApp {
   readonly #log: Logger;
   readonly #router: Router;
   readonly #ports: PortAllocator;
+  readonly #media: MediaSessionFactory;
+  readonly #ownsMedia: boolean;
   readonly #auth = new Map<string, DigestServer>();
   readonly #agents = new Map<string, ResolvedAgent>();
   readonly #perTrunk = new Map<string, number>();
@@ -87,6 +91,10 @@ export class GatewayApp {
     this.#log = options.logger;
     this.#router = new Router(options.config);
     this.#ports = new PortAllocator({ min: options.config.media.port_min, max: options.config.media.port_max });
+    // MediaSessions run on worker threads (media.workers, default one per core) or in this thread.
+    this.#ownsMedia = !options.mediaSessions;
+    this.#media = options.mediaSessions ?? createMediaSessionFactory({ workers: options.config.media.workers, logger: options.logger });
+    this.#log.info({ mediaWorkers: this.#media.workers }, this.#media.workers > 0 ? `media sessions on ${this.#media.workers} worker threads` : 'media sessions in the main thread');
     this.#timers = { enabled: options.config.session_timers.enabled, sessionExpires: options.config.session_timers.session_expires, minSe: options.config.session_timers.min_se };
     for (const t of options.config.trunks) {
       if (t.auth) this.#auth.set(t.name, new DigestServer({ username: t.auth.username, password: t.auth.password, realm: t.auth.realm ?? t.name }));
@@ -102,6 +110,7 @@ export class GatewayApp {
 
   /** Loads every agent the routes name (custom modules, demo prompts) before the first call. */
   async prepare(): Promise<void> {
+    await this.#media.ready();
     const names = this.#opts.agentOverride
       ? new Set([this.#opts.agentOverride])
       : new Set(this.#cfg.trunks.flatMap((t) => t.routes.map((r) => r.agent)));
@@ -150,6 +159,7 @@ export class GatewayApp {
     // embedded server drops what an application had in flight when it disconnects.
     await new Promise((r) => setTimeout(r, 250));
     this.srf.disconnect();
+    if (this.#ownsMedia) await this.#media.close();
   }
 
   #refuse(log: Logger, trunk: string, reason: RejectReason, status: number, res: Srf.SrfResponse, detail: Record<string, unknown> = {}, headers: Record<string, string> = {}): void {
@@ -245,7 +255,7 @@ export class GatewayApp {
     const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
     let session: MediaSession;
     try {
-      session = await createMediaSession({
+      session = await this.#media.create({
         lease, negotiated: answer, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
         jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
         ...(tap ? { tap } : {}),
@@ -347,7 +357,11 @@ export class GatewayApp {
     }
     const answer: SdpAnswer = { ...negotiated, sdp: offer.sdp, origin: offer.origin };
     const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
-    const session = await createMediaSession({
+    // The caller may hang up while the session starts (a worker thread answers asynchronously).
+    let hungUp = false;
+    const onHangup = (): void => { hungUp = true; };
+    dialog.once('destroy', onHangup);
+    const session = await this.#media.create({
       lease, negotiated, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
       jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
       ...(tap ? { tap } : {}),
@@ -366,7 +380,12 @@ export class GatewayApp {
     this.#activeGauge.set(this.calls.size);
     this.#callsTotal++;
     log.info({ event: 'call_answered', trunk: trunk.name, agent: agentName, codec: negotiated.codec.name, ptime: negotiated.ptime, from: info.from, to: info.to, offer: 'delayed' }, 'call answered');
+    dialog.off('destroy', onHangup);
     this.#watchDialog(call, dialog, trunk, timer);
+    if (hungUp) {
+      await call.end('caller', 'caller hung up before media started');
+      return call;
+    }
     const fail = (err: unknown): void => {
       if (call.ended) return;
       log.error({ event: 'agent_failed', err, agent: agentName }, 'agent failed: ending the call');

@@ -17,6 +17,8 @@ export interface MediaSessionFactory {
   /** Worker threads behind this factory (0 = sessions run in the calling thread). */
   readonly workers: number;
   create(options: MediaSessionOptions): Promise<MediaSession>;
+  /** Resolves once every worker thread has loaded and can take sessions at once. */
+  ready(): Promise<void>;
   /** Terminates the worker threads (sessions left are closed first). Idempotent. */
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export function inProcessMediaSessions(): MediaSessionFactory {
         throw err;
       }
     },
+    ready: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
 }
@@ -46,6 +49,7 @@ export function pooledMediaSessions(pool: MediaWorkerPool): MediaSessionFactory 
   return {
     workers: pool.size,
     create: (options) => pool.create(options),
+    ready: () => pool.ready(),
     close: () => pool.close(),
   };
 }

@@ -231,3 +231,5 @@ port.on('message', (m: OpsMessage) => {
   }
   while (pi < count) play(pi++);
 });
+
+port.postMessage({ type: 'ready' });

@@ -20,7 +20,7 @@ import { rootLogger, type Logger } from '../../log.js';
 import { createMediaSession } from '../session/session.js';
 import type { MediaSession, MediaSessionOptions } from '../session/types.js';
 import { MediaWorkerError, fromWireError } from './errors.js';
-import { AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, type BatchMessage, type Op, type OpBody, type OpsMessage } from './protocol.js';
+import { AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, type BatchMessage, type Op, type OpBody, type OpsMessage, type ReadyMessage } from './protocol.js';
 import { RemoteMediaSession, type WorkerLink } from './remote-session.js';
 import { mediaWorkerEntry } from './worker-entry.js';
 
@@ -49,6 +49,9 @@ class WorkerSlot implements WorkerLink {
   readonly sessions = new Map<number, RemoteMediaSession>();
   readonly creating = new Map<number, Creating>();
   readonly exited: Promise<number>;
+  /** Resolves when the worker's module has loaded (or the worker is gone). */
+  readonly ready: Promise<void>;
+  #markReady: () => void = () => undefined;
   #ops: Op[] = [];
   #pcm = new Int16Array(4096);
   #pcmUsed = 0;
@@ -63,11 +66,16 @@ class WorkerSlot implements WorkerLink {
     this.#onBatch = onBatch;
     const entry = mediaWorkerEntry();
     this.worker = new Worker(entry.source, { name: `media-${index}`, eval: entry.eval });
-    this.worker.on('message', (m: BatchMessage) => this.#onBatch(this, m));
+    this.ready = new Promise((resolve) => { this.#markReady = resolve; });
+    this.worker.on('message', (m: BatchMessage | ReadyMessage) => {
+      if (m.type === 'ready') this.#markReady();
+      else this.#onBatch(this, m);
+    });
     this.worker.on('error', (err) => log.error({ err, worker: index }, 'media worker failed'));
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
         this.#gone = true;
+        this.#markReady();
         onExit(this, code);
         resolve(code);
       });
@@ -173,6 +181,11 @@ export class MediaWorkerPool {
 
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /** Resolves once every worker has loaded (sessions created before that simply wait for it). */
+  async ready(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.ready));
   }
 
   workers(): MediaWorkerInfo[] {

@@ -86,6 +86,11 @@ export interface BatchMessage {
   logs: string[];
 }
 
+/** Worker → main, once: the worker's module has loaded. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
 /** Column of each figure in a stats row. Optional figures are NaN when absent. */
 export const StatsRow = {
   sid: 0, appliedOp: 1, queuedMs: 2, packetsIn: 3, bytesIn: 4, packetsOut: 5, bytesOut: 6, packetsRejected: 7,
