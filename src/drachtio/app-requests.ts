@@ -3,6 +3,7 @@ import {
 } from '../sip/message/index.js';
 import type { HeaderField } from '../sip/message/types.js';
 import type { ClientTransaction } from '../sip/transaction/client.js';
+import { isReliableProvisional } from '../sip/dialog/reliable-provisionals.js';
 import { resolveUri, uriProtocol } from '../sip/transport/resolve.js';
 import type { Endpoint, TransportProtocol } from '../sip/transport/types.js';
 import type { AppSipText } from './app-sip-text.js';
@@ -180,7 +181,22 @@ export class AppRequests {
   #provisional(p: PendingClientRequest, res: SipResponse): void {
     p.provisional = true;
     if (p.cancelWanted && !p.canceled) this.#sendCancel(p);
+    if (!p.dialog && !p.earlyDialog && isReliableProvisional(res)) this.#addEarlyDialog(p, res);
     deliverToApp(p.app, 'network', p.transaction.destination, res, p.id, this.#dialogIdFor(p, res));
+  }
+
+  /**
+   * drachtio-server adds the UAC dialog on a reliable provisional as on a 2xx
+   * (sip-dialog-controller.cpp processResponseOutsideDialog), so the application's PRACK — which
+   * drachtio-srf sends by dialog id (Response#sendPrack) — goes out inside the early dialog.
+   */
+  #addEarlyDialog(p: PendingClientRequest, res: SipResponse): void {
+    const req = p.request;
+    const sd = this.#ctx.stack.findDialog(req.callId, req.from.params.tag ?? '', res.to.params.tag ?? '');
+    if (!sd) return;
+    const d: DrachtioDialog = { id: drachtioDialogId(req.callId, req.from.params.tag ?? ''), app: p.app, stack: sd, method: 'INVITE', role: 'uac' };
+    p.earlyDialog = d;
+    this.#ctx.state.addDialog(d);
   }
 
   #final(p: PendingClientRequest, res: SipResponse): void {
@@ -189,6 +205,8 @@ export class AppRequests {
     const req = p.request;
     const ok = res.status >= 200 && res.status < 300;
     let dialogId = this.#dialogIdFor(p, res);
+    // The early dialog of a reliable provisional ends here; a 2xx (re)adds the confirmed one.
+    if (p.earlyDialog) this.#ctx.state.removeDialog(p.earlyDialog);
     if (!p.dialog && (req.method === 'INVITE' || req.method === 'SUBSCRIBE')) {
       if (ok) {
         const sd = this.#ctx.stack.findDialog(req.callId, req.from.params.tag ?? '', res.to.params.tag ?? '');

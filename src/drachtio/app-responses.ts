@@ -1,3 +1,4 @@
+import { ReliableProvisionalError } from '../sip/dialog/reliable-provisionals.js';
 import { createResponse, parseNameAddr } from '../sip/message/index.js';
 import type { HeaderField } from '../sip/message/types.js';
 import type { AppSipText } from './app-sip-text.js';
@@ -61,12 +62,23 @@ export class AppResponses {
     try {
       this.#ctx.stack.respond(p.transaction, res);
     } catch (err) {
+      if (err instanceof ReliableProvisionalError) {
+        // sip-dialog-controller.cpp doRespondToSipRequest: nta_reliable_treply refuses → this failure.
+        app.send(formatSipFailure(msg.msgId, 'Remote endpoint does not support 100rel'));
+        return;
+      }
       this.#ctx.logger.warn({ err }, 'response not sent');
       app.send(formatSipFailure(msg.msgId, 'failed sending, possibly due to far end closing socket'));
       return;
     }
+    // drachtio-server's pending-request timer stops at the first response (setupLegForIncomingRequest).
+    if (p.appTimer) clearTimeout(p.appTimer);
+    p.appTimer = undefined;
 
     let dialogId = p.dialog?.id ?? '';
+    // A reliable provisional names its (early) dialog: drachtio-srf files the PRACK callback under
+    // it, and the PRACK arrives with it (sip-dialog-controller.cpp processPrack).
+    if (!p.dialog && res.headers.has('rseq')) dialogId = drachtioDialogId(req.callId, req.from.params.tag ?? '');
     const initialInvite = req.method === 'INVITE' && !p.dialog;
     if (!p.dialog && dialogCreating && status >= 200) {
       const remoteTag = req.from.params.tag ?? '';

@@ -19,8 +19,10 @@ export interface BridgeContext {
   logger: Logger;
   /** User-Agent for requests (and Server for responses) we build, when configured. */
   userAgent?: string;
-  /** ms a non-INVITE request may wait for its application's final response before we answer 408 (0 = never). */
-  nonInviteAppTimeout: number;
+  /** ms a new request may wait for its application's first response before it is forgotten (drachtio CLIENT_TIMEOUT; 0 = never). */
+  appResponseTimeout: number;
+  /** Option tags a request may Require (§8.2.2.3), or false to leave Require to the applications. */
+  supportedExtensions: readonly string[] | false;
 }
 
 export function newTransactionId(): string {

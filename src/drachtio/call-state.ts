@@ -16,6 +16,8 @@ export interface PendingServerRequest {
   /** Set for in-dialog requests. */
   dialog?: DrachtioDialog;
   canceled: boolean;
+  /** drachtio-server's pending-request timer (CLIENT_TIMEOUT), until the application's first response. */
+  appTimer?: NodeJS.Timeout | undefined;
 }
 
 /** A request an application sent, awaiting its final response. */
@@ -27,6 +29,8 @@ export interface PendingClientRequest {
   dialog?: DrachtioDialog;
   /** A provisional arrived, so a CANCEL may be sent (§9.1). */
   provisional: boolean;
+  /** The early dialog a reliable provisional set up (drachtio-server adds it so the app can PRACK). */
+  earlyDialog?: DrachtioDialog;
   /** CANCEL asked for before any provisional: sent when the first one arrives. */
   cancelWanted: boolean;
   canceled: boolean;

@@ -1,8 +1,9 @@
 import type { Dialog } from '../sip/dialog/dialog.js';
-import { createResponse, generateTag } from '../sip/message/index.js';
+import { createResponse, generateTag, unsupportedRequired } from '../sip/message/index.js';
 import type { IncomingAck, IncomingCancel, IncomingRequest } from '../sip/stack.js';
+import type { ServerTransaction } from '../sip/transaction/server.js';
 import { deliverToApp, newTransactionId, type BridgeContext } from './bridge-context.js';
-import type { PendingServerRequest } from './call-state.js';
+import { drachtioDialogId, type PendingServerRequest } from './call-state.js';
 import type { ProxyCore } from './proxy.js';
 
 /**
@@ -21,11 +22,17 @@ export class NetworkRequests {
 
   onRequest(req: IncomingRequest): void {
     const msg = req.message;
+    if (req.prackFor) {
+      this.#prack(req, req.prackFor);
+      return;
+    }
     if (req.dialog) {
+      if (this.#rejectsExtensions(req)) return;
       this.#inDialog(req, req.dialog);
       return;
     }
     if (this.#proxy.handlesInDialog(req)) return;
+    if (this.#rejectsExtensions(req)) return;
     if (msg.to.params.tag) {
       // §12.2.2: an in-dialog request matching no dialog.
       this.#ctx.stack.respond(req.transaction, createResponse(msg, 481));
@@ -46,7 +53,7 @@ export class NetworkRequests {
     const pending: PendingServerRequest = {
       id: newTransactionId(), app, incoming: req, transaction: req.transaction, localTag: generateTag(), canceled: false,
     };
-    this.#track(pending);
+    this.#track(pending, true);
     if (msg.method === 'INVITE') this.#ctx.cdr.publish({ type: 'attempt', source: 'network' }, req.raw.toString('utf8'));
     deliverToApp(app, 'network', req.source, req.raw.toString('utf8'), pending.id, '', req.receivedAt);
   }
@@ -61,39 +68,93 @@ export class NetworkRequests {
       id: newTransactionId(), app: d.app, incoming: req, transaction: req.transaction,
       localTag: stackDialog.localTag, dialog: d, canceled: false,
     };
-    this.#track(pending);
+    this.#track(pending, false);
     deliverToApp(d.app, 'network', req.source, req.raw.toString('utf8'), pending.id, d.id, req.receivedAt);
   }
 
-  #track(p: PendingServerRequest): void {
+  /**
+   * A PRACK the stack matched to one of our reliable provisionals (RFC 3262 §3). drachtio-server
+   * hands it to the application that owns the INVITE, in the INVITE's dialog
+   * (sip-dialog-controller.cpp processPrack → route_request_inside_dialog), and the application
+   * answers it (drachtio-srf answers 200 when no handler does). With that application gone we
+   * answer 200 ourselves: the PRACK did acknowledge the response.
+   */
+  #prack(req: IncomingRequest, invite: ServerTransaction): void {
+    const d = req.dialog ? this.#ctx.state.dialogsByStack.get(req.dialog) : undefined;
+    const app = d?.app ?? this.#ctx.state.serverByTransaction.get(invite)?.app;
+    if (!app || app.closed) {
+      this.#ctx.stack.respond(req.transaction, createResponse(req.message, 200));
+      return;
+    }
+    const msg = req.message;
+    const dialogId = d?.id ?? drachtioDialogId(msg.callId, msg.from.params.tag ?? '');
+    const pending: PendingServerRequest = {
+      id: newTransactionId(), app, incoming: req, transaction: req.transaction,
+      localTag: req.dialog?.localTag ?? msg.to.params.tag ?? generateTag(), canceled: false,
+      ...(d ? { dialog: d } : {}),
+    };
+    this.#track(pending, false);
+    deliverToApp(app, 'network', req.source, req.raw.toString('utf8'), pending.id, dialogId, req.receivedAt);
+  }
+
+  /**
+   * RFC 3261 §8.2.2.3: "If a UAS does not understand an option-tag listed in a Require header
+   * field, it MUST respond by generating a response with status code 420 (Bad Extension). The UAS
+   * MUST add an Unsupported header field, and list in it those options it does not understand".
+   * drachtio-server leaves this to the application (neither it nor sofia-sip's nta checks
+   * Require); trunkgate's applications are UAs, so the server checks against
+   * `supportedExtensions` (false: pass everything on, as drachtio-server does).
+   */
+  #rejectsExtensions(req: IncomingRequest): boolean {
+    const supported = this.#ctx.supportedExtensions;
+    if (!supported) return false;
+    const unknown = unsupportedRequired(req.message.headers, supported);
+    if (unknown.length === 0) return false;
+    const res = createResponse(req.message, 420, 'Bad Extension');
+    res.headers.set('Unsupported', unknown.join(', '));
+    this.#ctx.logger.info({ callId: req.message.callId, method: req.message.method, unsupported: unknown }, 'required extension not supported: 420');
+    this.#ctx.stack.respond(req.transaction, res);
+    return true;
+  }
+
+  #track(p: PendingServerRequest, newRequest: boolean): void {
     this.#ctx.state.addServer(p);
-    const timer = this.#armAppTimeout(p);
+    const timer = newRequest ? this.#armAppTimeout(p) : undefined;
+    if (timer) p.appTimer = timer;
     const prev = p.transaction.handlers.onTerminated;
     p.transaction.handlers.onTerminated = (tx) => {
-      if (timer) clearTimeout(timer);
+      if (p.appTimer) clearTimeout(p.appTimer);
       if (this.#ctx.state.serverRequests.get(p.id) === p) this.#ctx.state.removeServer(p);
       prev?.(tx);
     };
   }
 
   /**
-   * §17.2.2 gives the non-INVITE server transaction no timer in Trying, and the client gives up
-   * after 64·T1 (Timer F): a request its application never answers is answered 408 here and
-   * forgotten, instead of staying pending for ever.
+   * drachtio-server keeps a new request it gave to an application for CLIENT_TIMEOUT = 64 s
+   * (pending-request-controller.cpp, PendingRequestController::add arms it,
+   * PendingRequestController::timeout fires it) — INVITE or not — until the application's first
+   * response (any status: SipDialogController::doRespondToSipRequest → setupLegForIncomingRequest
+   * takes the request out of the pending table). When it fires the request is forgotten and
+   * nothing is sent; a later response from the application fails with "Response not sent due to
+   * unknown transaction". The same here: the server transaction ends silently (a UDP caller's
+   * Timer F / B gave up at 64·T1 = 32 s already; a later CANCEL gets 481, as from drachtio-server).
+   * In-dialog requests and PRACKs have no such timer in drachtio-server, nor here.
    */
   #armAppTimeout(p: PendingServerRequest): NodeJS.Timeout | undefined {
-    const ms = this.#ctx.nonInviteAppTimeout;
-    if (p.incoming.message.method === 'INVITE' || ms <= 0) return undefined;
+    const ms = this.#ctx.appResponseTimeout;
+    if (ms <= 0) return undefined;
     const timer = setTimeout(() => {
       if (this.#ctx.state.serverRequests.get(p.id) !== p) return;
       this.#ctx.state.removeServer(p);
-      if (p.transaction.finalSent) return;
-      this.#ctx.logger.info({ callId: p.incoming.message.callId, method: p.incoming.message.method, app: p.app.id }, 'application never answered: 408');
-      this.#ctx.stack.respond(p.transaction, createResponse(p.incoming.message, 408, undefined, { toTag: p.localTag }));
+      if (p.transaction.lastResponse && p.transaction.lastResponse.status > 100) return;
+      this.#ctx.logger.info({ callId: p.incoming.message.callId, method: p.incoming.message.method, app: p.app.id },
+        'application never answered: request forgotten');
+      p.transaction.terminate();
     }, ms);
     timer.unref();
     return timer;
   }
+
 
   /** ACK for a 2xx: tell the dialog's owner (srf resolves its pending ACK callback by dialog id). */
   onAck(ack: IncomingAck): void {

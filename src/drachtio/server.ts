@@ -32,11 +32,21 @@ export interface DrachtioServerOptions {
   /** Called for every SIP packet before it is parsed ('drop' discards it): the gateway's ACL hook. */
   sourcePolicy?: SourcePolicy;
   /**
-   * ms a non-INVITE request from the network may wait for the application's final response before
-   * the server answers 408 itself and forgets it (default 32 000 = 64·T1, the client's Timer F; 0 = never).
+   * ms a new (out-of-dialog) request from the network may wait for its application's first
+   * response before the server forgets it without answering — drachtio-server's CLIENT_TIMEOUT
+   * (pending-request-controller.cpp), default 64 000; 0 = never.
    */
-  nonInviteAppTimeout?: number;
+  appResponseTimeout?: number;
+  /**
+   * Option tags requests may Require (RFC 3261 §8.2.2.3); others get 420 Bad Extension with
+   * Unsupported. Default DEFAULT_SUPPORTED_EXTENSIONS; false leaves Require to the applications,
+   * as drachtio-server does.
+   */
+  supportedExtensions?: readonly string[] | false;
 }
+
+/** What trunkgate's server and gateway implement: reliable provisionals (RFC 3262) and session timers (RFC 4028). */
+export const DEFAULT_SUPPORTED_EXTENSIONS: readonly string[] = ['100rel', 'timer'];
 
 export interface DrachtioServerStats {
   applications: number;
@@ -108,7 +118,8 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
   });
   const ctx: BridgeContext = {
     stack, registry: control.registry, state, cdr: new CdrPublisher(control.registry), logger,
-    nonInviteAppTimeout: options.nonInviteAppTimeout ?? 32_000,
+    appResponseTimeout: options.appResponseTimeout ?? 64_000,
+    supportedExtensions: options.supportedExtensions ?? DEFAULT_SUPPORTED_EXTENSIONS,
     ...(options.sip.userAgent ? { userAgent: options.sip.userAgent } : {}),
   };
   const proxy = new ProxyCore(ctx);
@@ -119,6 +130,17 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
   stack.onAck((a) => network.onAck(a));
   stack.onCancel((c) => network.onCancel(c));
   stack.onAckTimeout((d) => notifyAckTimeout(ctx, d));
+  stack.dialogs.onReliableTimeout((tx, dialog) => {
+    // RFC 3262 §3: the stack rejected the INVITE 503 for want of a PRACK. As drachtio-server
+    // (its IIP is cleared, the application's late response fails); a 2xx the app already sent
+    // had made a dialog: the app hears it end as after an ACK timeout.
+    const p = state.serverByTransaction.get(tx);
+    if (p) {
+      state.removeServer(p);
+      ctx.cdr.publish({ type: 'stop', source: 'network', reason: 'call-rejected' }, p.incoming.raw.toString('utf8'));
+    }
+    if (dialog) notifyAckTimeout(ctx, dialog);
+  });
 
   let closed = false;
   return {

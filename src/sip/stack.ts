@@ -49,6 +49,12 @@ export interface IncomingRequest extends InboundMessage<SipRequest> {
   transaction: ServerTransaction;
   /** The dialog the request belongs to, when it is an in-dialog request of a dialog the stack knows. */
   dialog?: Dialog;
+  /**
+   * A PRACK that acknowledged one of our reliable provisional responses (RFC 3262 §3): the INVITE
+   * server transaction it belongs to. PRACKs that match nothing never reach the TU (the stack
+   * answers them 481).
+   */
+  prackFor?: ServerTransaction;
 }
 
 /** An ACK that is not absorbed by a transaction: the ACK for a 2xx (§13.3.1.4 / RFC 6026). */

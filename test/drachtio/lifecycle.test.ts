@@ -84,16 +84,23 @@ describe('applications coming and going', () => {
     await until(() => h!.server.stats.applications === 0 && h!.server.stats.dialogs === 0);
   });
 
-  it('answers 408 itself to a non-INVITE request its application never answers, and forgets it', async () => {
-    h = await startHarness({ nonInviteAppTimeout: 1000 });
+  it('forgets a new request its application never answers after appResponseTimeout and sends nothing, as drachtio-server does after CLIENT_TIMEOUT', async () => {
+    h = await startHarness({ appResponseTimeout: 1000 });
     const srf = await h.connect();
-    const got = new Promise<void>((resolve) => srf.options(() => resolve())); // never responds
-    const a = await uac('uac-options-expect-408.xml', h.sipPort);
-    await got;
+    let late!: (res: any) => void;
+    const got = new Promise<any>((resolve) => { late = resolve; });
+    srf.options((_req: any, res: any) => late(res)); // does not answer in time
+    const done = runSipp({ args: ['-sf', scenario('uac-options-expect-no-answer.xml'), `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1', '-nr'], timeoutMs: 40_000 });
+    kills.push(done.kill);
+    const res = await got;
     expect(h.server.stats.pendingServerRequests).toBe(1);
-    const r = await a.done;
-    expect(r.code, r.errors).toBe(0);
     await until(() => h!.server.stats.pendingServerRequests === 0);
+    expect(h.server.stack.counters().serverTransactions).toBe(0);
+    const failed = await new Promise<unknown>((resolve) => res.send(200, (err: unknown) => resolve(err)));
+    expect(failed).toBeTruthy(); // srf hands back the server’s failure: the transaction is gone
+    const r = await done;
+    // The scenario's wait for a response timed out (its ontimeout jump, logged as an event) and the call ended well.
+    expect(r.code, r.errors).toBe(0);
   });
 
   it('rejects a request no application routes with 503', async () => {

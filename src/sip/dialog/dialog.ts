@@ -65,6 +65,8 @@ export class Dialog {
   remoteInvitePending = false;
   /** The ACK for the current 2xx (re-sent on 2xx retransmissions, §13.2.2.4). */
   lastAck: SipRequest | undefined;
+  /** UAC: the last in-order reliable provisional received, for the INVITE with this CSeq (RFC 3262 §4). */
+  reliableReceived: { cseq: number; rseq: number } | undefined;
 
   private constructor(init: {
     role: DialogRole; callId: string; localTag: string; remoteTag: string; localHeader: string; remoteHeader: string;

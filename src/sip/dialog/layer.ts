@@ -1,7 +1,8 @@
 /**
  * The dialog layer (the "UA core" part of RFC 3261 §12–§15 the stack owns): dialog table, 481 for
  * unknown dialogs, CSeq checks, glare (§14.2), target refresh, 2xx retransmission until ACK by
- * the UAS (§13.3.1.4) and ACK for 2xx by the UAC (§13.2.2.4).
+ * the UAS (§13.3.1.4), ACK for 2xx by the UAC (§13.2.2.4), and reliable provisional responses
+ * (RFC 3262, ./reliable-provisionals.ts).
  */
 import type { Logger } from '../../log.js';
 import type { SipRequest, SipResponse } from '../message/index.js';
@@ -13,6 +14,10 @@ import type { TransactionAck, TransactionLayer, TransactionRequest } from '../tr
 import type { ServerTransaction } from '../transaction/server.js';
 import type { Clock, TimerHandle, Timers } from '../transaction/timers.js';
 import { Dialog, dialogKey } from './dialog.js';
+import {
+  ReliableProvisionalError, UasReliableProvisionals, acceptReliableProvisional, isReliableProvisional, peerSupports100rel,
+  wantsReliable,
+} from './reliable-provisionals.js';
 
 export interface DialogLayerOptions {
   timers: Timers;
@@ -25,6 +30,8 @@ export interface DialogLayerOptions {
 
 export interface DialogRequest extends TransactionRequest {
   dialog?: Dialog;
+  /** For a PRACK (RFC 3262): the INVITE server transaction whose reliable provisional it acknowledged. */
+  prackFor?: ServerTransaction;
 }
 
 export interface DialogAck extends TransactionAck {
@@ -56,9 +63,35 @@ export class DialogLayer {
   #onRequest: (r: DialogRequest) => void = () => undefined;
   #onAck: (a: DialogAck) => void = () => undefined;
   readonly #ackTimeoutListeners = new Set<(d: Dialog) => void>();
+  readonly #reliableTimeoutListeners = new Set<(tx: ServerTransaction, dialog: Dialog | undefined) => void>();
+  readonly #reliable: UasReliableProvisionals;
 
   constructor(options: DialogLayerOptions) {
     this.#o = options;
+    this.#reliable = new UasReliableProvisionals({
+      timers: options.timers,
+      clock: options.clock,
+      logger: options.logger,
+      send: (tx, res) => tx.respond(res),
+      retransmit: (tx, res) => { this.#o.transport.sendResponse(res, tx.inbound.connectionId).catch(() => undefined); },
+      release: (tx, res) => this.#sendFinal(tx, res),
+      timeout: (tx, held) => this.#reliableTimeout(tx, held),
+    });
+  }
+
+  /**
+   * RFC 3262 §3: no PRACK came for a reliable provisional within 64·T1 and the stack rejected the
+   * INVITE 503. `dialog` is the dialog a held 2xx had set up (now removed), if any. Returns a
+   * function that removes the listener.
+   */
+  onReliableTimeout(h: (tx: ServerTransaction, dialog: Dialog | undefined) => void): () => void {
+    this.#reliableTimeoutListeners.add(h);
+    return () => { this.#reliableTimeoutListeners.delete(h); };
+  }
+
+  /** INVITE server transactions with reliable provisional state (for leak checks). */
+  get reliableCount(): number {
+    return this.#reliable.size;
   }
 
   onRequest(h: (r: DialogRequest) => void): void { this.#onRequest = h; }
@@ -139,6 +172,16 @@ export class DialogLayer {
     }
     dialog.remoteSeq = req.cseq.seq;
     if (TARGET_REFRESH.has(req.method)) dialog.refreshTarget(req);
+    if (req.method === 'PRACK' && dialog.role === 'uas') {
+      const invite = this.#reliable.prack(req, dialog);
+      if (!invite) {
+        // RFC 3262 §3: a PRACK matching no unacknowledged reliable provisional response → 481.
+        r.transaction.respond(createResponse(req, 481));
+        return;
+      }
+      this.#onRequest({ ...r, dialog, prackFor: invite });
+      return;
+    }
     this.#onRequest({ ...r, dialog });
   }
 
@@ -205,6 +248,11 @@ export class DialogLayer {
       ...h,
       onProvisional: (res, tx) => {
         if (isInvite && !dialog && res.to.params.tag && res.status > 100) this.#add(Dialog.fromUac(request, res));
+        if (isInvite && res.to.params.tag && isReliableProvisional(res)) {
+          // RFC 3262 §4: retransmitted or out-of-order reliable provisionals go no further.
+          const d = dialog ?? this.find(request.callId, request.from.params.tag ?? '', res.to.params.tag);
+          if (d && !acceptReliableProvisional(d, res)) return;
+        }
         h.onProvisional?.(res, tx);
       },
       onFinal: (res, tx) => {
@@ -267,19 +315,27 @@ export class DialogLayer {
     }
   }
 
-  /** Sends a response on a server transaction, keeping dialog state in step. */
+  /**
+   * Sends a response on a server transaction, keeping dialog state in step. A 1xx to INVITE with
+   * `Require: 100rel` goes reliably (RFC 3262 §3; throws ReliableProvisionalError PEER_NO_100REL
+   * when the INVITE offered no 100rel); a 2xx may be held until the PRACK (see
+   * UasReliableProvisionals.final).
+   */
   respond(tx: ServerTransaction, res: SipResponse): void {
     const req = tx.request;
     const ok = res.status >= 200 && res.status < 300;
+    const reliable = wantsReliable(req, res);
+    if (reliable && !peerSupports100rel(req)) {
+      throw new ReliableProvisionalError('PEER_NO_100REL', 'the INVITE has no 100rel in Supported or Require');
+    }
+    // A 2xx already decided (held for a PRACK) wins over a later final, as after a sent 2xx (§9.2).
+    if (req.method === 'INVITE' && res.status >= 200 && this.#reliable.holding(tx)) return;
     if (req.method === 'INVITE') {
       const toTag = req.to.params.tag;
       if (toTag) {
         // re-INVITE in a dialog
         const dialog = this.find(req.callId, toTag, req.from.params.tag ?? '');
-        if (dialog && res.status >= 200) {
-          dialog.remoteInvitePending = false;
-          if (ok) this.#start2xx(dialog, res, tx);
-        }
+        if (dialog && res.status >= 200) dialog.remoteInvitePending = false;
       } else if (res.status > 100) {
         // §8.2.6.2: every response to the request carries the same To tag (except 100).
         const prev = tx.lastResponse && tx.lastResponse.status > 100 ? tx.lastResponse.to.params.tag : undefined;
@@ -290,7 +346,6 @@ export class DialogLayer {
           if (ok) {
             d.confirm();
             d.localContact = res.headers.getAll('contact')[0] ?? d.localContact;
-            this.#start2xx(d, res, tx);
           }
         } else {
           const d = this.find(req.callId, res.to.params.tag ?? '', req.from.params.tag ?? '');
@@ -301,7 +356,41 @@ export class DialogLayer {
       const d = this.find(req.callId, req.to.params.tag ?? '', req.from.params.tag ?? '');
       if (d) this.#remove(d);
     }
+    if (reliable) {
+      this.#reliable.sendProvisional(tx, res);
+      return;
+    }
+    if (req.method === 'INVITE' && res.status >= 200 && this.#reliable.final(tx, res) === 'hold') return;
+    this.#sendFinal(tx, res);
+  }
+
+  /** Puts a response on the wire through its transaction; a 2xx to INVITE then retransmits until ACK. */
+  #sendFinal(tx: ServerTransaction, res: SipResponse): void {
     tx.respond(res);
+    const req = tx.request;
+    if (req.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
+    const d = this.find(req.callId, res.to.params.tag ?? '', req.from.params.tag ?? '');
+    if (d) this.#start2xx(d, res, tx);
+  }
+
+  /** RFC 3262 §3: 64·T1 without PRACK — reject the INVITE 5xx (sofia-sip's nta: 503 "Reliable Response Time-Out"). */
+  #reliableTimeout(tx: ServerTransaction, held: SipResponse | undefined): void {
+    const req = tx.request;
+    const toTag = held?.to.params.tag ?? tx.lastResponse?.to.params.tag;
+    const res = createResponse(req, 503, 'Reliable Response Time-Out', toTag ? { toTag } : {});
+    let dialog: Dialog | undefined;
+    if (toTag && !req.to.params.tag) {
+      dialog = this.find(req.callId, toTag, req.from.params.tag ?? '');
+      if (dialog) this.#remove(dialog);
+    }
+    tx.respond(res);
+    for (const listener of [...this.#reliableTimeoutListeners]) {
+      try {
+        listener(tx, held ? dialog : undefined);
+      } catch (err) {
+        this.#o.logger.error({ err }, 'reliable-timeout listener threw');
+      }
+    }
   }
 
   /** §13.3.1.4: retransmit the 2xx from T1 doubling to T2 until the ACK; after 64·T1 give up and BYE. */
@@ -374,6 +463,7 @@ export class DialogLayer {
   }
 
   close(): void {
+    this.#reliable.close();
     for (const [key, p] of [...this.#pending2xx]) this.#stop2xx(key, p);
     for (const d of this.#dialogs.values()) d.terminate();
     this.#dialogs.clear();

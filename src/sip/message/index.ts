@@ -18,6 +18,8 @@ export {
   parseAuthChallenge, formatAuthChallenge, parseAuthCredentials, formatAuthCredentials,
   type AuthChallenge, type AuthCredentials,
 } from './auth.js';
+export { parseRSeq, formatRSeq, parseRAck, formatRAck, MAX_RSEQ, type RAck } from './rack.js';
+export { optionTags, hasOptionTag, unsupportedRequired } from './option-tags.js';
 export { parseMultipart, buildMultipart, type BodyPart, type MultipartInput } from './multipart.js';
 export { createResponse, reasonPhrase, REASON_PHRASES, type CreateResponseOptions } from './response.js';
 export { generateTag, generateBranch, generateCallId, BRANCH_MAGIC_COOKIE } from './ids.js';

@@ -22,7 +22,7 @@ export interface Harness {
 }
 
 /** An embedded drachtio server on loopback (UDP+TCP on one free port) and drachtio-srf apps connected to it. */
-export async function startHarness(opts: { logLevel?: string; t1?: number; sourcePolicy?: SourcePolicy; nonInviteAppTimeout?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { logLevel?: string; t1?: number; sourcePolicy?: SourcePolicy; appResponseTimeout?: number; supportedExtensions?: readonly string[] | false } = {}): Promise<Harness> {
   const sipPort = await freePort();
   const controlPort = await freePort();
   const secret = 'cymru';
@@ -30,7 +30,8 @@ export async function startHarness(opts: { logLevel?: string; t1?: number; sourc
     sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp,tcp`], ...(opts.t1 ? { timers: { t1: opts.t1 } } : {}) },
     control: { host: '127.0.0.1', port: controlPort, secret },
     ...(opts.sourcePolicy ? { sourcePolicy: opts.sourcePolicy } : {}),
-    ...(opts.nonInviteAppTimeout !== undefined ? { nonInviteAppTimeout: opts.nonInviteAppTimeout } : {}),
+    ...(opts.appResponseTimeout !== undefined ? { appResponseTimeout: opts.appResponseTimeout } : {}),
+    ...(opts.supportedExtensions !== undefined ? { supportedExtensions: opts.supportedExtensions } : {}),
     logger: createLogger({ level: opts.logLevel ?? process.env.TRUNKGATE_LOG_LEVEL ?? 'silent' }),
   });
   await server.start();
