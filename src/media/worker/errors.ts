@@ -4,7 +4,7 @@ import type { WireError } from './protocol.js';
 
 /** The media worker pool could not serve a session (worker exited, pool closed, bad option). */
 export class MediaWorkerError extends Error {
-  constructor(readonly code: 'MEDIA_WORKER_EXITED' | 'MEDIA_POOL_CLOSED' | 'MEDIA_WORKER_UNSUPPORTED', message: string) {
+  constructor(readonly code: 'MEDIA_WORKER_EXITED' | 'MEDIA_POOL_CLOSED', message: string) {
     super(message);
     this.name = 'MediaWorkerError';
   }

@@ -59,17 +59,23 @@ class WorkerSlot implements WorkerLink {
   #playCount = 0;
   #scheduled = false;
   #gone = false;
+  #loaded = false;
   readonly #onBatch: (slot: WorkerSlot, m: BatchMessage) => void;
 
   constructor(index: number, onBatch: (slot: WorkerSlot, m: BatchMessage) => void, onExit: (slot: WorkerSlot, code: number) => void, log: Logger) {
     this.index = index;
     this.#onBatch = onBatch;
     const entry = mediaWorkerEntry();
-    this.worker = new Worker(entry.source, { name: `media-${index}`, eval: entry.eval });
+    this.worker = new Worker(entry.source, { name: `media-${index}`, eval: entry.eval, execArgv: entry.execArgv });
     this.ready = new Promise((resolve) => { this.#markReady = resolve; });
     this.worker.on('message', (m: BatchMessage | ReadyMessage) => {
-      if (m.type === 'ready') this.#markReady();
-      else this.#onBatch(this, m);
+      if (m.type === 'ready') {
+        this.#loaded = true;
+        this.#markReady();
+        this.updateRef();
+      } else {
+        this.#onBatch(this, m);
+      }
     });
     this.worker.on('error', (err) => log.error({ err, worker: index }, 'media worker failed'));
     this.exited = new Promise((resolve) => {
@@ -80,7 +86,6 @@ class WorkerSlot implements WorkerLink {
         resolve(code);
       });
     });
-    this.worker.unref();
   }
 
   get load(): number {
@@ -91,10 +96,15 @@ class WorkerSlot implements WorkerLink {
     return this.#gone;
   }
 
-  /** Keep the process alive while the worker carries sessions, not when it idles. */
+  /** The worker's module loaded (a worker that dies before that is broken, not crashed). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** Keep the process alive while the worker loads or carries sessions, not when it idles. */
   updateRef(): void {
     if (this.#gone) return;
-    if (this.load > 0) this.worker.ref();
+    if (this.load > 0 || !this.#loaded) this.worker.ref();
     else this.worker.unref();
   }
 
@@ -215,8 +225,12 @@ export class MediaWorkerPool {
         throw err;
       }
     }
-    let slot = this.#slots[0]!;
-    for (const s of this.#slots) if (s.load < slot.load) slot = s;
+    let slot: WorkerSlot | undefined;
+    for (const s of this.#slots) if (!s.gone && (!slot || s.load < slot.load)) slot = s;
+    if (!slot) {
+      options.lease.release();
+      throw new MediaWorkerError('MEDIA_WORKER_EXITED', 'no media worker could be started');
+    }
     const sid = this.#nextSid++;
     const id = options.id ?? randomUUID();
     const session = new RemoteMediaSession({
@@ -268,7 +282,9 @@ export class MediaWorkerPool {
       c.reject(new MediaWorkerError(this.#closing ? 'MEDIA_POOL_CLOSED' : 'MEDIA_WORKER_EXITED', reason));
     }
     for (const s of [...slot.sessions.values()]) s.ended(reason, s.stats());
-    if (!this.#closing && this.#slots[slot.index] === slot) this.#slots[slot.index] = this.#spawn(slot.index);
+    // A worker that died before its module loaded would die again: do not respawn it in a loop.
+    if (!slot.loaded) this.#log.error({ worker: slot.index }, 'media worker failed to load: not restarted');
+    else if (!this.#closing && this.#slots[slot.index] === slot) this.#slots[slot.index] = this.#spawn(slot.index);
   }
 
   #onBatch(slot: WorkerSlot, m: BatchMessage): void {
