@@ -1,5 +1,5 @@
 import {
-  SipRequest, formatNameAddr, generateCallId, generateTag, parseNameAddr, parseUri, type SipResponse,
+  SipRequest, canonicalHeaderName, formatNameAddr, generateCallId, generateTag, parseNameAddr, parseUri, type SipResponse,
 } from '../sip/message/index.js';
 import type { HeaderField } from '../sip/message/types.js';
 import type { ClientTransaction } from '../sip/transaction/client.js';
@@ -84,7 +84,7 @@ export class AppRequests {
       else {
         if (n === 'contact' || n === 'm') hasContact = true;
         if (n === 'content-type' || n === 'c') contentType = value;
-        headers.push({ name: h.name, value });
+        headers.push({ name: canonicalHeaderName(h.name), value });
       }
     }
     let fromAddr;
@@ -332,7 +332,7 @@ function extraHeaders(headers: HeaderField[], skip: Set<string>): { headers: Hea
     const n = h.name.toLowerCase();
     if (isServerOwnedHeader(n) || skip.has(n)) continue;
     if (n === 'content-type' || n === 'c') contentType = h.value;
-    out.push(h);
+    out.push({ name: canonicalHeaderName(h.name), value: h.value });
   }
   return contentType === undefined ? { headers: out } : { headers: out, contentType };
 }

@@ -1,5 +1,5 @@
 import { ReliableProvisionalError } from '../sip/dialog/reliable-provisionals.js';
-import { createResponse, parseNameAddr } from '../sip/message/index.js';
+import { canonicalHeaderName, createResponse, parseNameAddr } from '../sip/message/index.js';
 import type { HeaderField } from '../sip/message/types.js';
 import type { AppSipText } from './app-sip-text.js';
 import { isServerOwnedHeader } from './app-sip-text.js';
@@ -50,7 +50,8 @@ export class AppResponses {
       const value = n === 'contact' || n === 'm' ? replaceLocalhost(h.value, sentBy) : h.value;
       if (n === 'contact' || n === 'm') hasContact = true;
       if (n === 'content-type' || n === 'c') contentType = value;
-      extra.push({ name: h.name, value });
+      // sofia-sip re-serializes the headers it knows: `require` from srf goes out as `Require`.
+      extra.push({ name: canonicalHeaderName(h.name), value });
     }
     const status = text.status;
     const dialogCreating = (req.method === 'INVITE' || req.method === 'SUBSCRIBE') && status > 100 && status < 300;

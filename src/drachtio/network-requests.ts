@@ -76,22 +76,25 @@ export class NetworkRequests {
    * A PRACK the stack matched to one of our reliable provisionals (RFC 3262 §3). drachtio-server
    * hands it to the application that owns the INVITE, in the INVITE's dialog
    * (sip-dialog-controller.cpp processPrack → route_request_inside_dialog), and the application
-   * answers it (drachtio-srf answers 200 when no handler does). With that application gone we
-   * answer 200 ourselves: the PRACK did acknowledge the response.
+   * answers it (drachtio-srf answers 200 when no handler does).
+   *
+   * Two cases are answered 200 here instead: the application is gone (the PRACK did acknowledge
+   * the response), and the application already sent its 2xx (held until this PRACK, §3) — then
+   * drachtio-srf has a Dialog for it, whose handler answers PRACK 501; drachtio-server would pass
+   * that 501 on, we do not.
    */
   #prack(req: IncomingRequest, invite: ServerTransaction): void {
-    const d = req.dialog ? this.#ctx.state.dialogsByStack.get(req.dialog) : undefined;
-    const app = d?.app ?? this.#ctx.state.serverByTransaction.get(invite)?.app;
+    const pendingInvite = this.#ctx.state.serverByTransaction.get(invite);
+    const app = pendingInvite?.app;
     if (!app || app.closed) {
       this.#ctx.stack.respond(req.transaction, createResponse(req.message, 200));
       return;
     }
     const msg = req.message;
-    const dialogId = d?.id ?? drachtioDialogId(msg.callId, msg.from.params.tag ?? '');
+    const dialogId = drachtioDialogId(msg.callId, msg.from.params.tag ?? '');
     const pending: PendingServerRequest = {
       id: newTransactionId(), app, incoming: req, transaction: req.transaction,
       localTag: req.dialog?.localTag ?? msg.to.params.tag ?? generateTag(), canceled: false,
-      ...(d ? { dialog: d } : {}),
     };
     this.#track(pending, false);
     deliverToApp(app, 'network', req.source, req.raw.toString('utf8'), pending.id, dialogId, req.receivedAt);

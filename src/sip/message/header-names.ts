@@ -74,6 +74,17 @@ export function headerKey(name: string): string {
 }
 
 /** The full name to store for a header as received: compact forms are expanded, others kept as written. */
+/**
+ * The canonical spelling of a header name when it is a common one (`require` → `Require`,
+ * compact forms expanded), else the name as given — what a stack that re-serializes the headers it
+ * knows (sofia-sip, under drachtio-server) puts on the wire.
+ */
+export function canonicalHeaderName(name: string): string {
+  const full = normalizeHeaderName(name);
+  const i = KNOWN_KEYS.indexOf(full.toLowerCase());
+  return i < 0 ? full : COMMON_NAMES[i]!;
+}
+
 export function normalizeHeaderName(name: string): string {
   if (name.length === 1) return COMPACT_FORMS[name.toLowerCase()] ?? name;
   return name;

@@ -2,7 +2,7 @@
 export type * from './types.js';
 export { SipParseError, type SipParseErrorCode } from './errors.js';
 export { SipHeaders } from './sip-headers.js';
-export { COMPACT_FORMS, LIST_HEADERS, headerKey, normalizeHeaderName } from './header-names.js';
+export { COMPACT_FORMS, LIST_HEADERS, canonicalHeaderName, headerKey, normalizeHeaderName } from './header-names.js';
 export { SipRequest, SipResponse, SIP_VERSION, type SipMessage } from './message.js';
 export { parseMessage, tryParseMessage, type ParseResult } from './parser.js';
 export { StreamFramer, type StreamFramerOptions } from './framer.js';
