@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { rootLogger } from '../../log.js';
 import { DelayEstimator } from './delay-estimator.js';
+import { RecentSequences } from './recent-sequences.js';
 import type { JitterBufferEvents, JitterBufferOptions, JitterBufferStats, JitterPacket, PopResult, ResetReason } from './types.js';
 import { Unwrapper } from './unwrapper.js';
 
@@ -37,8 +38,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   readonly #seq = new Unwrapper(16);
   readonly #ts = new Unwrapper(32);
   readonly #packets = new Map<number, JitterPacket & { extTs: number }>();
-  readonly #recent = new Set<number>();
-  readonly #recentOrder: number[] = [];
+  readonly #recent = new RecentSequences(RECENT);
   #ssrc: number | undefined;
   #candidate: { packet: JitterPacket; reason: ResetReason } | undefined;
   #frameTicks: number;
@@ -243,8 +243,6 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
 
   #remember(seq: number): void {
     this.#recent.add(seq);
-    this.#recentOrder.push(seq);
-    if (this.#recentOrder.length > RECENT) this.#recent.delete(this.#recentOrder.shift()!);
   }
 
   #restartFor(reason: ResetReason): void {
@@ -257,7 +255,6 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     this.#candidate = undefined;
     this.#packets.clear();
     this.#recent.clear();
-    this.#recentOrder.length = 0;
     this.#seq.reset();
     this.#ts.reset();
     this.#estimator.reset();

@@ -3,108 +3,126 @@
  * them (Twilio-style: a mark is due once all audio queued before it has been sent). A trailing
  * partial frame waits for more audio; a mark flushes it padded with silence so the mark is not
  * held back by half a frame.
+ *
+ * Memory: the audio lives in one ring of samples (copied in by `push`), not in one typed array
+ * per frame, and `nextFrame(out)` copies a frame into the caller's buffer, so a steady stream
+ * allocates nothing per frame and nothing already sent stays reachable. The ring grows to what is
+ * queued and shrinks back to `MIN_FRAMES` frames once it has drained.
  */
 
 const NO_MARKS: readonly string[] = Object.freeze([]);
+/** Ring size (in frames) a queue starts with and shrinks back to. */
+const MIN_FRAMES = 8;
 
-export type QueueItem = { kind: 'frame'; pcm: Int16Array } | { kind: 'mark'; name: string };
+interface Mark { name: string; /** Absolute sample position: due once this many samples were sent. */ at: number }
 
 export class PlayQueue {
   readonly frameSamples: number;
-  #items: QueueItem[] = [];
+  #ring: Int16Array;
+  /** Ring index of the oldest queued sample. */
   #head = 0;
-  #partial: Int16Array;
-  #partialLen = 0;
-  #frames = 0;
+  /** Samples queued (whole frames and the partial one). */
+  #length = 0;
+  /** Absolute position of the oldest queued sample (samples taken so far). */
+  #taken = 0;
+  #marks: Mark[] = [];
 
   constructor(frameSamples: number) {
     this.frameSamples = frameSamples;
-    this.#partial = new Int16Array(frameSamples);
+    this.#ring = new Int16Array(frameSamples * MIN_FRAMES);
   }
 
   /** Whole frames waiting (partial excluded). */
-  get frames(): number { return this.#frames; }
+  get frames(): number { return Math.floor(this.#length / this.frameSamples); }
   /** Samples waiting, including the partial frame. */
-  get samples(): number { return this.#frames * this.frameSamples + this.#partialLen; }
-  get empty(): boolean { return this.#head >= this.#items.length && this.#partialLen === 0; }
+  get samples(): number { return this.#length; }
+  get empty(): boolean { return this.#length === 0 && this.#marks.length === 0; }
+  /** Samples the ring holds without growing (its memory is twice this in bytes). */
+  get capacity(): number { return this.#ring.length; }
 
   push(pcm: Int16Array): void {
-    let off = 0;
-    if (this.#partialLen > 0) {
-      const take = Math.min(pcm.length, this.frameSamples - this.#partialLen);
-      this.#partial.set(pcm.subarray(0, take), this.#partialLen);
-      this.#partialLen += take;
-      off = take;
-      if (this.#partialLen === this.frameSamples) this.#flushPartial();
-    }
-    while (pcm.length - off >= this.frameSamples) {
-      this.#items.push({ kind: 'frame', pcm: pcm.slice(off, off + this.frameSamples) });
-      this.#frames++;
-      off += this.frameSamples;
-    }
-    if (off < pcm.length) {
-      this.#partial.set(pcm.subarray(off), 0);
-      this.#partialLen = pcm.length - off;
-    }
+    if (pcm.length === 0) return;
+    this.#reserve(pcm.length);
+    const cap = this.#ring.length;
+    const tail = (this.#head + this.#length) % cap;
+    const first = Math.min(pcm.length, cap - tail);
+    this.#ring.set(first === pcm.length ? pcm : pcm.subarray(0, first), tail);
+    if (first < pcm.length) this.#ring.set(pcm.subarray(first), 0);
+    this.#length += pcm.length;
   }
 
   mark(name: string): void {
-    if (this.#partialLen > 0) {
-      this.#partial.fill(0, this.#partialLen);
-      this.#partialLen = this.frameSamples;
-      this.#flushPartial();
+    const partial = this.#length % this.frameSamples;
+    if (partial > 0) {
+      // Pad the partial frame with silence up to the frame boundary.
+      const pad = this.frameSamples - partial;
+      this.#reserve(pad);
+      // The ring is a whole number of frames and the head sits on a frame boundary, so the
+      // padding ends on one too and never crosses the end of the ring.
+      const tail = (this.#head + this.#length) % this.#ring.length;
+      this.#ring.fill(0, tail, tail + pad);
+      this.#length += pad;
     }
-    this.#items.push({ kind: 'mark', name });
-  }
-
-  #flushPartial(): void {
-    this.#items.push({ kind: 'frame', pcm: this.#partial.slice(0, this.frameSamples) });
-    this.#frames++;
-    this.#partialLen = 0;
+    this.#marks.push({ name, at: this.#taken + this.#length });
   }
 
   /** Marks at the head (everything before them has been sent). Called twice per tick: no garbage when none. */
   takeDueMarks(): readonly string[] {
-    if (this.#items[this.#head]?.kind !== 'mark') return NO_MARKS;
+    if (this.#marks.length === 0 || this.#marks[0]!.at > this.#taken) return NO_MARKS;
     const out: string[] = [];
-    while (this.#head < this.#items.length) {
-      const it = this.#items[this.#head]!;
-      if (it.kind !== 'mark') break;
-      out.push(it.name);
-      this.#head++;
-    }
-    this.#compact();
+    while (this.#marks.length > 0 && this.#marks[0]!.at <= this.#taken) out.push(this.#marks.shift()!.name);
+    this.#shrinkIfDrained();
     return out;
   }
 
-  /** The next frame to send, or undefined (a mark at the head must be taken first). */
-  nextFrame(): Int16Array | undefined {
-    const it = this.#items[this.#head];
-    if (!it || it.kind !== 'frame') return undefined;
-    this.#head++;
-    this.#frames--;
-    this.#compact();
-    return it.pcm;
+  /**
+   * The next frame to send, or undefined (a mark at the head must be taken first). The frame is
+   * copied into `out` when given (reused by the caller from frame to frame), else into a new array.
+   */
+  nextFrame(out?: Int16Array): Int16Array | undefined {
+    const n = this.frameSamples;
+    if (this.#length < n) return undefined;
+    if (this.#marks.length > 0 && this.#marks[0]!.at <= this.#taken) return undefined;
+    const frame = out && out.length === n ? out : new Int16Array(n);
+    // The ring is a whole number of frames and the head moves frame by frame: a frame never wraps.
+    frame.set(this.#ring.subarray(this.#head, this.#head + n));
+    this.#head = (this.#head + n) % this.#ring.length;
+    this.#length -= n;
+    this.#taken += n;
+    this.#shrinkIfDrained();
+    return frame;
   }
 
   /** Drop everything; returns the marks dropped, in order. */
   clear(): string[] {
-    const marks: string[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const it = this.#items[i]!;
-      if (it.kind === 'mark') marks.push(it.name);
-    }
-    this.#items = [];
+    const marks = this.#marks.map((m) => m.name);
+    this.#marks = [];
+    this.#taken += this.#length;
     this.#head = 0;
-    this.#frames = 0;
-    this.#partialLen = 0;
+    this.#length = 0;
+    this.#shrinkIfDrained();
     return marks;
   }
 
-  #compact(): void {
-    if (this.#head > 256 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
+  /** Room for `more` samples: grow the ring (doubling), keeping the queued samples in order. */
+  #reserve(more: number): void {
+    const need = this.#length + more;
+    const cap = this.#ring.length;
+    if (need <= cap) return;
+    let size = cap * 2;
+    while (size < need) size *= 2;
+    const next = new Int16Array(size);
+    const first = Math.min(this.#length, cap - this.#head);
+    next.set(this.#ring.subarray(this.#head, this.#head + first), 0);
+    if (first < this.#length) next.set(this.#ring.subarray(0, this.#length - first), first);
+    this.#ring = next;
+    this.#head = 0;
+  }
+
+  /** A long prompt grew the ring: give the memory back once everything was sent. */
+  #shrinkIfDrained(): void {
+    if (this.#length !== 0) return;
+    this.#head = 0;
+    if (this.#ring.length > this.frameSamples * MIN_FRAMES) this.#ring = new Int16Array(this.frameSamples * MIN_FRAMES);
   }
 }

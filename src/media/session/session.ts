@@ -36,6 +36,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   readonly #packetizer: RtpPacketizer;
   readonly #rtcp: RtcpSession;
   readonly #queue: PlayQueue;
+  /** The frame being sent, reused every tick (the codecs encode it into a new payload). */
+  readonly #frame: Int16Array;
   readonly #jitter: JitterPart;
   readonly #dtmfIn: DtmfReceiverPart | undefined;
   readonly #dtmfOut: DtmfSenderPart | undefined;
@@ -75,6 +77,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     this.#packetizer = new RtpPacketizer({ payloadType: n.codec.payloadType, ticksPerFrame: codec.frameTicks(n.ptime) });
     this.#rtcp = new RtcpSession({ ssrc: this.#packetizer.ssrc, cname: `${id}@trunkgate`, clockRate: n.codec.clockRate });
     this.#queue = new PlayQueue(this.#frameSamples);
+    this.#frame = new Int16Array(this.#frameSamples);
     this.#jitter = createJitter({ clockRate: n.codec.clockRate, ptimeMs: n.ptime, frameTicks: codec.frameTicks(n.ptime), targetMs: opts.jitterTargetMs ?? 40 });
     if (n.telephoneEvent) {
       this.#dtmfIn = createDtmfReceiver({ clockRate: n.telephoneEvent.clockRate });
@@ -295,11 +298,11 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
         this.#endpoint.sendRtp(this.#packetizer.packet(this.#negotiated.telephoneEvent!.payloadType, p.payload, p.marker, event.timestamp));
       }
       this.#packetizer.skipFrame();
-      this.#queue.nextFrame();
+      this.#queue.nextFrame(this.#frame);
       this.#framesSent++;
       return;
     }
-    const frame = this.#queue.nextFrame();
+    const frame = this.#queue.nextFrame(this.#frame);
     let payload: Buffer | undefined;
     let marker = false;
     if (frame) {
