@@ -16,4 +16,5 @@ export type { Clock, TimerConfig, TimerHandle } from './transaction/timers.js';
 export { Dialog, dialogKey } from './dialog/dialog.js';
 export type { DialogId, DialogRole, DialogState, InDialogRequestOptions } from './dialog/dialog.js';
 export { DialogLayer } from './dialog/layer.js';
+export { ReliableProvisionalError, isReliableProvisional, type ReliableProvisionalErrorCode } from './dialog/reliable-provisionals.js';
 export * from './auth/index.js';

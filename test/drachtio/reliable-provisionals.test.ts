@@ -159,3 +159,43 @@ describe('Require (RFC 3261 §8.2.2.3)', () => {
     expect(required).toBe('100rel, foo');
   });
 });
+
+describe('reliable provisional responses, UAC side (RFC 3262 §4)', () => {
+  it('a B2BUA’s B leg that rings reliably gets drachtio-srf’s PRACK in the early dialog with RAck = RSeq + the INVITE’s CSeq, and the call completes', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const bPort = await freePort();
+    const outcomes: string[] = [];
+    srf.invite(async (req: any, res: any) => {
+      try {
+        const { uas, uac: b } = await srf.createB2BUA(req, res, `sip:service@127.0.0.1:${bPort}`, { localSdpB: req.body });
+        uas.on('destroy', () => { outcomes.push('A hung up'); void b.destroy(); });
+        b.on('destroy', () => { outcomes.push('B hung up'); void uas.destroy(); });
+      } catch (err: any) {
+        outcomes.push(`failed ${err.status ?? err.message}`);
+      }
+    });
+    const bTrace = traceFile();
+    const bRun = runSipp({ args: ['-sf', scenario('uas-reliable-180-expect-prack.xml'), '-p', String(bPort), '-i', '127.0.0.1', '-m', '1', '-trace_msg', '-message_file', bTrace], timeoutMs: 60_000 });
+    kills.push(bRun.kill);
+    await new Promise((r) => setTimeout(r, 300)); // let SIPp bind
+    const aRun = runSipp({ args: ['-sn', 'uac', '-d', '200', `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 60_000 });
+    kills.push(aRun.kill);
+    const [a, b] = await Promise.all([aRun, bRun]);
+    expect(b.code, b.errors).toBe(0);
+    expect(a.code, a.errors).toBe(0);
+    expect(outcomes).toEqual(['A hung up']);
+    const got = received(bTrace);
+    const invite = got.find((m) => m.startsWith('INVITE '))!;
+    const pracks = got.filter((m) => m.startsWith('PRACK '));
+    expect(pracks).toHaveLength(1);
+    const prack = pracks[0]!;
+    const inviteCseq = header(invite, 'CSeq')!.split(/\s+/)[0];
+    expect(header(prack, 'RAck')!.split(/\s+/)).toEqual(['1', inviteCseq, 'INVITE']);
+    // §4: the PRACK is sent in the early dialog the 180 created: its To tag, to its Contact.
+    expect(header(prack, 'To')).toContain('tag=');
+    expect(header(prack, 'Call-ID')).toBe(header(invite, 'Call-ID'));
+    expect(prack.split('\n')[0]).toMatch(/^PRACK sip:127\.0\.0\.1:\d+;transport=UDP SIP\/2\.0/i);
+    await until(() => h!.server.stats.dialogs === 0 && h!.server.stats.pendingClientRequests === 0);
+  });
+});
