@@ -21,13 +21,23 @@
  * Run: npx tsx bench/run.ts gateway/memory
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { BenchResult } from '../run.js';
+import type * as LoadMod from '../../src/gateway/config/load.js';
+import type * as ProcMod from '../../src/runtime/gateway-process.js';
+import type * as PortsMod from '../../src/loadtest/ports.js';
+import type * as MediaPortsMod from '../../src/media/ports.js';
+import type * as SessionMod from '../../src/media/session/session.js';
+import type * as AgentIoMod from '../../src/gateway/app/agent-io.js';
+import type * as EchoMod from '../../src/agents/builtin/echo.js';
+import type * as LogMod from '../../src/log.js';
+import type * as ServerMod from '../../src/drachtio/server.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,6 +71,41 @@ interface PhaseReport {
   settled: Sample;
   peakRss: number;
   detail: Record<string, unknown>;
+}
+
+// ───────────────────────────── the code under test ─────────────────────────────
+
+/**
+ * src/ as plain JavaScript, as `npm start` runs it from dist/: every module transpiled
+ * (typescript.transpileModule, no type check) into a temp dir that sees the repo's node_modules.
+ * Through tsx every closure would carry a `__name` property (esbuild keepNames), about 250 bytes
+ * each, which is not what production pays.
+ */
+function buildSrc(): string {
+  const src = join(ROOT, 'src');
+  const out = mkdtempSync(join(tmpdir(), 'tg-bench-mem-'));
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}');
+  symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'));
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir)) {
+      const p = join(dir, e);
+      if (statSync(p).isDirectory()) { walk(p); continue; }
+      if (!e.endsWith('.ts')) continue;
+      const js = ts.transpileModule(readFileSync(p, 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      }).outputText;
+      const dest = join(out, 'src', relative(src, p)).replace(/\.ts$/, '.js');
+      mkdirSync(dirname(dest), { recursive: true });
+      writeFileSync(dest, js);
+    }
+  };
+  walk(src);
+  return join(out, 'src');
+}
+
+function fromSrc(path: string): Promise<unknown> {
+  const dir = process.env.TG_BENCH_MEM_SRC ??= buildSrc();
+  return import(pathToFileURL(join(dir, path)).href);
 }
 
 // ───────────────────────────── child side ─────────────────────────────
@@ -139,9 +184,9 @@ function peakRss(): number {
 
 async function gatewayPhase(calls: number, workers: boolean): Promise<PhaseReport> {
   const { pino } = await import('pino');
-  const { validateConfig } = await import('../../src/gateway/config/load.js');
-  const { startGatewayProcess } = await import('../../src/runtime/gateway-process.js');
-  const { freeLoopbackPort, freeLoopbackRange } = await import('../../src/loadtest/ports.js');
+  const { validateConfig } = (await fromSrc('gateway/config/load.js')) as typeof LoadMod;
+  const { startGatewayProcess } = (await fromSrc('runtime/gateway-process.js')) as typeof ProcMod;
+  const { freeLoopbackPort, freeLoopbackRange } = (await fromSrc('loadtest/ports.js')) as typeof PortsMod;
   const sipPort = await freeLoopbackPort();
   const media = await freeLoopbackRange(2 * calls + 40);
   const config = validateConfig({
@@ -188,14 +233,17 @@ async function gatewayPhase(calls: number, workers: boolean): Promise<PhaseRepor
   return { layer, calls, up, before, during, after, settled, peakRss: peakRss(), detail };
 }
 
+const noHangup = (): Promise<void> => Promise.resolve();
+const noFailure = (): void => undefined;
+
 async function mediaPhase(calls: number): Promise<PhaseReport> {
   const { pino } = await import('pino');
-  const { PortAllocator } = await import('../../src/media/ports.js');
-  const { createMediaSession } = await import('../../src/media/session/session.js');
-  const { createAgentIO } = await import('../../src/gateway/app/agent-io.js');
-  const { createEchoAgent } = await import('../../src/agents/builtin/echo.js');
-  const { callLogger } = await import('../../src/log.js');
-  const { freeLoopbackRange } = await import('../../src/loadtest/ports.js');
+  const { PortAllocator } = (await fromSrc('media/ports.js')) as typeof MediaPortsMod;
+  const { createMediaSession } = (await fromSrc('media/session/session.js')) as typeof SessionMod;
+  const { createAgentIO } = (await fromSrc('gateway/app/agent-io.js')) as typeof AgentIoMod;
+  const { createEchoAgent } = (await fromSrc('agents/builtin/echo.js')) as typeof EchoMod;
+  const { callLogger } = (await fromSrc('log.js')) as typeof LogMod;
+  const { freeLoopbackRange } = (await fromSrc('loadtest/ports.js')) as typeof PortsMod;
   type Session = Awaited<ReturnType<typeof createMediaSession>>;
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
   const range = await freeLoopbackRange(2 * calls + 40);
@@ -217,7 +265,8 @@ async function mediaPhase(calls: number): Promise<PhaseReport> {
         },
       });
       const agent = await createEchoAgent({ delay_ms: 200 }, { transferTargets: {}, log });
-      const io = createAgentIO(session, { hangup: () => session.close('agent'), onFailure: () => undefined, log });
+      // Shared callbacks: this file runs through tsx, whose closures are heavier than production's.
+      const io = createAgentIO(session, { hangup: noHangup, onFailure: noFailure, log });
       await agent.start({ from: '1', fromUri: 'sip:1@x', to: '2', toUri: 'sip:2@x', trunk: 'bench', callId: id, codec: { name: 'PCMU', clockRate: 8000 }, customParameters: {} }, io.io);
       out.push(session);
     }
@@ -249,9 +298,9 @@ async function mediaPhase(calls: number): Promise<PhaseReport> {
 
 async function drachtioPhase(calls: number): Promise<PhaseReport> {
   const { default: Srf } = await import('drachtio-srf');
-  const { createDrachtioServer } = await import('../../src/drachtio/server.js');
-  const { createLogger } = await import('../../src/log.js');
-  const { freeLoopbackPort, freeLoopbackRange } = await import('../../src/loadtest/ports.js');
+  const { createDrachtioServer } = (await fromSrc('drachtio/server.js')) as typeof ServerMod;
+  const { createLogger } = (await fromSrc('log.js')) as typeof LogMod;
+  const { freeLoopbackPort, freeLoopbackRange } = (await fromSrc('loadtest/ports.js')) as typeof PortsMod;
   const sipPort = await freeLoopbackPort();
   const server = createDrachtioServer({
     sip: { listen: [{ protocol: 'udp', address: LO, port: sipPort }], userAgent: 'trunkgate' },
@@ -324,6 +373,7 @@ function runChild(layer: Layer, calls: number): Promise<PhaseReport> {
 const KiB = (bytes: number): number => Math.round((bytes / 1024) * 10) / 10;
 
 export async function run(): Promise<BenchResult[]> {
+  process.env.TG_BENCH_MEM_SRC ??= buildSrc();
   if (process.env.TG_BENCH_MEM_SNAPSHOTS === '') process.env.TG_BENCH_MEM_SNAPSHOTS = mkdtempSync(join(tmpdir(), 'tg-heap-'));
   const results: BenchResult[] = [];
   for (const calls of COUNTS) {
