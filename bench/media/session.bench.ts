@@ -1,8 +1,11 @@
 /**
- * How many concurrent G.711 echo streams one Node process (one core for the sessions) carries:
- * N MediaSessions (PCMU, shared media clock) each echoing what it receives; a separate process
- * sends one RTP stream per session on loopback and counts the echoes. For each N: late frames
- * (ticks that left > ptime/2 late), echo loss, CPU of the session process, RSS per stream.
+ * How many concurrent G.711 echo streams one Node process carries: N MediaSessions (PCMU, shared
+ * media clock) each echoing what it receives (`on('audio') → play()` in the main thread, as an
+ * agent does); a separate process sends one RTP stream per session on loopback and counts the
+ * echoes. Modes (TG_BENCH_MODES, same run): `inproc` = every session on the main thread's event
+ * loop; `pool1`/`pool2` = sessions on a MediaWorkerPool of 1 or 2 worker threads. For each N:
+ * late frames (ticks that left > ptime/2 late), echo loss, CPU of the whole process (all threads)
+ * per stream-second, RSS per stream.
  */
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
@@ -11,12 +14,14 @@ import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../run.js';
 import { PortAllocator, type PortLease } from '../../src/media/ports.js';
 import { createMediaSession } from '../../src/media/session/session.js';
-import type { MediaSession } from '../../src/media/session/types.js';
+import type { MediaSession, MediaSessionOptions } from '../../src/media/session/types.js';
+import { MediaWorkerPool } from '../../src/media/worker/pool.js';
 import type { NegotiatedMedia } from '../../src/media/sdp/types.js';
 
 const LO = '127.0.0.1';
 const SENDER = fileURLToPath(new URL('./rtp-load-sender.ts', import.meta.url));
-const STEPS = (process.env.TG_BENCH_STEPS ?? '100,250,500,750,1000').split(',').map(Number);
+const STEPS = (process.env.TG_BENCH_STEPS ?? '250,500').split(',').map(Number);
+const MODES = (process.env.TG_BENCH_MODES ?? 'inproc,pool1,pool2').split(',').filter(Boolean);
 const SECONDS = Number(process.env.TG_BENCH_SECONDS ?? 8);
 
 function negotiated(): NegotiatedMedia {
@@ -28,18 +33,25 @@ function negotiated(): NegotiatedMedia {
   };
 }
 
-async function openSessions(n: number, ports: PortAllocator): Promise<MediaSession[]> {
+type Create = (o: MediaSessionOptions) => Promise<MediaSession>;
+
+async function openSessions(n: number, ports: PortAllocator, create: Create): Promise<MediaSession[]> {
   const out: MediaSession[] = [];
   while (out.length < n) {
-    const lease: PortLease = ports.allocate();
-    try {
-      // idle 'none': a session sends only what it echoes, so echo loss = 1 − echoes received / packets sent.
-      const s = await createMediaSession({ lease, negotiated: negotiated(), localAddress: LO, latchPackets: 2, idle: 'none' });
-      s.on('audio', (f) => s.play(f.samples, f.sampleRate));
-      out.push(s);
-    } catch {
-      lease.release(); // port taken by someone else on this machine: skip it
-    }
+    const batch = Math.min(50, n - out.length);
+    const opened = await Promise.all(Array.from({ length: batch }, async () => {
+      const lease: PortLease = ports.allocate();
+      try {
+        // idle 'none': a session sends only what it echoes, so echo loss = 1 − echoes received / packets sent.
+        const s = await create({ lease, negotiated: negotiated(), localAddress: LO, latchPackets: 2, idle: 'none' });
+        s.on('audio', (f) => s.play(f.samples, f.sampleRate));
+        return s;
+      } catch {
+        lease.release(); // port taken by someone else on this machine: skip it
+        return undefined;
+      }
+    }));
+    for (const s of opened) if (s) out.push(s);
   }
   return out;
 }
@@ -92,40 +104,54 @@ export async function run(): Promise<BenchResult[]> {
     results.push({ suite: 'media-session', name: `${n} bare dgram echo sockets (baseline): CPU per stream`, value: us, unit: 'µs per stream-second', detail: { packetsSent: echo.sent, echoesReceived: echo.received, loadAverage: +loadavg()[0]!.toFixed(1) } });
     process.stderr.write(`baseline N=${n}: bare dgram echo ${us.toFixed(0)} µs/stream-s, echoes ${echo.received}/${echo.sent}\n`);
   }
-  for (const n of STEPS) {
-    global.gc?.();
-    const rss0 = process.memoryUsage().rss;
-    const sessions = await openSessions(n, ports);
-    const rss1 = process.memoryUsage().rss;
-    const before = sessions.map((s) => s.stats());
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const echo = await runSender(sessions.map((s) => s.localPort), SECONDS);
-    const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const after = sessions.map((s) => s.stats());
-    const frames = after.reduce((a, s, i) => a + s.framesSent - before[i]!.framesSent, 0);
-    const late = after.reduce((a, s, i) => a + s.lateFrames - before[i]!.lateFrames, 0);
-    const underruns = after.reduce((a, s, i) => a + s.underruns - before[i]!.underruns, 0);
-    const packetsIn = after.reduce((a, s, i) => a + s.packetsIn - before[i]!.packetsIn, 0);
-    const rssPerStream = (process.memoryUsage().rss - rss0) / n;
-    await Promise.all(sessions.map((s) => s.close()));
-    const cpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
-    // CPU time is reliable on this shared machine even when wall-clock lateness is not.
-    const cpuUsPerStreamSecond = (cpu.user + cpu.system) / n / (wall / 1000);
-    const latePct = (late / Math.max(1, frames)) * 100;
-    // Packets the sessions never read (dropped by the kernel at a full socket buffer, or lost).
-    const inLossPct = (1 - packetsIn / Math.max(1, echo.sent)) * 100;
-    const detail = { streams: n, seconds: SECONDS, framesSent: frames, lateFrames: late, underruns, packetsSent: echo.sent, packetsReadBySessions: packetsIn, echoesReceived: echo.received, loadAverage: +loadavg()[0]!.toFixed(1), rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
-    results.push(
-      { suite: 'media-session', name: `${n} PCMU echo streams: late frames`, value: latePct, unit: '%', detail },
-      { suite: 'media-session', name: `${n} PCMU echo streams: inbound loss`, value: inLossPct, unit: '%' },
-      { suite: 'media-session', name: `${n} PCMU echo streams: CPU of session process`, value: cpuPct, unit: '% of one core' },
-      { suite: 'media-session', name: `${n} PCMU echo streams: RSS per stream`, value: rssPerStream / 1024, unit: 'KiB' },
-      { suite: 'media-session', name: `${n} PCMU echo streams: CPU per stream`, value: cpuUsPerStreamSecond, unit: 'µs per stream-second', detail: { streamsPerCore: Math.floor(1e6 / cpuUsPerStreamSecond) } },
-    );
-    process.stderr.write(`N=${n}: late ${latePct.toFixed(3)}% in-loss ${inLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
-    await new Promise((r) => setTimeout(r, 500));
+  for (const mode of MODES) {
+    const workers = mode === 'inproc' ? 0 : Number(mode.replace('pool', ''));
+    const pool = workers > 0 ? new MediaWorkerPool({ workers }) : undefined;
+    await pool?.ready();
+    const create: Create = pool ? (o) => pool.create(o) : createMediaSession;
+    const label = pool ? `pool K=${workers}` : 'in-process';
+    for (const n of STEPS) results.push(...await step(n, label, ports, create));
+    await pool?.close();
   }
+  return results;
+}
+
+async function step(n: number, label: string, ports: PortAllocator, create: Create): Promise<BenchResult[]> {
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  const sessions = await openSessions(n, ports, create);
+  const rss1 = process.memoryUsage().rss;
+  const before = sessions.map((s) => s.stats());
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const echo = await runSender(sessions.map((s) => s.localPort), SECONDS);
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const after = sessions.map((s) => s.stats());
+  const frames = after.reduce((a, s, i) => a + s.framesSent - before[i]!.framesSent, 0);
+  const late = after.reduce((a, s, i) => a + s.lateFrames - before[i]!.lateFrames, 0);
+  const underruns = after.reduce((a, s, i) => a + s.underruns - before[i]!.underruns, 0);
+  const packetsIn = after.reduce((a, s, i) => a + s.packetsIn - before[i]!.packetsIn, 0);
+  const rssPerStream = (process.memoryUsage().rss - rss0) / n;
+  await Promise.all(sessions.map((s) => s.close()));
+  const cpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
+  // CPU time is reliable on this shared machine even when wall-clock lateness is not.
+  const cpuUsPerStreamSecond = (cpu.user + cpu.system) / n / (wall / 1000);
+  const latePct = (late / Math.max(1, frames)) * 100;
+  // Packets the sessions never read (dropped by the kernel at a full socket buffer, or lost).
+  const inLossPct = (1 - packetsIn / Math.max(1, echo.sent)) * 100;
+  const echoLossPct = (1 - echo.received / Math.max(1, echo.sent)) * 100;
+  const detail = { streams: n, seconds: SECONDS, framesSent: frames, lateFrames: late, underruns, packetsSent: echo.sent, packetsReadBySessions: packetsIn, echoesReceived: echo.received, loadAverage: +loadavg()[0]!.toFixed(1), rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
+  const results: BenchResult[] = [];
+  results.push(
+    { suite: 'media-session', name: `${n} PCMU echo streams (${label}): late frames`, value: latePct, unit: '%', detail },
+    { suite: 'media-session', name: `${n} PCMU echo streams (${label}): inbound loss`, value: inLossPct, unit: '%' },
+    { suite: 'media-session', name: `${n} PCMU echo streams (${label}): echo loss`, value: echoLossPct, unit: '%' },
+    { suite: 'media-session', name: `${n} PCMU echo streams (${label}): CPU of session process`, value: cpuPct, unit: '% of one core' },
+    { suite: 'media-session', name: `${n} PCMU echo streams (${label}): RSS per stream`, value: rssPerStream / 1024, unit: 'KiB' },
+    { suite: 'media-session', name: `${n} PCMU echo streams (${label}): CPU per stream`, value: cpuUsPerStreamSecond, unit: 'µs per stream-second', detail: { streamsPerCore: Math.floor(1e6 / cpuUsPerStreamSecond) } },
+  );
+  process.stderr.write(`${label} N=${n}: late ${latePct.toFixed(3)}% in-loss ${inLossPct.toFixed(3)}% echo-loss ${echoLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
+  await new Promise((r) => setTimeout(r, 500));
   return results;
 }

@@ -122,6 +122,18 @@ export function writeStatsRow(out: Float64Array, at: number, sid: number, applie
   out[at + 19] = s.remoteJitterMs ?? NaN;
 }
 
+/** A row with the queue figures only (counters unchanged since the last full row): packetsIn is NaN. */
+export function writeQueueRow(out: Float64Array, at: number, sid: number, appliedOp: number, queuedMs: number): void {
+  out[at] = sid;
+  out[at + 1] = appliedOp;
+  out[at + 2] = queuedMs;
+  out[at + 3] = NaN;
+}
+
+export function hasCounters(row: Float64Array, at: number): boolean {
+  return !Number.isNaN(row[at + 3]!);
+}
+
 export function readStatsRow(row: Float64Array, at: number, latchedSource: RtpAddress | undefined): MediaStats {
   const opt = (i: number): number | undefined => (Number.isNaN(row[at + i]!) ? undefined : row[at + i]!);
   const rtt = opt(16);

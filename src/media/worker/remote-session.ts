@@ -2,8 +2,8 @@
  * The main thread's face of a MediaSession that runs in a media worker: implements the
  * MediaSession interface exactly, so agents and the gateway cannot tell the difference. Calls are
  * queued on the worker link (flushed once per macrotask); what is synchronous in-process stays
- * synchronous here: `stats()` serves the latest counters the worker pushed (every tick, and the
- * final ones before `close`), `queuedMs` is the worker's figure plus what is still in flight, and
+ * synchronous here: `stats()` serves the latest counters the worker pushed (every tick, with each
+ * event, and the final ones before `close`), `queuedMs` is the worker's figure plus what is still in flight, and
  * `clear()` reports pending marks as cleared at once (a mark the worker reports later is ignored).
  */
 import { EventEmitter } from 'node:events';
@@ -15,7 +15,7 @@ import { TypedEmitter } from '../session/emitter.js';
 import { MediaSessionError } from '../session/errors.js';
 import type { AudioFrame, DtmfEvent, MediaSession, MediaSessionEvents, MediaStats } from '../session/types.js';
 import { fromWireError } from './errors.js';
-import { readStatsRow, StatsRow, type OpBody, type WireError } from './protocol.js';
+import { hasCounters, readStatsRow, STATS_STRIDE, StatsRow, type OpBody, type WireError } from './protocol.js';
 
 /** What a session needs from its worker: queue an operation or a play (both in call order). */
 export interface WorkerLink {
@@ -48,8 +48,8 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   #closed = false;
   #closing: Promise<void> | undefined;
   #resolveClose: (() => void) | undefined;
+  /** The latest full counters row the worker sent (copied out of its batch). */
   #row: Float64Array | undefined;
-  #rowAt = 0;
   #final: MediaStats | undefined;
   #latched: RtpAddress | undefined;
   #appliedOp = 0;
@@ -160,7 +160,7 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
 
   stats(): MediaStats {
     if (this.#final) return { ...this.#final };
-    if (this.#row) return readStatsRow(this.#row, this.#rowAt, this.#latched);
+    if (this.#row) return readStatsRow(this.#row, 0, this.#latched);
     return {
       packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, packetsRejected: 0, packetsLost: 0, fractionLost: 0, jitterMs: 0,
       lateFrames: 0, framesSent: 0, underruns: 0, dtmfIn: 0, dtmfOut: 0,
@@ -180,8 +180,10 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   /** The worker's counters at its last flush (row of a transferred Float64Array). */
   applyStats(rows: Float64Array, at: number): void {
     if (this.#final) return;
-    this.#row = rows;
-    this.#rowAt = at;
+    if (hasCounters(rows, at)) {
+      this.#row ??= new Float64Array(STATS_STRIDE);
+      this.#row.set(rows.subarray(at, at + STATS_STRIDE));
+    }
     this.#appliedOp = rows[at + StatsRow.appliedOp]!;
     this.#reportedQueuedMs = rows[at + StatsRow.queuedMs]!;
     if (this.#inFlight.length > 0 && this.#inFlight[0]!.seq <= this.#appliedOp) this.#inFlight = this.#inFlight.filter((p) => p.seq > this.#appliedOp);

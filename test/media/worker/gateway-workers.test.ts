@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCodec } from '../../../src/media/codecs/index.js';
 import { writeRtpPacket } from '../../../src/media/rtp/header.js';
 import { RemoteMediaSession } from '../../../src/media/worker/remote-session.js';
-import { correlateWithLag } from '../../gateway/helpers/audio.js';
+import { median, windowedCorrelation } from '../../gateway/helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../../gateway/helpers/gateway.js';
 import { byeFromCaller, expectAnswer, invite, pause, scenario, scenarioFile, sdp } from '../../gateway/helpers/scenarios.js';
 import { freePort, freePortRange } from '../../helpers/ports.js';
@@ -32,7 +32,7 @@ function noise(samples: number): Int16Array {
 }
 
 describe('the gateway with media.workers: 2', () => {
-  it('answers a SIPp call whose MediaSession runs on a worker thread, and the echo agent returns the caller\'s audio (NCC ≥ 0.9)', async () => {
+  it('answers a SIPp call whose MediaSession runs on a worker thread, and the echo agent returns the caller\'s audio (median NCC per 500 ms window ≥ 0.9)', async () => {
     const media = await freePortRange(40);
     gw = await startTestGateway({ extra: { media: { address: '127.0.0.1', port_min: media.min, port_max: media.max, workers: 2 } } });
     expect(gw.logs().some((l) => l.mediaWorkers === 2)).toBe(true);
@@ -68,7 +68,10 @@ describe('the gateway with media.workers: 2', () => {
     const ordered = echoed.sort((a, b) => ((a.readUInt16BE(2) - b.readUInt16BE(2) + 65536 + 32768) % 65536) - 32768);
     const received = new Int16Array(ordered.length * 160);
     ordered.forEach((p, i) => received.set(codec.decode(p.subarray(12)), i * 160));
-    expect(correlateWithLag(sent, received, 8000 * 2).ncc).toBeGreaterThanOrEqual(0.9);
+    // Per 500 ms window (a late tick under load conceals a frame and shifts what follows).
+    const windows = windowedCorrelation(sent, received, 4000, 8000 * 2);
+    expect(windows.length).toBeGreaterThanOrEqual(3);
+    expect(median(windows.map((w) => w.ncc)), JSON.stringify(windows)).toBeGreaterThanOrEqual(0.9);
 
     // call_end carries the worker's counters. Call.end() reads stats() just before close(), so the
     // frames the worker sent between its last tick report and the close are not in it (≤ 2 ticks).

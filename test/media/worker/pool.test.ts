@@ -10,7 +10,7 @@ import { MediaSessionError } from '../../../src/media/session/errors.js';
 import type { MediaSession } from '../../../src/media/session/types.js';
 import { MediaWorkerPool } from '../../../src/media/worker/pool.js';
 import { RemoteMediaSession } from '../../../src/media/worker/remote-session.js';
-import { correlateWithLag } from '../../gateway/helpers/audio.js';
+import { median, windowedCorrelation } from '../../gateway/helpers/audio.js';
 import { allocator, LO, pcmuTo, udpPeer, until } from '../session/helpers.js';
 
 const TELEPHONE_EVENT = { payloadType: 101, clockRate: 8000 };
@@ -58,7 +58,7 @@ function chirp(samples: number, rate = 8000): Int16Array {
 }
 
 describe('MediaWorkerPool sessions', () => {
-  it('echo: RTP from a UDP sender comes back through a worker-hosted session and correlates with what was sent (NCC ≥ 0.9)', async () => {
+  it('echo: RTP from a UDP sender comes back through a worker-hosted session and correlates with what was sent (median NCC per 500 ms window ≥ 0.9)', async () => {
     const ports = await allocator(1);
     const sender = await peer();
     const s = await pool.create({ lease: ports.allocate(), negotiated: pcmuTo(sender.port), localAddress: LO, idle: 'none' });
@@ -78,9 +78,12 @@ describe('MediaWorkerPool sessions', () => {
     const echoed = sender.packets.filter((p) => isRtp(p, 0)).sort((a, b) => a.readUInt16BE(2) - b.readUInt16BE(2));
     const received = new Int16Array(echoed.length * 160);
     echoed.forEach((p, i) => received.set(codec.decode(p.subarray(12)), i * 160));
-    const { ncc } = correlateWithLag(sent, received, 8000);
-    expect(ncc).toBeGreaterThanOrEqual(0.9);
-    expect(s.stats().packetsIn).toBe(100);
+    // Per 500 ms window (a late tick under load conceals a frame and shifts what follows).
+    const windows = windowedCorrelation(sent, received, 4000, 8000);
+    expect(windows.length).toBeGreaterThanOrEqual(3);
+    expect(median(windows.map((w) => w.ncc)), JSON.stringify(windows)).toBeGreaterThanOrEqual(0.9);
+    // Counters reach the main thread with the worker's next tick.
+    await until(() => s.stats().packetsIn === 100);
     expect(s.stats().latchedSource).toEqual({ address: LO, port: sender.port });
   });
 
