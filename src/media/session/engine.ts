@@ -26,6 +26,8 @@ export interface MediaEngineOptions {
   logger?: Logger;
   /** Defaults for every session (idle filler, jitter target …). */
   session?: Pick<MediaSessionOptions, 'idle' | 'jitterTargetMs' | 'latchPackets' | 'rtcpIntervalMs'>;
+  /** Where sessions run (default: this thread). E.g. `(o) => pool.create(o)` for a MediaWorkerPool. */
+  createSession?: (options: MediaSessionOptions) => Promise<MediaSession>;
 }
 
 export interface PendingOffer {
@@ -91,7 +93,7 @@ export class MediaEngine {
   }
 
   #start(lease: PortLease, negotiated: SdpAnswer | ReturnType<typeof applyAnswer>, id?: string): Promise<MediaSession> {
-    return createMediaSession({
+    return (this.#opts.createSession ?? createMediaSession)({
       lease, negotiated, localAddress: this.#opts.localAddress,
       ...this.#opts.session,
       ...(this.#opts.logger ? { logger: this.#opts.logger } : {}),
