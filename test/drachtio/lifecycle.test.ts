@@ -103,6 +103,29 @@ describe('applications coming and going', () => {
     expect(r.code, r.errors).toBe(0);
   });
 
+  it('never times out an INVITE its app has rung (as drachtio-server): the caller’s CANCEL ends it with 487 and leaves nothing pending', async () => {
+    h = await startHarness({ appResponseTimeout: 500 });
+    const srf = await h.connect();
+    const canceled = new Promise<void>((resolve) => {
+      srf.invite((req: any, res: any) => { req.on('cancel', () => resolve()); res.send(180); });
+    });
+    const r = await (await uac('uac-ring-wait-cancel-expect-487.xml', h.sipPort)).done;
+    expect(r.code, r.errors).toBe(0);
+    await canceled;
+    await until(() => h!.server.stats.pendingServerRequests === 0 && h!.server.stats.dialogs === 0);
+  });
+
+  it('forgets an INVITE its app never responds to after appResponseTimeout, so a later CANCEL gets 481 as from drachtio-server', async () => {
+    h = await startHarness({ appResponseTimeout: 500 });
+    const srf = await h.connect();
+    let invites = 0;
+    srf.invite(() => { invites++; }); // never responds
+    const r = await (await uac('uac-wait-cancel-expect-481.xml', h.sipPort)).done;
+    expect(r.code, r.errors).toBe(0);
+    expect(invites).toBe(1);
+    expect(h.server.stats.pendingServerRequests).toBe(0);
+  });
+
   it('rejects a request no application routes with 503', async () => {
     h = await startHarness();
     const srf = await h.connect();

@@ -70,6 +70,23 @@ describe('reliable provisional responses, UAS side (RFC 3262 §3)', () => {
     expect(h.server.stack.dialogs.reliableCount).toBe(0);
   });
 
+  it('sends an app’s plain 183 reliably (adding Require: 100rel) when the INVITE required 100rel (§3)', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const pracks: string[] = [];
+    let answer!: () => void;
+    srf.prack((req: any, res: any) => { pracks.push(req.get('RAck')); res.send(200); answer(); });
+    srf.invite((req: any, res: any) => {
+      answer = () => { void srf.createUAS(req, res, { localSdp: SDP }); };
+      res.send(183, { body: SDP });
+    });
+    const trace = traceFile();
+    const r = await uac('uac-100rel-prack-then-expect-200.xml', h.sipPort, ['-trace_msg', '-message_file', trace]);
+    expect(r.code, r.errors).toBe(0);
+    const rseq = checkReliable183(trace);
+    expect(pracks).toEqual([`${rseq} 1 INVITE`]);
+  });
+
   it('holds an app’s 200 sent before the PRACK of a 183 with SDP until that PRACK arrives, and answers the PRACK 200 itself', async () => {
     h = await startHarness();
     const srf = await h.connect();

@@ -29,10 +29,14 @@ export class ReliableProvisionalError extends Error {
   }
 }
 
-/** A 1xx (101–199) to INVITE that the TU marked `Require: 100rel`: to be sent reliably. */
+/**
+ * A 1xx (101–199) to INVITE to be sent reliably: the TU marked it `Require: 100rel`, or the INVITE
+ * required 100rel (§3: "The UAS MUST send any non-100 provisional response reliably if the initial
+ * request contained a Require header field with the option tag 100rel").
+ */
 export function wantsReliable(request: SipRequest, response: SipResponse): boolean {
   return request.method === 'INVITE' && response.status > 100 && response.status < 200
-    && hasOptionTag(response.headers, 'require', '100rel');
+    && (hasOptionTag(response.headers, 'require', '100rel') || hasOptionTag(request.headers, 'require', '100rel'));
 }
 
 /** §3: "the UAS MUST NOT attempt to send a 100 (Trying) response reliably" and only to a request with 100rel in Supported or Require. */
@@ -130,6 +134,10 @@ export class UasReliableProvisionals {
   #transmit(s: UasState, response: SipResponse): void {
     const rseq = s.nextRSeq;
     s.nextRSeq = rseq + 1;
+    // §3: "The provisional response to be sent reliably is constructed by the UAS core according to
+    // the procedures of Section 8.2.6 of RFC 3261. In addition, it MUST contain a Require header
+    // field containing the option tag 100rel, and MUST include an RSeq header field."
+    if (!hasOptionTag(response.headers, 'require', '100rel')) response.headers.append('Require', '100rel');
     response.headers.set('RSeq', formatRSeq(rseq));
     const t = this.#o.timers;
     const o: Outstanding = {
