@@ -141,6 +141,8 @@ export class NetworkRequests {
    * nothing is sent; a later response from the application fails with "Response not sent due to
    * unknown transaction". The same here: the server transaction ends silently (a UDP caller's
    * Timer F / B gave up at 64·T1 = 32 s already; a later CANCEL gets 481, as from drachtio-server).
+   * No 408 either way: RFC 4320 §4.2 (Action 2), "A transaction-stateful SIP element MUST NOT send a response
+   * with Status-Code of 408 to a non-INVITE request" (sofia-sip's nta suppresses such 408s too).
    * In-dialog requests and PRACKs have no such timer in drachtio-server, nor here.
    */
   #armAppTimeout(p: PendingServerRequest): NodeJS.Timeout | undefined {
