@@ -91,7 +91,10 @@ export class NetworkRequests {
       return;
     }
     const msg = req.message;
-    const dialogId = drachtioDialogId(msg.callId, msg.from.params.tag ?? '');
+    // The early dialog of an initial INVITE has no drachtio dialog yet: its id is the one the
+    // reliable 18x was reported with (AppResponses); a re-INVITE's PRACK is in the dialog's own id.
+    const d = req.dialog ? this.#ctx.state.dialogsByStack.get(req.dialog) : undefined;
+    const dialogId = d?.id ?? drachtioDialogId(msg.callId, msg.from.params.tag ?? '');
     const pending: PendingServerRequest = {
       id: newTransactionId(), app, incoming: req, transaction: req.transaction,
       localTag: req.dialog?.localTag ?? msg.to.params.tag ?? generateTag(), canceled: false,

@@ -172,7 +172,7 @@ export class DialogLayer {
     }
     dialog.remoteSeq = req.cseq.seq;
     if (TARGET_REFRESH.has(req.method)) dialog.refreshTarget(req);
-    if (req.method === 'PRACK' && dialog.role === 'uas') {
+    if (req.method === 'PRACK') {
       const invite = this.#reliable.prack(req, dialog);
       if (!invite) {
         // RFC 3262 §3: a PRACK matching no unacknowledged reliable provisional response → 481.
