@@ -71,7 +71,8 @@ export class GatewayApp {
   readonly #log: Logger;
   readonly #router: Router;
   readonly #ports: PortAllocator;
-  readonly #media: MediaSessionFactory;
+  /** Where this gateway's MediaSessions run (worker pool or this thread). */
+  readonly mediaSessions: MediaSessionFactory;
   readonly #ownsMedia: boolean;
   readonly #auth = new Map<string, DigestServer>();
   readonly #agents = new Map<string, ResolvedAgent>();
@@ -93,8 +94,8 @@ export class GatewayApp {
     this.#ports = new PortAllocator({ min: options.config.media.port_min, max: options.config.media.port_max });
     // MediaSessions run on worker threads (media.workers, default one per core) or in this thread.
     this.#ownsMedia = !options.mediaSessions;
-    this.#media = options.mediaSessions ?? createMediaSessionFactory({ workers: options.config.media.workers, logger: options.logger });
-    this.#log.info({ mediaWorkers: this.#media.workers }, this.#media.workers > 0 ? `media sessions on ${this.#media.workers} worker threads` : 'media sessions in the main thread');
+    this.mediaSessions = options.mediaSessions ?? createMediaSessionFactory({ workers: options.config.media.workers, logger: options.logger });
+    this.#log.info({ mediaWorkers: this.mediaSessions.workers }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
     this.#timers = { enabled: options.config.session_timers.enabled, sessionExpires: options.config.session_timers.session_expires, minSe: options.config.session_timers.min_se };
     for (const t of options.config.trunks) {
       if (t.auth) this.#auth.set(t.name, new DigestServer({ username: t.auth.username, password: t.auth.password, realm: t.auth.realm ?? t.name }));
@@ -110,7 +111,7 @@ export class GatewayApp {
 
   /** Loads every agent the routes name (custom modules, demo prompts) before the first call. */
   async prepare(): Promise<void> {
-    await this.#media.ready();
+    await this.mediaSessions.ready();
     const names = this.#opts.agentOverride
       ? new Set([this.#opts.agentOverride])
       : new Set(this.#cfg.trunks.flatMap((t) => t.routes.map((r) => r.agent)));
@@ -159,7 +160,7 @@ export class GatewayApp {
     // embedded server drops what an application had in flight when it disconnects.
     await new Promise((r) => setTimeout(r, 250));
     this.srf.disconnect();
-    if (this.#ownsMedia) await this.#media.close();
+    if (this.#ownsMedia) await this.mediaSessions.close();
   }
 
   #refuse(log: Logger, trunk: string, reason: RejectReason, status: number, res: Srf.SrfResponse, detail: Record<string, unknown> = {}, headers: Record<string, string> = {}): void {
@@ -255,7 +256,7 @@ export class GatewayApp {
     const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
     let session: MediaSession;
     try {
-      session = await this.#media.create({
+      session = await this.mediaSessions.create({
         lease, negotiated: answer, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
         jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
         ...(tap ? { tap } : {}),
@@ -274,6 +275,7 @@ export class GatewayApp {
     for (const [k, v] of Object.entries(resolved.settings)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') info.customParameters[k] ??= String(v);
 
     const call: Call = new Call({ info, log, session, answer, agentName }, (c) => this.#closed(c));
+    this.#endWithMedia(call);
     this.calls.set(info.callId, call);
     this.#activeGauge.set(this.calls.size);
     this.#callsTotal++;
@@ -361,7 +363,7 @@ export class GatewayApp {
     let hungUp = false;
     const onHangup = (): void => { hungUp = true; };
     dialog.once('destroy', onHangup);
-    const session = await this.#media.create({
+    const session = await this.mediaSessions.create({
       lease, negotiated, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
       jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
       ...(tap ? { tap } : {}),
@@ -374,6 +376,7 @@ export class GatewayApp {
     };
     const resolved = this.#agents.get(agentName) ?? await this.#resolveAgent(agentName);
     const call: Call = new Call({ info, log, session, answer, agentName }, (c) => this.#closed(c));
+    this.#endWithMedia(call);
     call.dialog = dialog;
     call.answeredAt = Date.now();
     this.calls.set(info.callId, call);
@@ -400,6 +403,15 @@ export class GatewayApp {
       fail(err);
     }
     return call;
+  }
+
+  /** Media that ends on its own (its worker thread died) ends the call: BYE, call_end with the reason. */
+  #endWithMedia(call: Call): void {
+    call.session.once('close', (reason) => {
+      if (call.ended) return;
+      call.log.error({ event: 'media_lost', reason }, 'media session ended during the call: hanging up');
+      void call.end('gateway', `media ended: ${reason}`);
+    });
   }
 
   #watchDialog(call: Call, dialog: Srf.Dialog, trunk: TrunkConfig, initial: SessionTimerDecision): void {

@@ -16,6 +16,8 @@ import { MediaWorkerPool } from './pool.js';
 export interface MediaSessionFactory {
   /** Worker threads behind this factory (0 = sessions run in the calling thread). */
   readonly workers: number;
+  /** The pool behind a pooled factory (operators, tests). */
+  readonly pool?: MediaWorkerPool;
   create(options: MediaSessionOptions): Promise<MediaSession>;
   /** Resolves once every worker thread has loaded and can take sessions at once. */
   ready(): Promise<void>;
@@ -48,6 +50,7 @@ export function inProcessMediaSessions(): MediaSessionFactory {
 export function pooledMediaSessions(pool: MediaWorkerPool): MediaSessionFactory {
   return {
     workers: pool.size,
+    pool,
     create: (options) => pool.create(options),
     ready: () => pool.ready(),
     close: () => pool.close(),

@@ -5,7 +5,7 @@ import { writeRtpPacket } from '../../../src/media/rtp/header.js';
 import { RemoteMediaSession } from '../../../src/media/worker/remote-session.js';
 import { median, windowedCorrelation } from '../../gateway/helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../../gateway/helpers/gateway.js';
-import { byeFromCaller, expectAnswer, invite, pause, scenario, scenarioFile, sdp } from '../../gateway/helpers/scenarios.js';
+import { byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile, sdp } from '../../gateway/helpers/scenarios.js';
 import { freePort, freePortRange } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 
@@ -81,4 +81,31 @@ describe('the gateway with media.workers: 2', () => {
     expect(ordered.length - end.framesSent).toBeLessThanOrEqual(3);
     expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
   }, 60_000);
+
+  it('a media worker that dies mid-call: the gateway sends BYE, logs call_end with the reason, releases the port, and the next call is served', async () => {
+    const media = await freePortRange(40);
+    gw = await startTestGateway({ extra: { media: { address: '127.0.0.1', port_min: media.min, port_max: media.max, workers: 2 } } });
+    const pool = gw.proc.gateway.app.mediaSessions.pool!;
+    const scn = scenarioFile('uac-expect-bye', scenario('uac-expect-bye', `${invite()}${expectAnswer}${byeFromGateway}`));
+    const first = runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(await freePort()), '-m', '1'], timeoutMs: 60_000 });
+    await gw.waitFor(() => gw!.logs().some((l) => l.event === 'call_answered'));
+    const busy = pool.workers().find((w) => w.sessions > 0)!;
+    await pool.terminateWorker(busy.index);
+    const r = await first;
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    const end = gw.logs().find((l) => l.event === 'call_end') as { hangupBy?: string; reason?: string };
+    expect(end.hangupBy).toBe('gateway');
+    expect(end.reason).toMatch(/media ended: media worker exited/);
+    expect(gw.logs().some((l) => l.event === 'media_lost')).toBe(true);
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+
+    // The same gateway takes the next call on the replacement worker (or the other one).
+    const again = scenarioFile('uac-after-crash', scenario('uac-after-crash', `${invite()}${expectAnswer}${pause(300)}${byeFromCaller()}`));
+    const second = await runSipp({ args: ['-sf', again, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(await freePort()), '-m', '1'], timeoutMs: 60_000 });
+    expect(second.code, second.errors).toBe(0);
+    await gw.waitIdle();
+    expect(gw.logs().filter((l) => l.event === 'call_end')).toHaveLength(2);
+    expect(pool.workers().every((w) => w.sessions === 0)).toBe(true);
+  }, 90_000);
 });
