@@ -2,7 +2,7 @@
  * RFC 3262 reliable provisional responses and RFC 3261 §8.2.2.3 Require through the embedded
  * server, driven by the unmodified drachtio-srf and real SIPp peers on 127.0.0.1.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,11 +12,19 @@ import { SDP, scenario, startHarness, until, type Harness } from './helpers/harn
 
 let h: Harness | undefined;
 const kills: Array<() => void> = [];
-afterEach(async () => { for (const k of kills.splice(0)) k(); await h?.close(); h = undefined; });
+const traceDirs: string[] = [];
+afterEach(async () => {
+  for (const k of kills.splice(0)) k();
+  await h?.close();
+  h = undefined;
+  for (const d of traceDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
-/** A SIPp message-trace file path in a fresh temp folder. */
+/** A SIPp message-trace file path in a fresh temp folder (removed after the test). */
 function traceFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'sipp-trace-')), 'messages.log');
+  const dir = mkdtempSync(join(tmpdir(), 'sipp-trace-'));
+  traceDirs.push(dir);
+  return join(dir, 'messages.log');
 }
 
 /** The SIP messages SIPp logged as received (`-trace_msg`), each as its text. */
