@@ -2,9 +2,11 @@
  * RFC 3262 on the SipStack: two stacks on 127.0.0.1, one the UAS sending reliable provisionals,
  * the other the UAC (its TU sends the PRACKs, as drachtio-srf does over the drachtio layer).
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { acceptReliableProvisional } from '../../../src/sip/dialog/reliable-provisionals.js';
 import {
-  ReliableProvisionalError, SipRequest, SipStack, createResponse, generateCallId, generateTag, parseRSeq,
+  Dialog, ReliableProvisionalError, SipRequest, SipStack, createResponse, generateCallId, generateTag, parseRSeq,
   type IncomingRequest, type ServerTransaction, type SipResponse,
 } from '../../../src/sip/index.js';
 
@@ -167,5 +169,28 @@ describe('reliable provisional responses on the SipStack (RFC 3262)', () => {
     expect(final.status).toBe(480);
     expect(thrown).toBeInstanceOf(ReliableProvisionalError);
     expect((thrown as ReliableProvisionalError).code).toBe('PEER_NO_100REL');
+  });
+});
+
+describe('acceptReliableProvisional (RFC 3262 §4, UAC)', () => {
+  const req = new SipRequest({ method: 'INVITE', uri: 'sip:b@127.0.0.1', headers: [
+    { name: 'From', value: '<sip:a@127.0.0.1>;tag=a' }, { name: 'To', value: '<sip:b@127.0.0.1>' },
+    { name: 'Call-ID', value: 'prop@test' }, { name: 'CSeq', value: '1 INVITE' },
+  ] });
+  const ringing = (rseq: number): SipResponse => {
+    const res = createResponse(req, 180, undefined, { toTag: 'b', headers: [{ name: 'Require', value: '100rel' }] });
+    res.headers.set('RSeq', String(rseq));
+    return res;
+  };
+
+  it('passes up the first reliable provisional and then only RSeq + 1 each time: never a retransmission or a gap', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(fc.integer({ min: -2, max: 3 }), { maxLength: 30 }), (first, steps) => {
+      const d = Dialog.fromUac(req, ringing(first));
+      const arrivals = [first];
+      for (const s of steps) arrivals.push(Math.max(1, arrivals[arrivals.length - 1]! + s));
+      const accepted = arrivals.filter((n) => acceptReliableProvisional(d, ringing(n)));
+      expect(accepted[0]).toBe(first);
+      for (let i = 1; i < accepted.length; i++) expect(accepted[i]).toBe(accepted[i - 1]! + 1);
+    }));
   });
 });
