@@ -124,14 +124,18 @@ function flush(): void {
     audioRows = new Int32Array(frames.length * AUDIO_STRIDE);
     let off = 0;
     frames.forEach(({ sid, frame }, i) => {
+      const at = i * AUDIO_STRIDE;
       audio!.set(frame.samples, off);
-      audioRows!.set([sid, off, frame.samples.length, frame.sampleRate], i * AUDIO_STRIDE);
+      audioRows![at] = sid;
+      audioRows![at + 1] = off;
+      audioRows![at + 2] = frame.samples.length;
+      audioRows![at + 3] = frame.sampleRate;
       off += frame.samples.length;
     });
     transfer.push(audio.buffer as ArrayBuffer, audioRows.buffer as ArrayBuffer);
   }
   if (!stats && !audio && events.length === 0 && logs.length === 0) return;
-  const msg: BatchMessage = { type: 'batch', audio, audioRows, stats, events, logs };
+  const msg: BatchMessage = { type: 'batch', audio, audioRows, stats, events: events.length > 0 ? events : null, logs: logs.length > 0 ? logs : null };
   events = [];
   logs = [];
   frames = [];

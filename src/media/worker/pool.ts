@@ -300,8 +300,8 @@ export class MediaWorkerPool {
         s.deliverAudio({ samples: audio.subarray(off, off + audioRows[at + 2]!), sampleRate: audioRows[at + 3]! });
       }
     }
-    for (const line of m.logs) this.#relog(slot, line);
-    for (const ev of m.events) {
+    for (const line of m.logs ?? []) this.#relog(slot, line);
+    for (const ev of m.events ?? []) {
       if (ev.kind === 'created' || ev.kind === 'createFailed') {
         const c = slot.creating.get(ev.sid);
         if (!c) continue;

@@ -81,9 +81,9 @@ export interface BatchMessage {
   audioRows: Int32Array | null;
   /** STATS_STRIDE doubles per session, layout in StatsRow. */
   stats: Float64Array | null;
-  events: WorkerEvent[];
+  events: WorkerEvent[] | null;
   /** pino JSON lines of the sessions' loggers (they carry `__sid`). */
-  logs: string[];
+  logs: string[] | null;
 }
 
 /** Worker → main, once: the worker's module has loaded. */
