@@ -2,7 +2,7 @@
  * RTP load generator for session.bench.ts, run as its own process so its CPU is not charged to
  * the sessions under test. argv[2]: JSON { ports: number[], seconds: number }. Sends one 20 ms
  * PCMU packet per port per period from one socket (as SIPp does), on absolute deadlines, and
- * counts the echoes that come back. Prints { sent, received } as JSON.
+ * counts the echoes that come back. Prints { sent, received, cpuUs } as JSON (cpuUs: its own CPU time).
  */
 import { createSocket } from 'node:dgram';
 
@@ -41,7 +41,8 @@ socket.bind(0, '127.0.0.1', () => {
       setTimeout(tick, Math.max(0, Math.floor(start + n * 20 - performance.now())));
     } else {
       setTimeout(() => {
-        process.stdout.write(JSON.stringify({ sent, received }) + '\n');
+        const cpu = process.cpuUsage();
+        process.stdout.write(JSON.stringify({ sent, received, cpuUs: cpu.user + cpu.system }) + '\n');
         socket.close();
       }, 300);
     }

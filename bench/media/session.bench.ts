@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../run.js';
@@ -56,13 +57,26 @@ async function openSessions(n: number, ports: PortAllocator, create: Create): Pr
   return out;
 }
 
-function runSender(ports: number[], seconds: number): Promise<{ sent: number; received: number }> {
+/** CPU time (µs) of each thread of this process, from /proc (the main thread and the media workers). */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  const tick = 1e6 / 100; // USER_HZ
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(t, (Number(f[11]) + Number(f[12])) * tick);
+    } catch { /* thread ended */ }
+  }
+  return out;
+}
+
+function runSender(ports: number[], seconds: number): Promise<{ sent: number; received: number; cpuUs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', SENDER, JSON.stringify({ ports, seconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.on('close', (code) => {
-      try { resolve(JSON.parse(out.trim()) as { sent: number; received: number }); } catch { reject(new Error(`sender exited ${code}: ${out}`)); }
+      try { resolve(JSON.parse(out.trim()) as { sent: number; received: number; cpuUs: number }); } catch { reject(new Error(`sender exited ${code}: ${out}`)); }
     });
   });
 }
@@ -110,23 +124,38 @@ export async function run(): Promise<BenchResult[]> {
     await pool?.ready();
     const create: Create = pool ? (o) => pool.create(o) : createMediaSession;
     const label = pool ? `pool K=${workers}` : 'in-process';
-    for (const n of STEPS) results.push(...await step(n, label, ports, create));
+    for (const n of STEPS) results.push(...await step(n, label, ports, create, pool));
     await pool?.close();
   }
   return results;
 }
 
-async function step(n: number, label: string, ports: PortAllocator, create: Create): Promise<BenchResult[]> {
+/** Share of wall time each worker's event loop was busy between two snapshots. */
+function workerUtilization(a: ReturnType<MediaWorkerPool['workers']>, b: ReturnType<MediaWorkerPool['workers']>): number[] {
+  return b.map((w, i) => {
+    const active = w.eventLoop.activeMs - (a[i]?.eventLoop.activeMs ?? 0);
+    const total = active + w.eventLoop.idleMs - (a[i]?.eventLoop.idleMs ?? 0);
+    return +(active / Math.max(1, total)).toFixed(2);
+  });
+}
+
+async function step(n: number, label: string, ports: PortAllocator, create: Create, pool?: MediaWorkerPool): Promise<BenchResult[]> {
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
   const sessions = await openSessions(n, ports, create);
   const rss1 = process.memoryUsage().rss;
   const before = sessions.map((s) => s.stats());
   const cpu0 = process.cpuUsage();
+  const threads0 = threadCpu();
+  const elu0 = pool?.workers() ?? [];
   const t0 = performance.now();
   const echo = await runSender(sessions.map((s) => s.localPort), SECONDS);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  // The busiest threads (main + media workers), % of one core each, and the RTP sender process's.
+  const busiest = [...threadCpu()].map(([t, us]) => ((us - (threads0.get(t) ?? 0)) / 1000 / wall) * 100).sort((a, b) => b - a).slice(0, 3).map((p) => Math.round(p));
+  const senderPct = Math.round((echo.cpuUs / 1000 / wall) * 100);
+  const elu = pool ? workerUtilization(elu0, pool.workers()) : [];
   const after = sessions.map((s) => s.stats());
   const frames = after.reduce((a, s, i) => a + s.framesSent - before[i]!.framesSent, 0);
   const late = after.reduce((a, s, i) => a + s.lateFrames - before[i]!.lateFrames, 0);
@@ -141,7 +170,7 @@ async function step(n: number, label: string, ports: PortAllocator, create: Crea
   // Packets the sessions never read (dropped by the kernel at a full socket buffer, or lost).
   const inLossPct = (1 - packetsIn / Math.max(1, echo.sent)) * 100;
   const echoLossPct = (1 - echo.received / Math.max(1, echo.sent)) * 100;
-  const detail = { streams: n, seconds: SECONDS, framesSent: frames, lateFrames: late, underruns, packetsSent: echo.sent, packetsReadBySessions: packetsIn, echoesReceived: echo.received, loadAverage: +loadavg()[0]!.toFixed(1), rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
+  const detail = { streams: n, seconds: SECONDS, framesSent: frames, lateFrames: late, underruns, packetsSent: echo.sent, packetsReadBySessions: packetsIn, echoesReceived: echo.received, busiestThreadsPct: busiest, workerEventLoopUtilization: elu, senderCpuPct: senderPct, loadAverage: +loadavg()[0]!.toFixed(1), rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
   const results: BenchResult[] = [];
   results.push(
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): late frames`, value: latePct, unit: '%', detail },
@@ -151,7 +180,7 @@ async function step(n: number, label: string, ports: PortAllocator, create: Crea
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): RSS per stream`, value: rssPerStream / 1024, unit: 'KiB' },
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): CPU per stream`, value: cpuUsPerStreamSecond, unit: 'µs per stream-second', detail: { streamsPerCore: Math.floor(1e6 / cpuUsPerStreamSecond) } },
   );
-  process.stderr.write(`${label} N=${n}: late ${latePct.toFixed(3)}% in-loss ${inLossPct.toFixed(3)}% echo-loss ${echoLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
+  process.stderr.write(`${label} N=${n}: late ${latePct.toFixed(3)}% in-loss ${inLossPct.toFixed(3)}% echo-loss ${echoLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) threads [${busiest.join(', ')}]%${pool ? ` worker ELU [${elu.join(', ')}]` : ''} sender ${senderPct}% rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
   await new Promise((r) => setTimeout(r, 500));
   return results;
 }

@@ -34,6 +34,8 @@ export interface MediaWorkerInfo {
   index: number;
   threadId: number;
   sessions: number;
+  /** Event loop busy/idle time of the worker so far (ms): its load, independent of CPU steal. */
+  eventLoop: { activeMs: number; idleMs: number };
 }
 
 interface Creating {
@@ -199,7 +201,10 @@ export class MediaWorkerPool {
   }
 
   workers(): MediaWorkerInfo[] {
-    return this.#slots.map((s) => ({ index: s.index, threadId: s.worker.threadId, sessions: s.load }));
+    return this.#slots.map((s) => {
+      const elu = s.gone ? { active: 0, idle: 0 } : s.worker.performance.eventLoopUtilization();
+      return { index: s.index, threadId: s.worker.threadId, sessions: s.load, eventLoop: { activeMs: elu.active, idleMs: elu.idle } };
+    });
   }
 
   /** Stops one worker thread as if it had crashed (its sessions close, a new worker replaces it). For tests and operators. */
