@@ -1,5 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '../../../src/media/codecs/index.js';
 import { dtmfPackets } from '../../../src/media/dtmf/index.js';
@@ -206,6 +208,19 @@ describe('MediaWorkerPool sessions', () => {
     await expect(pool.create({ lease, negotiated: pcmuTo(9), localAddress: LO })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     expect(lease.released).toBe(true);
     expect(ports.inUse).toBe(0);
+  });
+
+  it("the worker's log lines come out of the call's own logger, with its Call-ID bindings", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _e, cb) { for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); } });
+    const callLog = pino({ level: 'debug' }, sink).child({ callId: 'abc@host' });
+    const ports = await allocator(1);
+    const rx = await peer();
+    const s = await pool.create({ lease: ports.allocate(), negotiated: pcmuTo(rx.port), localAddress: LO, logger: callLog, id: 'abc@host' });
+    await s.close();
+    const started = lines.find((l) => l.msg === 'media session started');
+    expect(started).toMatchObject({ callId: 'abc@host', media: 'abc@host', level: 20 });
+    expect(lines.find((l) => l.msg === 'media session closed')).toMatchObject({ callId: 'abc@host' });
   });
 
   it('sessions go to the least-loaded worker', async () => {
