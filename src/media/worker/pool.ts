@@ -44,6 +44,18 @@ interface Creating {
   reject: (e: Error) => void;
 }
 
+/** With the process's node flags when a worker accepts them (--cpu-prof …), else without (--trace-gc …). */
+function startWorker(entry: ReturnType<typeof mediaWorkerEntry>, index: number, log: Logger): Worker {
+  const options = { name: `media-${index}`, eval: entry.eval };
+  try {
+    return new Worker(entry.source, { ...options, execArgv: entry.execArgv });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    log.warn({ execArgv: entry.execArgv }, 'node flags not valid for worker threads: media workers start without them');
+    return new Worker(entry.source, { ...options, execArgv: [] });
+  }
+}
+
 /** One worker thread and the batches going to it. */
 class WorkerSlot implements WorkerLink {
   readonly index: number;
@@ -68,7 +80,7 @@ class WorkerSlot implements WorkerLink {
     this.index = index;
     this.#onBatch = onBatch;
     const entry = mediaWorkerEntry();
-    this.worker = new Worker(entry.source, { name: `media-${index}`, eval: entry.eval, execArgv: entry.execArgv });
+    this.worker = startWorker(entry, index, log);
     this.ready = new Promise((resolve) => { this.#markReady = resolve; });
     this.worker.on('message', (m: BatchMessage | ReadyMessage) => {
       if (m.type === 'ready') {
