@@ -17,7 +17,8 @@
  *  - drachtio: embedded drachtio server + a drachtio-srf app that answers with createUAS and a
  *              fixed SDP (no media); SIPp holds N calls without audio.
  *
- * TG_BENCH_MEM_SNAPSHOTS=<dir> also writes V8 heap snapshots before and with calls up.
+ * TG_BENCH_MEM_SNAPSHOTS=<dir> also writes V8 heap snapshots before, with calls up and settled;
+ * TG_BENCH_MEM_LAYERS / TG_BENCH_MEM_CALLS pick layers and call counts (comma lists).
  * Run: npx tsx bench/run.ts gateway/memory
  */
 import { spawn } from 'node:child_process';
@@ -25,7 +26,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSyn
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { BenchResult } from '../run.js';
@@ -81,7 +81,9 @@ interface PhaseReport {
  * Through tsx every closure would carry a `__name` property (esbuild keepNames), about 250 bytes
  * each, which is not what production pays.
  */
-function buildSrc(): string {
+async function buildSrc(): Promise<string> {
+  // Loaded here only: the children measured must not carry the compiler in their heap.
+  const { default: ts } = await import('typescript');
   const src = join(ROOT, 'src');
   const out = mkdtempSync(join(tmpdir(), 'tg-bench-mem-'));
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
@@ -103,8 +105,8 @@ function buildSrc(): string {
   return join(out, 'src');
 }
 
-function fromSrc(path: string): Promise<unknown> {
-  const dir = process.env.TG_BENCH_MEM_SRC ??= buildSrc();
+async function fromSrc(path: string): Promise<unknown> {
+  const dir = process.env.TG_BENCH_MEM_SRC ??= await buildSrc();
   return import(pathToFileURL(join(dir, path)).href);
 }
 
@@ -216,7 +218,9 @@ async function gatewayPhase(calls: number, workers: boolean): Promise<PhaseRepor
   [p, mp] = await sippPort();
   const run = sippUac(target, p, mp, calls, holdFor(calls), true);
   await waitUntil(() => proc.gateway.stats().activeCalls >= calls, (calls / RATE) * 1000 + 20_000);
+  const cpu0 = process.cpuUsage();
   await sleep(STEADY_MS);
+  const cpu = process.cpuUsage(cpu0);
   const up = proc.gateway.stats().activeCalls;
   const during = await sample();
   await snapshot(`${layer}-${calls}-up`);
@@ -227,8 +231,12 @@ async function gatewayPhase(calls: number, workers: boolean): Promise<PhaseRepor
   const serverAfter = proc.server?.stats;
   await sleep(SETTLE_MS);
   const settled = await sample();
+  await snapshot(`${layer}-${calls}-settled`);
   const serverSettled = proc.server?.stats;
-  const detail = { sippExit: code, serverAfter: serverAfter && { ...serverAfter }, serverSettled: serverSettled && { ...serverSettled } };
+  // CPU of the whole process (all threads) while the calls were up, per call-second: what a smaller
+  // young generation (more scavenges) costs.
+  const cpuMsPerCallSecond = +(((cpu.user + cpu.system) / 1000) / (up * (STEADY_MS / 1000))).toFixed(3);
+  const detail = { cpuMsPerCallSecond, sippExit: code, serverAfter: serverAfter && { ...serverAfter }, serverSettled: serverSettled && { ...serverSettled } };
   await proc.stop({ graceMs: 0 });
   return { layer, calls, up, before, during, after, settled, peakRss: peakRss(), detail };
 }
@@ -343,6 +351,7 @@ async function drachtioPhase(calls: number): Promise<PhaseReport> {
   const serverAfter = { ...server.stats };
   await sleep(SETTLE_MS);
   const settled = await sample();
+  await snapshot(`drachtio-${calls}-settled`);
   const serverSettled = { ...server.stats };
   srf.disconnect();
   await server.close();
@@ -359,7 +368,10 @@ async function child(layer: Layer, calls: number): Promise<void> {
 
 function runChild(layer: Layer, calls: number): Promise<PhaseReport> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', SELF, layer, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // TG_BENCH_MEM_NODE_FLAGS: extra node flags for the measured process (its workers inherit them),
+    // e.g. "--max-semi-space-size=2" to see how much of the RSS is V8's young generation.
+    const flags = (process.env.TG_BENCH_MEM_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const c = spawn(process.execPath, [...flags, '--import', 'tsx', SELF, layer, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     c.on('close', (code) => {
@@ -373,7 +385,7 @@ function runChild(layer: Layer, calls: number): Promise<PhaseReport> {
 const KiB = (bytes: number): number => Math.round((bytes / 1024) * 10) / 10;
 
 export async function run(): Promise<BenchResult[]> {
-  process.env.TG_BENCH_MEM_SRC ??= buildSrc();
+  process.env.TG_BENCH_MEM_SRC ??= await buildSrc();
   if (process.env.TG_BENCH_MEM_SNAPSHOTS === '') process.env.TG_BENCH_MEM_SNAPSHOTS = mkdtempSync(join(tmpdir(), 'tg-heap-'));
   const results: BenchResult[] = [];
   for (const calls of COUNTS) {
