@@ -401,6 +401,8 @@ export async function run(): Promise<BenchResult[]> {
         beforeMiB: { heap: +(r.before.heapUsed / 2 ** 20).toFixed(1), external: +(r.before.external / 2 ** 20).toFixed(1), rss: +(r.before.rss / 2 ** 20).toFixed(1) },
         leftPerCallKiB: { heapAfter: left((s) => s.heapUsed, r.after), heapSettled: left((s) => s.heapUsed, r.settled), externalSettled: left((s) => s.external, r.settled) },
         peakRssMiB: +(r.peakRss / 2 ** 20).toFixed(1),
+        // V8's young generation of the main thread, reserved MiB before → up (it grows with the allocation rate, not per call).
+        newSpaceMiB: [r.before, r.during].map((x) => +((x.spaces.new_space?.size ?? 0) / 2 ** 20).toFixed(1)),
         ...r.detail,
       };
       results.push(
