@@ -88,8 +88,9 @@ export class Call {
         }
       });
     }
-    const stats = this.session.stats();
     await this.session.close(reason);
+    // After close: a session on a media worker delivers its final counters before `close`.
+    const stats = this.session.stats();
     const now = Date.now();
     this.log.info({
       event: 'call_end',

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { rootLogger, type Logger } from '../../log.js';
 import { createMediaSession } from '../session/session.js';
 import type { MediaSession, MediaSessionOptions } from '../session/types.js';
@@ -28,6 +28,8 @@ export interface MediaWorkerPoolOptions {
   /** Number of worker threads (default os.availableParallelism()). */
   workers?: number;
   logger?: Logger;
+  /** V8 heap limits per worker thread (a worker exceeding them dies; its calls end, a new worker starts). */
+  resourceLimits?: ResourceLimits;
 }
 
 export interface MediaWorkerInfo {
@@ -45,8 +47,8 @@ interface Creating {
 }
 
 /** With the process's node flags when a worker accepts them (--cpu-prof …), else without (--trace-gc …). */
-function startWorker(entry: ReturnType<typeof mediaWorkerEntry>, index: number, log: Logger): Worker {
-  const options = { name: `media-${index}`, eval: entry.eval };
+function startWorker(entry: ReturnType<typeof mediaWorkerEntry>, index: number, log: Logger, resourceLimits: ResourceLimits | undefined): Worker {
+  const options = { name: `media-${index}`, eval: entry.eval, ...(resourceLimits ? { resourceLimits } : {}) };
   try {
     return new Worker(entry.source, { ...options, execArgv: entry.execArgv });
   } catch (err) {
@@ -76,11 +78,11 @@ class WorkerSlot implements WorkerLink {
   #loaded = false;
   readonly #onBatch: (slot: WorkerSlot, m: BatchMessage) => void;
 
-  constructor(index: number, onBatch: (slot: WorkerSlot, m: BatchMessage) => void, onExit: (slot: WorkerSlot, code: number) => void, log: Logger) {
+  constructor(index: number, onBatch: (slot: WorkerSlot, m: BatchMessage) => void, onExit: (slot: WorkerSlot, code: number) => void, log: Logger, resourceLimits?: ResourceLimits) {
     this.index = index;
     this.#onBatch = onBatch;
     const entry = mediaWorkerEntry();
-    this.worker = startWorker(entry, index, log);
+    this.worker = startWorker(entry, index, log, resourceLimits);
     this.ready = new Promise((resolve) => { this.#markReady = resolve; });
     this.worker.on('message', (m: BatchMessage | ReadyMessage) => {
       if (m.type === 'ready') {
@@ -192,6 +194,7 @@ class WorkerSlot implements WorkerLink {
 export class MediaWorkerPool {
   readonly size: number;
   readonly #log: Logger;
+  readonly #resourceLimits: ResourceLimits | undefined;
   readonly #slots: WorkerSlot[] = [];
   #nextSid = 1;
   #closing: Promise<void> | undefined;
@@ -199,6 +202,7 @@ export class MediaWorkerPool {
   constructor(options: MediaWorkerPoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
     this.#log = (options.logger ?? rootLogger).child({ component: 'media-workers' });
+    this.#resourceLimits = options.resourceLimits;
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn(i));
     this.#log.debug({ workers: this.size }, 'media worker pool started');
   }
@@ -207,9 +211,16 @@ export class MediaWorkerPool {
     return this.#closing !== undefined;
   }
 
-  /** Resolves once every worker has loaded (sessions created before that simply wait for it). */
+  /**
+   * Resolves once every worker has loaded (sessions created before that simply wait for it).
+   * Rejects when no worker could load its module at all: a pool that can carry no call must stop
+   * the gateway's start, not answer every call with 503.
+   */
   async ready(): Promise<void> {
     await Promise.all(this.#slots.map((s) => s.ready));
+    if (this.#slots.every((s) => s.gone && !s.loaded)) {
+      throw new Error(`none of the ${this.size} media worker thread(s) could start (see the 'media worker failed' log lines)`);
+    }
   }
 
   workers(): MediaWorkerInfo[] {
@@ -287,7 +298,7 @@ export class MediaWorkerPool {
   }
 
   #spawn(index: number): WorkerSlot {
-    return new WorkerSlot(index, (slot, m) => this.#onBatch(slot, m), (slot, code) => this.#onExit(slot, code), this.#log);
+    return new WorkerSlot(index, (slot, m) => this.#onBatch(slot, m), (slot, code) => this.#onExit(slot, code), this.#log, this.#resourceLimits);
   }
 
   #onExit(slot: WorkerSlot, code: number): void {

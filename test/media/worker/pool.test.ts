@@ -286,6 +286,17 @@ describe('MediaWorkerPool lifecycle', () => {
     expect(ports.inUse).toBe(0);
   });
 
+  it('ready() rejects when no worker can start (here: a heap limit too small to load the module), and such a worker is not restarted in a loop', async () => {
+    const base = threads();
+    const own = new MediaWorkerPool({ workers: 2, resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
+    try {
+      await expect(own.ready()).rejects.toThrow(/media worker/);
+      await until(() => threads() <= base);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a session with a packet tap runs in-process (functions cannot cross threads)', async () => {
     const ports = await allocator(1);
     const rx = await peer();
