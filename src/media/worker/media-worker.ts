@@ -82,8 +82,9 @@ function hookClock(ptime: number): () => void {
 
 /**
  * Ticks between two full counter rows of every session (queue depth goes every tick, counters with
- * every event and at close). 1: Call.end() reads stats() just before close(), so anything staler
- * shows in call_end; 5 measured ≈ 10 % less worker CPU in a noisy run (docs/bench/media-workers.md).
+ * every event and at close). 1 keeps the main thread's stats() at most one tick old (call_end reads
+ * it after close(), which is exact either way); 5 measured ≈ 10 % less worker CPU in one noisy run
+ * (docs/benchmarks.md, "Media on every core") — not yet confirmed on a quiet machine.
  */
 const COUNTERS_EVERY_TICKS = 1;
 let ticks = 0;

@@ -52,6 +52,7 @@ describe('re-INVITEs inside a call', () => {
     const scn = scenarioFile('uac-hold-unhold', scenario('uac-hold-unhold', `${invite()}${expectAnswer}${pause(300)}${hold}${expect200With('recvonly')}${ackFor(2)}${pause(500)}${unhold}${expect200With('sendrecv')}${ackFor(3)}${pause(300)}${byeFromCaller(4)}`));
     const r = await sipp(gw, scn);
     expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle(); // SIPp is done once its BYE is answered; call_end is logged after the media closes
     const events = gw.logs().map((l) => l.event).filter((e) => e === 'hold' || e === 'unhold' || e === 'call_end');
     expect(events).toEqual(['hold', 'unhold', 'call_end']);
     expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'caller' });

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { udpPeer, until } from '../session/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // Inside the checkout (gitignored .tmp/), so the compiled modules find node_modules as dist/ does.
+mkdirSync(join(ROOT, '.tmp'), { recursive: true }); // absent in a fresh clone
 const OUT = mkdtempSync(join(ROOT, '.tmp', 'worker-dist-'));
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
