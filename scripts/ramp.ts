@@ -6,7 +6,7 @@
  * - media:   most concurrent calls with audio at < 0.1% lost/dropped frames, memory per call;
  * - latency: p50/p99 of the echo path (probe RTP bursts through the echo agent at delay 0,
  *            compared with SIPp -rtp_echo).
- * Writes <out>/ramp.json and prints a markdown summary (the figures for docs/bench/loadtest.md).
+ * Writes <out>/ramp.json and prints a markdown summary (the figures for docs/benchmarks.md, "Load tests").
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The RTP fixed header (RFC 3550 §5.1) on the per-packet hot path. werift-rtp's RtpHeader builds
  * every field with Object.defineProperty and a bit reader, which dominated the media profile at a
- * few hundred streams (see docs/bench/media-session.md); this reads and writes the 12-byte header
+ * few hundred streams (see docs/benchmarks.md, "Media sessions"); this reads and writes the 12-byte header
  * in place. Tests cross-check it against werift-rtp.
  *
  *     0                   1                   2                   3
