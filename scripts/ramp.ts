@@ -1,7 +1,8 @@
 /**
  * Ramps that find the maxima on this machine (issue 6). Not part of `npm test`: run by hand.
  *   npx tsx scripts/ramp.ts [--what rate,media,latency] [--peers gateway,kamailio,sipp-uas]
- *     [--max-rate 3000] [--levels 50,100,200,400,800] [--call-seconds 6] [--out reports/ramp-<date>]
+ *     [--max-rate 3000] [--levels 50,100,200,400,800] [--call-seconds 6] [--media-workers n|auto]
+ *     [--out reports/ramp-<date>]
  * - rate:    highest calls/s with 0 failed calls (0.2 s calls, no audio), each step 5 s of load;
  * - media:   most concurrent calls with audio at < 0.1% lost/dropped frames, memory per call;
  * - latency: p50/p99 of the echo path (probe RTP bursts through the echo agent at delay 0,
@@ -27,10 +28,12 @@ const { values } = parseArgs({
     levels: { type: 'string', default: '50,100,200,400,800' },
     'call-seconds': { type: 'string', default: '6' },
     'latency-seconds': { type: 'string', default: '10' },
+    'media-workers': { type: 'string' },
     out: { type: 'string' },
   },
 });
 const what = new Set(values.what!.split(','));
+const mediaWorkers = values['media-workers'] === undefined ? {} : { mediaWorkers: values['media-workers'] === 'auto' ? 'auto' as const : Number(values['media-workers']) };
 const peers = values.peers!.split(',') as Peer[];
 const out = resolve(values.out ?? join('reports', `ramp-${new Date().toISOString().replace(/[:.]/g, '-')}`));
 mkdirSync(out, { recursive: true });
@@ -47,7 +50,7 @@ if (what.has('rate')) {
 if (what.has('media')) {
   // Kamailio relays signalling only: its media figure would be the SIPp echo's.
   for (const peer of peers.filter((p) => p !== 'kamailio')) {
-    media.push(await rampConcurrentMedia({ peer, outDir: out, levels: values.levels!.split(',').map(Number), callSeconds: Number(values['call-seconds']), progress: (l) => console.error(l) }));
+    media.push(await rampConcurrentMedia({ peer, outDir: out, levels: values.levels!.split(',').map(Number), callSeconds: Number(values['call-seconds']), ...mediaWorkers, progress: (l) => console.error(l) }));
   }
 }
 if (what.has('latency')) {

@@ -35,6 +35,8 @@ export interface LoadtestOptions {
   audio?: boolean;
   /** Kamailio UDP workers (peer kamailio). Default 1 (more may reorder 180/200). */
   kamailioWorkers?: number;
+  /** The started gateway's `media.workers` (peer gateway): a number of worker threads, 0 = main thread. */
+  mediaWorkers?: number | 'auto';
   /** Report folder; default reports/loadtest-<date>/ under the working directory. */
   outDir?: string;
   /** Number dialled. Default 15551234567. */
@@ -66,6 +68,7 @@ function buildLoadtestCommand(): Command {
     .option('--peer <kind>', 'what to start without --target: gateway | sipp-uas | kamailio', 'gateway')
     .option('--no-audio', 'signalling only (no rtp_stream)')
     .option('--kamailio-workers <n>', 'Kamailio UDP workers', positive('--kamailio-workers', true), 1)
+    .option('--media-workers <n|auto>', "the started gateway's media worker threads (0 = main thread; default: its config, one per core)")
     .option('-o, --out <dir>', 'report folder (default reports/loadtest-<date>/)')
     .option('--service <number>', 'number dialled', '15551234567')
     .option('--timeout <s>', 'kill SIPp after this many seconds', positive('--timeout', false))
@@ -86,13 +89,15 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions {
   } catch (err) {
     throw new LoadtestError('BAD_OPTION', (err as Error).message, { cause: err });
   }
-  const o = cmd.opts<{ rate: number; calls: number; duration: number; concurrency?: number; scenario: string; target?: string; targetPid?: number; peer: string; audio: boolean; kamailioWorkers: number; out?: string; service: string; timeout?: number }>();
+  const o = cmd.opts<{ rate: number; calls: number; duration: number; concurrency?: number; scenario: string; target?: string; targetPid?: number; peer: string; audio: boolean; kamailioWorkers: number; mediaWorkers?: string; out?: string; service: string; timeout?: number }>();
   if (!['gateway', 'sipp-uas', 'kamailio'].includes(o.peer)) throw new LoadtestError('BAD_OPTION', `--peer must be gateway, sipp-uas or kamailio, not '${o.peer}'`);
+  if (o.mediaWorkers !== undefined && o.mediaWorkers !== 'auto' && !/^\d{1,3}$/.test(o.mediaWorkers)) throw new LoadtestError('BAD_OPTION', `--media-workers must be a number or auto, not '${o.mediaWorkers}'`);
   if (o.target !== undefined && !/^[^\s:]+:\d{1,5}$/.test(o.target)) throw new LoadtestError('BAD_OPTION', `--target must be host:port, not '${o.target}'`);
   return {
     rate: o.rate, calls: o.calls, durationSec: o.duration, scenario: o.scenario, peer: o.peer as LoadtestOptions['peer'],
     audio: o.audio, kamailioWorkers: o.kamailioWorkers, service: o.service,
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    ...(o.mediaWorkers !== undefined ? { mediaWorkers: o.mediaWorkers === 'auto' ? 'auto' as const : Number(o.mediaWorkers) } : {}),
     ...(o.target !== undefined ? { target: o.target } : {}),
     ...(o.targetPid !== undefined ? { targetPid: o.targetPid } : {}),
     ...(o.out !== undefined ? { outDir: o.out } : {}),
@@ -111,7 +116,7 @@ async function startPeer(o: LoadtestOptions, workDir: string): Promise<RunningPe
     case 'kamailio': return startKamailioRelay({ workDir, workers: o.kamailioWorkers ?? 1 });
     default: {
       const concurrency = o.concurrency ?? defaultConcurrency(o);
-      return startGatewayChild({ workDir, agent: 'echo', mediaPorts: Math.max(200, 2 * concurrency + 100) });
+      return startGatewayChild({ workDir, agent: 'echo', mediaPorts: Math.max(200, 2 * concurrency + 100), ...(o.mediaWorkers !== undefined ? { mediaWorkers: o.mediaWorkers } : {}) });
     }
   }
 }

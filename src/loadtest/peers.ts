@@ -116,10 +116,12 @@ export interface GatewayChildOptions {
   logLevel?: string;
   /** The echo agent's `delay_ms` (default 0, so the echo path shows what the gateway adds). */
   echoDelayMs?: number;
+  /** The gateway's `media.workers` (default: the config default, one worker thread per core). */
+  mediaWorkers?: number | 'auto';
 }
 
 /** The gateway config a load test runs with: one open trunk from 127.0.0.1, no rate limit. */
-export function loadtestGatewayConfig(p: { sipPort: number; controlPort: number; media: PortRange; agent: string; logLevel: string; echoDelayMs?: number }): Record<string, unknown> {
+export function loadtestGatewayConfig(p: { sipPort: number; controlPort: number; media: PortRange; agent: string; logLevel: string; echoDelayMs?: number; mediaWorkers?: number | 'auto' }): Record<string, unknown> {
   return {
     sip: { listen: [{ address: '127.0.0.1', port: p.sipPort, transport: 'udp' }] },
     drachtio: { embedded: { host: '127.0.0.1', port: p.controlPort, secret: 'loadtest' } },
@@ -128,7 +130,7 @@ export function loadtestGatewayConfig(p: { sipPort: number; controlPort: number;
       routes: [{ pattern: '*', agent: p.agent }],
     }],
     agents: p.agent === 'echo' ? { echo: { type: 'echo', settings: { delay_ms: p.echoDelayMs ?? 0 } } } : {},
-    media: { address: '127.0.0.1', port_min: p.media.min, port_max: p.media.max },
+    media: { address: '127.0.0.1', port_min: p.media.min, port_max: p.media.max, ...(p.mediaWorkers !== undefined ? { workers: p.mediaWorkers } : {}) },
     session_timers: { enabled: false },
     edge: { rate_per_second: 1_000_000, burst: 1_000_000 },
     shutdown: { grace_seconds: 2 },
@@ -145,7 +147,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
   const media = await freeLoopbackRange(opts.mediaPorts ?? 4000);
   const agent = opts.agent ?? 'echo';
   const configPath = join(opts.workDir, `gateway-${sipPort}.yaml`);
-  writeFileSync(configPath, stringify(loadtestGatewayConfig({ sipPort, controlPort, media, agent, logLevel: opts.logLevel ?? 'info', echoDelayMs: opts.echoDelayMs ?? 0 })));
+  writeFileSync(configPath, stringify(loadtestGatewayConfig({ sipPort, controlPort, media, agent, logLevel: opts.logLevel ?? 'info', echoDelayMs: opts.echoDelayMs ?? 0, ...(opts.mediaWorkers !== undefined ? { mediaWorkers: opts.mediaWorkers } : {}) })));
   const args = [...(fromSource ? ['--import', 'tsx'] : []), entry, '--config', configPath, '--agent', agent];
   const child = startChild(process.execPath, args, { name: 'gateway', cwd: REPO_ROOT, env: { ...process.env, TRUNKGATE_LOG_LEVEL: opts.logLevel ?? 'info' } });
   const callEnds: GatewayCallEnd[] = [];

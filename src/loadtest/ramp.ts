@@ -98,6 +98,8 @@ export interface MediaRampOptions {
   callSeconds?: number;
   /** Largest acceptable lost + dropped share of frames, percent (default 0.1). */
   maxLossPercent?: number;
+  /** The gateway's media worker threads (peer gateway). */
+  mediaWorkers?: number | 'auto';
   progress?: (line: string) => void;
 }
 
@@ -110,6 +112,7 @@ export async function rampConcurrentMedia(o: MediaRampOptions): Promise<RampResu
   for (const level of o.levels ?? [50, 100, 200, 400, 800, 1200, 1600]) {
     const report = await runLoadtest({
       peer: o.peer, rate: level / callSeconds, calls: 2 * level, durationSec: callSeconds, concurrency: level + 20, audio: true,
+      ...(o.mediaWorkers !== undefined ? { mediaWorkers: o.mediaWorkers } : {}),
       outDir: join(o.outDir, `${o.peer}-media-${level}`), progress: () => undefined,
     });
     const s = report.summary;

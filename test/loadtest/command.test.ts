@@ -20,12 +20,18 @@ describe('parseLoadtestArgs', () => {
     expect(o).toMatchObject({ rate: 25.5, calls: 300, durationSec: 2, concurrency: 80, scenario: 'uac-load-short-call', target: '127.0.0.1:5080', outDir: '/tmp/x', audio: false });
   });
 
+  it('takes --media-workers as a number or auto for the gateway it starts', () => {
+    expect(parseLoadtestArgs(['--media-workers', '0'])).toMatchObject({ mediaWorkers: 0 });
+    expect(parseLoadtestArgs(['--media-workers', 'auto'])).toMatchObject({ mediaWorkers: 'auto' });
+    expect(parseLoadtestArgs([])).not.toHaveProperty('mediaWorkers');
+  });
+
   it('defaults to the gateway peer with audio', () => {
     expect(parseLoadtestArgs([])).toMatchObject({ peer: 'gateway', audio: true, scenario: 'uac-load-short-call' });
   });
 
   it('rejects bad values with LoadtestError BAD_OPTION', () => {
-    for (const argv of [['--rate', '0'], ['--calls', '1.5'], ['--duration', 'x'], ['--peer', 'asterisk'], ['--target', 'nohostport'], ['--bogus']]) {
+    for (const argv of [['--rate', '0'], ['--calls', '1.5'], ['--duration', 'x'], ['--peer', 'asterisk'], ['--target', 'nohostport'], ['--media-workers', 'many'], ['--bogus']]) {
       let caught: unknown;
       try { parseLoadtestArgs(argv); } catch (err) { caught = err; }
       expect(caught, argv.join(' ')).toBeInstanceOf(LoadtestError);
