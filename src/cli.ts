@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * `trunkgate` — the one command-line entry.
  *   trunkgate start [--config FILE] [--agent NAME]   embedded SIP server + gateway application

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { GATEWAY_NODE_FLAGS } from '../runtime/node-flags.js';
 import { startChild, waitForUdpPort, type Child } from './child.js';
 import { LoadtestError } from './errors.js';
 import { freeLoopbackPort, freeLoopbackRange } from './ports.js';
@@ -148,7 +149,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
   const agent = opts.agent ?? 'echo';
   const configPath = join(opts.workDir, `gateway-${sipPort}.yaml`);
   writeFileSync(configPath, stringify(loadtestGatewayConfig({ sipPort, controlPort, media, agent, logLevel: opts.logLevel ?? 'info', echoDelayMs: opts.echoDelayMs ?? 0, ...(opts.mediaWorkers !== undefined ? { mediaWorkers: opts.mediaWorkers } : {}) })));
-  const args = [...(fromSource ? ['--import', 'tsx'] : []), entry, '--config', configPath, '--agent', agent];
+  const args = [...GATEWAY_NODE_FLAGS, ...(fromSource ? ['--import', 'tsx'] : []), entry, '--config', configPath, '--agent', agent];
   const child = startChild(process.execPath, args, { name: 'gateway', cwd: REPO_ROOT, env: { ...process.env, TRUNKGATE_LOG_LEVEL: opts.logLevel ?? 'info' } });
   const callEnds: GatewayCallEnd[] = [];
   const refused: Record<string, number> = {};

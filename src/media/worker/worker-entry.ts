@@ -13,7 +13,7 @@ export interface WorkerEntry {
   /** A file URL, or bootstrap code when `eval` is true. */
   source: URL | string;
   eval: boolean;
-  /** The process's node flags minus those that only make sense for its own entry (--input-type). */
+  /** The process's node flags minus those that only make sense for its own entry (--input-type) or isolate (heap sizes). */
   execArgv: string[];
 }
 
@@ -23,6 +23,9 @@ function inheritedFlags(): string[] {
     const a = process.execArgv[i]!;
     if (a === '--input-type' || a === '-e' || a === '--eval' || a === '-p' || a === '--print') { i++; continue; }
     if (a.startsWith('--input-type=')) continue;
+    // Heap sizes are per isolate: a Worker refuses them in execArgv (ERR_WORKER_INVALID_EXEC_ARGV) and
+    // takes them as resourceLimits instead (the pool's default caps the young generation).
+    if (/^--max-(semi-space|old-space|young-generation)-size/.test(a)) { if (!a.includes('=')) i++; continue; }
     out.push(a);
   }
   return out;

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mediaWorkerEntry } from '../../../src/media/worker/worker-entry.js';
+import { GATEWAY_NODE_FLAGS } from '../../../src/runtime/node-flags.js';
 import { freePortRange } from '../../helpers/ports.js';
 import { udpPeer, until } from '../session/helpers.js';
 
@@ -46,14 +47,16 @@ describe('media worker entry', () => {
       process.stdout.write(JSON.stringify({ remote: s instanceof RemoteMediaSession, packetsOut: s.stats().packetsOut, portsInUse: ports.inUse }));
       await pool.close();
     `;
-    // Plain node: no tsx loader anywhere in the child (the worker runs compiled JS).
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Plain node: no tsx loader anywhere in the child (the worker runs compiled JS); with the gateway's
+    // V8 heap flags, which workers must not inherit (they refuse them in execArgv).
+    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(code, err).toBe(0);
+    expect(out).not.toMatch(/not valid for worker threads/);
     const result = JSON.parse(out) as { remote: boolean; packetsOut: number; portsInUse: number };
     expect(result.remote).toBe(true);
     expect(result.packetsOut).toBeGreaterThan(5);
