@@ -102,3 +102,17 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((x, y) => x - y);
   return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : NaN;
 }
+
+/** Low-passed pseudo-random noise from a seed: correlates with itself at one lag only. */
+export function seededNoise(samples: number, seed: number): Int16Array {
+  let state = seed;
+  const white = Float64Array.from({ length: samples + 8 }, () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff - 0.5;
+  });
+  return Int16Array.from({ length: samples }, (_, i) => {
+    let sum = 0;
+    for (let k = 0; k < 8; k++) sum += white[i + k]!;
+    return Math.round(sum * 6000);
+  });
+}

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCodec } from '../../../src/media/codecs/index.js';
 import { writeRtpPacket } from '../../../src/media/rtp/header.js';
 import { RemoteMediaSession } from '../../../src/media/worker/remote-session.js';
-import { median, windowedCorrelation } from '../../gateway/helpers/audio.js';
+import { median, seededNoise, windowedCorrelation } from '../../gateway/helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../../gateway/helpers/gateway.js';
 import { byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile, sdp } from '../../gateway/helpers/scenarios.js';
 import { freePort, freePortRange } from '../../helpers/ports.js';
@@ -17,19 +17,6 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-/** Low-passed seeded noise: one clear correlation peak. */
-function noise(samples: number): Int16Array {
-  let seed = 4242;
-  const white = Float64Array.from({ length: samples + 8 }, () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff - 0.5;
-  });
-  return Int16Array.from({ length: samples }, (_, i) => {
-    let sum = 0;
-    for (let k = 0; k < 8; k++) sum += white[i + k]!;
-    return Math.round(sum * 6000);
-  });
-}
 
 describe('the gateway with media.workers: 2', () => {
   it('answers a SIPp call whose MediaSession runs on a worker thread, and the echo agent returns the caller\'s audio (median NCC per 500 ms window ≥ 0.9)', async () => {
@@ -55,7 +42,7 @@ describe('the gateway with media.workers: 2', () => {
     expect(session).toBeInstanceOf(RemoteMediaSession);
 
     const codec = createCodec('PCMU');
-    const sent = noise(8000 * 2);
+    const sent = seededNoise(8000 * 2, 4242);
     const start = performance.now();
     for (let i = 0; i < sent.length / 160; i++) {
       rtp.send(writeRtpPacket(0, i === 0, 7000 + i, 160 * i, 0x5151, codec.encode(sent.subarray(i * 160, (i + 1) * 160))), session.localPort, '127.0.0.1');

@@ -12,7 +12,7 @@ import { MediaSessionError } from '../../../src/media/session/errors.js';
 import type { MediaSession } from '../../../src/media/session/types.js';
 import { MediaWorkerPool } from '../../../src/media/worker/pool.js';
 import { RemoteMediaSession } from '../../../src/media/worker/remote-session.js';
-import { median, windowedCorrelation } from '../../gateway/helpers/audio.js';
+import { median, seededNoise, windowedCorrelation } from '../../gateway/helpers/audio.js';
 import { allocator, LO, pcmuTo, udpPeer, until } from '../session/helpers.js';
 
 const TELEPHONE_EVENT = { payloadType: 101, clockRate: 8000 };
@@ -36,19 +36,6 @@ async function peer(): ReturnType<typeof udpPeer> {
 
 const isRtp = (b: Buffer, pt: number): boolean => b.length >= 12 && b[0]! >> 6 === 2 && (b[1]! & 0x7f) === pt;
 
-/** Low-passed pseudo-random noise (seeded): correlates at one lag only. */
-function noise(samples: number): Int16Array {
-  let seed = 12345;
-  const white = Float64Array.from({ length: samples + 8 }, () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff - 0.5;
-  });
-  return Int16Array.from({ length: samples }, (_, i) => {
-    let sum = 0;
-    for (let k = 0; k < 8; k++) sum += white[i + k]!;
-    return Math.round(sum * 6000);
-  });
-}
 
 /** A chirp 300→3000 Hz. */
 function chirp(samples: number, rate = 8000): Int16Array {
@@ -69,7 +56,7 @@ describe('MediaWorkerPool sessions', () => {
     s.on('audio', (f) => s.play(f.samples, f.sampleRate));
 
     const codec = createCodec('PCMU');
-    const sent = noise(8000 * 2);
+    const sent = seededNoise(8000 * 2, 12345);
     // On absolute 20 ms deadlines, as a phone sends (a drifting sender would make the playout conceal).
     const start = performance.now();
     for (let i = 0; i < sent.length / 160; i++) {
