@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests talking to real peers (SIPp, baresip, rtpengine) use fixed loopback ports per file, so
-// files run in parallel only up to the two cores the CI machine has.
+// Tests talking to real peers (SIPp, baresip, rtpengine) take loopback ports from their worker's own
+// block (test/helpers/ports.ts, test/setup/worker-ports.ts); files run in parallel only up to the two
+// cores the CI machine has.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/worker-ports.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     maxWorkers: 2,

@@ -3,7 +3,9 @@
  * kernel's ephemeral range (32768–60999 on Linux), so no socket bound to port 0 by another process
  * can take them between the probe and the peer's bind, and above the blocks the test suite's workers
  * use (10000–19999). A single port must be free over UDP and TCP (SIP listens on both); a media range
- * is probed by binding every port once.
+ * is probed by binding every port once. TRUNKGATE_LOADTEST_PORTS=min-max narrows the range, so that
+ * load tests running side by side (the test suite's parallel workers) never pick overlapping ranges:
+ * a gateway binds its media ports only call by call, long after the probe.
  */
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -27,8 +29,13 @@ export function tcpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> 
   });
 }
 
-const RANGE_MIN = 20_000;
-const RANGE_MAX = 32_767;
+function configuredRange(): { min: number; max: number } {
+  const m = /^(\d{4,5})-(\d{4,5})$/.exec(process.env.TRUNKGATE_LOADTEST_PORTS ?? '');
+  if (m && Number(m[1]) >= 1024 && Number(m[2]) <= 65535 && Number(m[2]) - Number(m[1]) >= 1000) return { min: Number(m[1]), max: Number(m[2]) };
+  return { min: 20_000, max: 32_767 };
+}
+
+const { min: RANGE_MIN, max: RANGE_MAX } = configuredRange();
 
 export async function freeLoopbackPort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {

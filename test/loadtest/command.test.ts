@@ -64,7 +64,8 @@ describe('runLoadtest smoke load', () => {
   it('200 short calls with audio at 40/s through the gateway with the echo agent: none fails, report written', async () => {
     const lines: string[] = [];
     const report = await runLoadtest({ rate: 40, calls: 200, durationSec: 1, outDir: outDir(), progress: (l) => lines.push(l) });
-    expect(report.summary.failures).toEqual({});
+    const why = JSON.stringify({ refusedByGateway: report.summary.refusedByGateway, sippErrors: report.sipp.errorsExcerpt });
+    expect(report.summary.failures, why).toEqual({});
     expect(report.summary.callsFailed).toBe(0);
     expect(report.summary.callsSuccessful).toBe(200);
     expect(report.peer.kind).toBe('gateway');
