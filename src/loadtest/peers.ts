@@ -61,7 +61,7 @@ export interface SippUasOptions {
 /** SIPp `-sn uas -rtp_echo`: answers 180 + 200 and echoes RTP on its media port. */
 export async function startSippUas(opts: SippUasOptions): Promise<RunningPeer & { child: Child }> {
   const port = await freeLoopbackPort();
-  const media = await freeLoopbackRange(4);
+  const media = await freeLoopbackRange(4, [{ min: port, max: port }]);
   const args = [
     ...(opts.scenarioFile ? ['-sf', opts.scenarioFile] : ['-sn', 'uas']),
     '-i', '127.0.0.1', '-p', String(port), '-mp', String(media.min),
@@ -145,7 +145,9 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
   const entry = join(HERE, '..', 'runtime', fromSource ? 'start-command.ts' : 'start-command.js');
   const sipPort = await freeLoopbackPort();
   const controlPort = await freeLoopbackPort();
-  const media = await freeLoopbackRange(opts.mediaPorts ?? 4000);
+  // Neither may fall inside the media range: the gateway binds those ports call by call, and one
+  // taken by its own SIP or control socket would refuse a call (503 media_port_unavailable).
+  const media = await freeLoopbackRange(opts.mediaPorts ?? 4000, [{ min: sipPort, max: sipPort }, { min: controlPort, max: controlPort }]);
   const agent = opts.agent ?? 'echo';
   const configPath = join(opts.workDir, `gateway-${sipPort}.yaml`);
   writeFileSync(configPath, stringify(loadtestGatewayConfig({ sipPort, controlPort, media, agent, logLevel: opts.logLevel ?? 'info', echoDelayMs: opts.echoDelayMs ?? 0, ...(opts.mediaWorkers !== undefined ? { mediaWorkers: opts.mediaWorkers } : {}) })));

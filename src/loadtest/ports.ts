@@ -37,9 +37,16 @@ function configuredRange(): { min: number; max: number } {
 
 const { min: RANGE_MIN, max: RANGE_MAX } = configuredRange();
 
-export async function freeLoopbackPort(): Promise<number> {
+const inside = (port: number, ranges: readonly PortRange[]): boolean => ranges.some((r) => port >= r.min && port <= r.max);
+
+/**
+ * A port free over UDP and TCP right now and outside `avoid`: ports already handed to a peer that
+ * binds them later (a gateway's media range is bound call by call, so the probe alone cannot see it).
+ */
+export async function freeLoopbackPort(avoid: readonly PortRange[] = []): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = RANGE_MIN + Math.floor(Math.random() * (RANGE_MAX - RANGE_MIN + 1));
+    if (inside(port, avoid)) continue;
     if (await udpPortFree(port) && await tcpPortFree(port)) return port;
   }
   throw new Error('no free loopback port');

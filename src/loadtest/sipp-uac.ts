@@ -65,8 +65,8 @@ export function resolveScenario(name: string): string {
 export async function startSippUac(o: SippUacOptions): Promise<SippUacRun> {
   const mediaLink = join(o.workDir, 'media');
   if (!existsSync(mediaLink)) symlinkSync(join(SCENARIO_DIR, 'media'), mediaLink);
-  const localPort = await freeLoopbackPort();
-  const media = await freeLoopbackRange(4, o.avoidPorts ?? []);
+  const localPort = await freeLoopbackPort(o.avoidPorts ?? []);
+  const media = await freeLoopbackRange(4, [...(o.avoidPorts ?? []), { min: localPort, max: localPort }]);
   const statFile = join(o.workDir, 'sipp-stat.csv');
   const errFile = join(o.workDir, 'sipp-errors.log');
   const declaresAudio = /<Global\s+variables="[^"]*\baudio\b/.test(readFileSync(o.scenarioFile, 'utf8'));

@@ -18,6 +18,17 @@ describe('load-test peer ports', () => {
     }
   });
 
+  it('never hand out a port or range inside `avoid` (ports a peer binds later, e.g. a gateway media range)', async () => {
+    vi.stubEnv('TRUNKGATE_LOADTEST_PORTS', '23000-24999');
+    vi.resetModules();
+    const { freeLoopbackPort, freeLoopbackRange } = await import('../../src/loadtest/ports.js');
+    const avoid = [{ min: 23000, max: 24799 }];
+    for (let i = 0; i < 20; i++) {
+      expect(await freeLoopbackPort(avoid)).toBeGreaterThanOrEqual(24800);
+      expect((await freeLoopbackRange(10, avoid)).min).toBeGreaterThanOrEqual(24800);
+    }
+  });
+
   it('fall back to 20000–32767 (below the ephemeral range) when the variable is absent or malformed', async () => {
     vi.stubEnv('TRUNKGATE_LOADTEST_PORTS', 'nonsense');
     vi.resetModules();
