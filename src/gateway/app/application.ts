@@ -8,7 +8,7 @@
 import Srf from 'drachtio-srf';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { callLogger, type Logger } from '../../log.js';
-import { PortAllocator, PortExhaustedError, type NegotiatedMedia, type PacketTap, type SdpAnswer, type SdpOffer } from '../../media/index.js';
+import { PortAllocator, PortExhaustedError, type NegotiatedMedia, type PacketTap, type PortLease, type SdpAnswer, type SdpOffer } from '../../media/index.js';
 import { applyAnswer, createOffer, negotiateAnswer } from '../../media/sdp/negotiate.js';
 import { NoCommonCodecError, SdpError } from '../../media/sdp/errors.js';
 import type { MediaSession } from '../../media/session/types.js';
@@ -59,6 +59,16 @@ class MediaSocketError extends Error {
     super(`RTP port ${port} could not be opened: ${(cause as Error)?.message ?? String(cause)}`);
     this.name = 'MediaSocketError';
   }
+}
+
+/** What the agent is told about a call (start()). */
+function callInfo(req: Srf.SrfRequest, trunk: TrunkConfig, dialled: string, codec: { name: CallInfo['codec']['name']; clockRate: number }): CallInfo {
+  const from = req.getParsedHeader('From').uri;
+  return {
+    from: userOf(from), fromUri: from, to: dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),
+    codec: { name: codec.name, clockRate: codec.clockRate },
+    customParameters: { ...trunk.custom_parameters },
+  };
 }
 
 const RETRY_AFTER_SECONDS = '30';
@@ -239,6 +249,16 @@ export class GatewayApp {
     this.#refuse(log, trunk.name, 'setup_failed', 500, res, { err });
   }
 
+  /** The call's MediaSession (in this thread or on a media worker), with the gateway's media settings. */
+  #openSession(req: Srf.SrfRequest, lease: PortLease, negotiated: NegotiatedMedia, log: Logger): Promise<MediaSession> {
+    const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
+    return this.mediaSessions.create({
+      lease, negotiated, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
+      jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
+      ...(tap ? { tap } : {}),
+    });
+  }
+
   async #setUpCall(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, trunk: TrunkConfig, agentName: string, dialled: string,
     timer: SessionTimerDecision, isCanceled: () => boolean): Promise<Call | undefined> {
     const mediaAddress = this.#cfg.media.public_address ?? this.#cfg.media.address;
@@ -253,24 +273,14 @@ export class GatewayApp {
     if (trunk.early_media) res.send(183, { body: answer.sdp, headers: { 'Content-Type': 'application/sdp' } });
     else res.send(180);
 
-    const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
     let session: MediaSession;
     try {
-      session = await this.mediaSessions.create({
-        lease, negotiated: answer, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
-        jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
-        ...(tap ? { tap } : {}),
-      });
+      session = await this.#openSession(req, lease, answer, log);
     } catch (err) {
       lease.release();
       throw new MediaSocketError(lease.port, err);
     }
-    const info: CallInfo = {
-      from: userOf(req.getParsedHeader('From').uri), fromUri: req.getParsedHeader('From').uri,
-      to: dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),
-      codec: { name: answer.codec.name, clockRate: answer.codec.clockRate },
-      customParameters: { ...trunk.custom_parameters },
-    };
+    const info = callInfo(req, trunk, dialled, answer.codec);
     const resolved = this.#agents.get(agentName) ?? await this.#resolveAgent(agentName);
     for (const [k, v] of Object.entries(resolved.settings)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') info.customParameters[k] ??= String(v);
 
@@ -358,22 +368,12 @@ export class GatewayApp {
       return undefined;
     }
     const answer: SdpAnswer = { ...negotiated, sdp: offer.sdp, origin: offer.origin };
-    const tap = this.#opts.mediaTap?.(req.get('Call-ID'));
     // The caller may hang up while the session starts (a worker thread answers asynchronously).
     let hungUp = false;
     const onHangup = (): void => { hungUp = true; };
     dialog.once('destroy', onHangup);
-    const session = await this.mediaSessions.create({
-      lease, negotiated, localAddress: this.#cfg.media.address, logger: log, id: req.get('Call-ID'),
-      jitterTargetMs: Math.max(this.#cfg.media.jitter_min_ms, Math.min(40, this.#cfg.media.jitter_max_ms)),
-      ...(tap ? { tap } : {}),
-    });
-    const info: CallInfo = {
-      from: userOf(req.getParsedHeader('From').uri), fromUri: req.getParsedHeader('From').uri,
-      to: dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),
-      codec: { name: negotiated.codec.name, clockRate: negotiated.codec.clockRate },
-      customParameters: { ...trunk.custom_parameters },
-    };
+    const session = await this.#openSession(req, lease, negotiated, log);
+    const info = callInfo(req, trunk, dialled, negotiated.codec);
     const resolved = this.#agents.get(agentName) ?? await this.#resolveAgent(agentName);
     const call: Call = new Call({ info, log, session, answer, agentName }, (c) => this.#closed(c));
     this.#endWithMedia(call);
