@@ -5,6 +5,11 @@
  * - `peakMs`: the delay of a packet relative to the fastest packet of the last `windowPackets`
  *   packets (its "relative transit"); the peak follows any increase at once and decays by
  *   `decayMsPerSecond` of media time, so the buffer grows quickly and shrinks slowly.
+ *
+ * The window minimum is kept as a monotonic deque (the classic sliding-window minimum): the
+ * transits still in the window that no later transit undercuts, in arrival order, each with its
+ * packet number. The front is the minimum; each packet enters and leaves the deque once, so an
+ * update is O(1) amortized instead of a scan of the whole window.
  */
 export interface DelayEstimatorOptions {
   windowPackets?: number;
@@ -12,9 +17,14 @@ export interface DelayEstimatorOptions {
 }
 
 export class DelayEstimator {
-  readonly #window: Float64Array;
-  #count = 0;
-  #pos = 0;
+  readonly #size: number;
+  /** The deque, a ring of `size` slots: transit and packet number of each entry. */
+  readonly #dequeValue: Float64Array;
+  readonly #dequeIndex: Float64Array;
+  #head = 0;
+  #length = 0;
+  /** Packets seen since the last reset (the next one's number). */
+  #packets = 0;
   #lastTransit: number | undefined;
   #lastMediaMs: number | undefined;
   #jitter = 0;
@@ -22,7 +32,11 @@ export class DelayEstimator {
   readonly #decay: number;
 
   constructor(options: DelayEstimatorOptions = {}) {
-    this.#window = new Float64Array(options.windowPackets ?? 100);
+    const size = options.windowPackets ?? 100;
+    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`invalid windowPackets ${size}`);
+    this.#size = size;
+    this.#dequeValue = new Float64Array(size);
+    this.#dequeIndex = new Float64Array(size);
     this.#decay = options.decayMsPerSecond ?? 2;
   }
 
@@ -43,21 +57,43 @@ export class DelayEstimator {
     }
     this.#lastTransit = transit;
 
-    this.#window[this.#pos] = transit;
-    this.#pos = (this.#pos + 1) % this.#window.length;
-    if (this.#count < this.#window.length) this.#count++;
-    let min = Infinity;
-    for (let i = 0; i < this.#count; i++) if (this.#window[i]! < min) min = this.#window[i]!;
-    const relative = transit - min;
+    const relative = transit - this.#slideMin(transit);
 
     const elapsed = this.#lastMediaMs === undefined ? 0 : Math.max(0, mediaMs - this.#lastMediaMs);
     this.#lastMediaMs = mediaMs;
     this.#peak = Math.max(relative, this.#peak - (this.#decay * elapsed) / 1000);
   }
 
+  /** Add `transit` to the window and return the window's minimum. */
+  #slideMin(transit: number): number {
+    const size = this.#size;
+    const values = this.#dequeValue;
+    const index = this.#dequeIndex;
+    const n = this.#packets++;
+    // The front left the window: it was packet n − size or older.
+    if (this.#length > 0 && index[this.#head]! <= n - size) {
+      this.#head = this.#head + 1 === size ? 0 : this.#head + 1;
+      this.#length--;
+    }
+    // Entries not below the new transit can never be the minimum again (it outlives them).
+    while (this.#length > 0) {
+      let back = this.#head + this.#length - 1;
+      if (back >= size) back -= size;
+      if (values[back]! < transit) break;
+      this.#length--;
+    }
+    let at = this.#head + this.#length;
+    if (at >= size) at -= size;
+    values[at] = transit;
+    index[at] = n;
+    this.#length++;
+    return values[this.#head]!;
+  }
+
   reset(): void {
-    this.#count = 0;
-    this.#pos = 0;
+    this.#head = 0;
+    this.#length = 0;
+    this.#packets = 0;
     this.#lastTransit = undefined;
     this.#lastMediaMs = undefined;
     this.#jitter = 0;
