@@ -21,7 +21,11 @@ type PendingEvent =
   | { name: 'depth'; args: [number] }
   | { name: 'underrun'; args: [] };
 
-/** How many recently accepted sequence numbers are remembered to tell duplicates from late packets. */
+/**
+ * Sequence numbers remembered to tell duplicates from late packets: every accepted one within this
+ * distance of the highest (raised above `maxMisorder` when that is configured larger, since no
+ * packet further behind reaches the duplicate check).
+ */
 const RECENT = 128;
 
 export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
@@ -38,7 +42,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   readonly #seq = new Unwrapper(16);
   readonly #ts = new Unwrapper(32);
   readonly #packets = new Map<number, JitterPacket & { extTs: number }>();
-  readonly #recent = new RecentSequences(RECENT);
+  readonly #recent: RecentSequences;
   #ssrc: number | undefined;
   #candidate: { packet: JitterPacket; reason: ResetReason } | undefined;
   #frameTicks: number;
@@ -60,6 +64,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     this.#maxTsJumpTicks = ((options.maxTimestampJumpMs ?? 1000) * options.clockRate) / 1000;
     this.#maxDropout = options.maxDropout ?? 3000;
     this.#maxMisorder = options.maxMisorder ?? 100;
+    this.#recent = new RecentSequences(Math.max(RECENT, this.#maxMisorder + 1));
     this.#shrinkInterval = options.shrinkIntervalMs ?? 1000;
     this.#capacity = options.capacity ?? 100;
     this.#estimator = new DelayEstimator({ decayMsPerSecond: options.decayMsPerSecond ?? 2 });
