@@ -12,6 +12,7 @@ import { PortAllocator, PortExhaustedError, type NegotiatedMedia, type PacketTap
 import { applyAnswer, createOffer, negotiateAnswer } from '../../media/sdp/negotiate.js';
 import { NoCommonCodecError, SdpError } from '../../media/sdp/errors.js';
 import type { MediaSession } from '../../media/session/types.js';
+import { setDatagramIoMode } from '../../media/udp/index.js';
 import { createMediaSessionFactory, type MediaSessionFactory } from '../../media/worker/factory.js';
 import type { Agent, CallInfo } from '../../agents/types.js';
 import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
@@ -104,8 +105,10 @@ export class GatewayApp {
     this.#ports = new PortAllocator({ min: options.config.media.port_min, max: options.config.media.port_max });
     // MediaSessions run on worker threads (media.workers, default one per core) or in this thread.
     this.#ownsMedia = !options.mediaSessions;
+    // Throws (DatagramIoError) when media.udp is 'native' and the addon is not built: a start error, not a call error.
+    const udp = setDatagramIoMode(options.config.media.udp);
     this.mediaSessions = options.mediaSessions ?? createMediaSessionFactory({ workers: options.config.media.workers, logger: options.logger });
-    this.#log.info({ mediaWorkers: this.mediaSessions.workers }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
+    this.#log.info({ mediaWorkers: this.mediaSessions.workers, mediaUdp: udp.kind }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
     this.#timers = { enabled: options.config.session_timers.enabled, sessionExpires: options.config.session_timers.session_expires, minSe: options.config.session_timers.min_se };
     for (const t of options.config.trunks) {
       if (t.auth) this.#auth.set(t.name, new DigestServer({ username: t.auth.username, password: t.auth.password, realm: t.auth.realm ?? t.name }));

@@ -82,6 +82,8 @@ const media = z.object({
   ptime: z.number().int().refine((p) => [10, 20, 30, 40, 60].includes(p), { message: 'ptime must be 10, 20, 30, 40 or 60' }).default(20),
   /** Media worker threads: 0 = MediaSessions in the main thread; 'auto' = one per core when there is more than one. */
   workers: z.union([z.number().int().min(0), z.literal('auto')]).default('auto'),
+  /** UDP layer of the media sockets: 'native' = the batched epoll/recvmmsg pump (native/udp-pump), 'dgram' = Node's dgram, 'auto' = native when built. */
+  udp: z.enum(['auto', 'native', 'dgram']).default('auto'),
 }).strict().refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
   .refine((m) => m.jitter_min_ms <= m.jitter_max_ms, { message: 'jitter_min_ms must not exceed jitter_max_ms', path: ['jitter_max_ms'] });
 

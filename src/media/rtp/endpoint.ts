@@ -2,14 +2,15 @@
  * One call's RTP/RTCP transport: a UDP socket on the leased even port (RTP, and RTCP too with
  * rtcp-mux, RFC 5761) and one on port+1 for RTCP otherwise (RFC 3550 §11). Incoming RTP is parsed
  * (rtp/header.ts), checked (version 2, negotiated payload type) and passed through the symmetric
- * RTP latch; everything is counted.
+ * RTP latch; everything is counted. The sockets come from src/media/udp (the native batched pump
+ * or Node's dgram).
  */
-import { createSocket, type Socket } from 'node:dgram';
 import type { RtpAddress } from '../sdp/types.js';
 import type { PacketTap } from '../session/types.js';
 import { readRtpHeader, type RtpHeaderView } from './header.js';
 import { SourceLatch } from './latch.js';
 import { looksLikeRtcp } from './rtcp.js';
+import { datagramBinder, type DatagramBinder, type DatagramSocket, type DatagramSource } from '../udp/index.js';
 
 export interface RtpEndpointCounters {
   packetsIn: number;
@@ -39,17 +40,8 @@ export interface RtpEndpointOptions {
   tap?: PacketTap;
   /** SO_RCVBUF for the RTP socket (bytes). */
   recvBufferSize?: number;
-}
-
-function bind(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    socket.once('error', onError);
-    socket.bind({ port, address, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
+  /** The UDP layer (default: the thread's, src/media/udp/select.ts). */
+  binder?: DatagramBinder;
 }
 
 export class RtpEndpoint {
@@ -58,44 +50,44 @@ export class RtpEndpoint {
     packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, rejectedSource: 0, malformed: 0, rtcpIn: 0, rtcpOut: 0,
   };
   readonly #opts: RtpEndpointOptions;
-  readonly #rtp: Socket;
-  readonly #rtcp: Socket | undefined;
+  readonly #rtp: DatagramSocket;
+  readonly #rtcp: DatagramSocket | undefined;
   readonly #latch: SourceLatch;
   #remoteRtcp: RtpAddress;
   /** Where the peer's RTCP actually comes from (symmetric RTCP, RFC 4961). */
   #rtcpSource: RtpAddress | undefined;
   #closed = false;
 
-  private constructor(opts: RtpEndpointOptions, rtp: Socket, rtcp: Socket | undefined) {
+  private constructor(opts: RtpEndpointOptions, rtp: DatagramSocket, rtcp: DatagramSocket | undefined) {
     this.#opts = opts;
     this.port = opts.port;
     this.#rtp = rtp;
     this.#rtcp = rtcp;
     this.#latch = new SourceLatch(opts.remote, opts.latchPackets ?? 3);
     this.#remoteRtcp = opts.remoteRtcp;
-    rtp.on('message', this.#onRtpSocket);
-    rtcp?.on('message', this.#onRtcpSocket);
-    // A send to a closed port (ICMP unreachable) surfaces as an error event: count it, keep going.
-    rtp.on('error', () => { /* datagram errors are not fatal for media */ });
-    rtcp?.on('error', () => { /* idem */ });
   }
 
   /** Bind the sockets; rejects (EADDRINUSE …) if the port pair is taken by someone else. */
   static async open(opts: RtpEndpointOptions): Promise<RtpEndpoint> {
-    const rtp = createSocket({ type: opts.localAddress.includes(':') ? 'udp6' : 'udp4' });
-    await bind(rtp, opts.port, opts.localAddress);
-    if (opts.recvBufferSize) rtp.setRecvBufferSize(opts.recvBufferSize);
-    let rtcp: Socket | undefined;
+    const binder = opts.binder ?? datagramBinder();
+    // The handlers reach the endpoint through `ref`: the sockets exist before it does.
+    const ref: { endpoint?: RtpEndpoint } = {};
+    const rtp = await binder.bind({
+      address: opts.localAddress, port: opts.port,
+      ...(opts.recvBufferSize ? { recvBufferSize: opts.recvBufferSize } : {}),
+      onMessage: (msg, from) => ref.endpoint?.onRtpSocket(msg, from),
+    });
+    let rtcp: DatagramSocket | undefined;
     if (!opts.rtcpMux) {
-      rtcp = createSocket({ type: opts.localAddress.includes(':') ? 'udp6' : 'udp4' });
       try {
-        await bind(rtcp, opts.port + 1, opts.localAddress);
+        rtcp = await binder.bind({ address: opts.localAddress, port: opts.port + 1, onMessage: (msg, from) => ref.endpoint?.onRtcpSocket(msg, from) });
       } catch (err) {
-        rtp.close();
+        await rtp.close();
         throw err;
       }
     }
-    return new RtpEndpoint(opts, rtp, rtcp);
+    ref.endpoint = new RtpEndpoint(opts, rtp, rtcp);
+    return ref.endpoint;
   }
 
   get latchedSource(): RtpAddress | undefined {
@@ -135,10 +127,11 @@ export class RtpEndpoint {
       ?? (latched ? { address: latched.address, port: latched.port + 1 } : this.#remoteRtcp);
     this.counters.rtcpOut++;
     this.#opts.tap?.('out', packet, to);
-    return new Promise((resolve) => (this.#rtcp ?? this.#rtp).send(packet, to.port, to.address, () => resolve()));
+    (this.#rtcp ?? this.#rtp).send(packet, to.port, to.address);
+    return Promise.resolve();
   }
 
-  readonly #onRtpSocket = (msg: Buffer, rinfo: { address: string; port: number }): void => {
+  private onRtpSocket(msg: Buffer, rinfo: DatagramSource): void {
     const arrival = performance.now();
     if (this.#opts.rtcpMux && looksLikeRtcp(msg)) {
       this.#acceptRtcp(msg, rinfo, arrival);
@@ -158,17 +151,17 @@ export class RtpEndpoint {
     this.counters.bytesIn += msg.length;
     this.#opts.tap?.('in', msg, rinfo);
     this.#opts.onRtp(header, msg.subarray(header.payloadOffset, header.payloadEnd), arrival);
-  };
+  }
 
-  readonly #onRtcpSocket = (msg: Buffer, rinfo: { address: string; port: number }): void => {
+  private onRtcpSocket(msg: Buffer, rinfo: DatagramSource): void {
     if (!looksLikeRtcp(msg)) {
       this.counters.malformed++;
       return;
     }
     this.#acceptRtcp(msg, rinfo, performance.now());
-  };
+  }
 
-  #acceptRtcp(msg: Buffer, rinfo: { address: string; port: number }, arrival: number): void {
+  #acceptRtcp(msg: Buffer, rinfo: DatagramSource, arrival: number): void {
     // Only from the peer's host: the latched one, or the SDP's before latching.
     if (rinfo.address !== this.#latch.destination.address) {
       this.counters.rejectedSource++;
@@ -184,7 +177,6 @@ export class RtpEndpoint {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.#rtp, this.#rtcp].filter((s): s is Socket => !!s)
-      .map((s) => new Promise<void>((resolve) => { try { s.close(() => resolve()); } catch { resolve(); } })));
+    await Promise.all([this.#rtp.close(), this.#rtcp?.close()]);
   }
 }

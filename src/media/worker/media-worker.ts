@@ -4,7 +4,7 @@
  * operations in call order and answers with one batch per media tick: every session's audio
  * frames, counters and events (protocol.ts).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { sharedClock } from '../rtp/clock.js';
 import type { RtpAddress } from '../sdp/types.js';
@@ -14,6 +14,7 @@ import {
   AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, toWireError, writeQueueRow, writeStatsRow,
   type BatchMessage, type Op, type OpsMessage, type RemoteSessionOptions, type WorkerEvent,
 } from './protocol.js';
+import { setDatagramIoMode, type DatagramIoMode } from '../udp/index.js';
 
 interface Hosted {
   sid: number;
@@ -26,6 +27,7 @@ interface Hosted {
 
 const port = parentPort;
 if (!port) throw new Error('media-worker.ts runs as a worker thread');
+setDatagramIoMode((workerData as { udp?: DatagramIoMode } | null)?.udp ?? 'auto');
 
 const sessions = new Map<number, Hosted>();
 /** Creates under way; a close that arrives meanwhile is applied once the session exists. */

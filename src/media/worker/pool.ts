@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { rootLogger, type Logger } from '../../log.js';
 import { createMediaSession } from '../session/session.js';
+import { datagramIoMode } from '../udp/index.js';
 import type { MediaSession, MediaSessionOptions } from '../session/types.js';
 import { MediaWorkerError, fromWireError } from './errors.js';
 import { AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, type BatchMessage, type Op, type OpBody, type OpsMessage, type ReadyMessage } from './protocol.js';
@@ -55,7 +56,8 @@ interface Creating {
 
 /** With the process's node flags when a worker accepts them (--cpu-prof …), else without (--trace-gc …). */
 function startWorker(entry: ReturnType<typeof mediaWorkerEntry>, index: number, log: Logger, resourceLimits: ResourceLimits | undefined): Worker {
-  const options = { name: `media-${index}`, eval: entry.eval, ...(resourceLimits ? { resourceLimits } : {}) };
+  // The worker opens its sockets on the same UDP layer as this thread (media.udp).
+  const options = { name: `media-${index}`, eval: entry.eval, workerData: { udp: datagramIoMode() }, ...(resourceLimits ? { resourceLimits } : {}) };
   try {
     return new Worker(entry.source, { ...options, execArgv: entry.execArgv });
   } catch (err) {

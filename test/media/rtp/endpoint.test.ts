@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { RtpHeader, RtpPacket } from 'werift-rtp';
 import { RtpEndpoint } from '../../../src/media/rtp/endpoint.js';
+import { dgramBinder, nativePumpBinder, type DatagramBinder } from '../../../src/media/udp/index.js';
 import { freePort, freePortRange } from '../../helpers/ports.js';
 
 const LO = '127.0.0.1';
@@ -37,6 +38,9 @@ async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
+/** The UDP layer the endpoints of the current `describe.each` run on. */
+let binder: DatagramBinder = dgramBinder;
+
 async function openEndpoint(remotePort: number, rtcpMux = false) {
   const { min } = await freePortRange(2);
   const got: { seq: number; payloadLen: number }[] = [];
@@ -47,119 +51,129 @@ async function openEndpoint(remotePort: number, rtcpMux = false) {
     payloadTypes: new Set([0, 101]),
     onRtp: (h, p) => got.push({ seq: h.sequenceNumber, payloadLen: p.length }),
     onRtcp: (b) => rtcp.push(b),
+    binder,
   });
   cleanups.push(() => ep.close());
   return { ep, got, rtcp };
 }
 
-describe('RtpEndpoint symmetric RTP (RFC 4961) on 127.0.0.1', () => {
-  it('sends to the SDP address until it latches onto the real source of 3 consecutive valid packets', async () => {
-    const sdpPeer = await peer();
-    const natPeer = await peer();
-    const { ep, got } = await openEndpoint(sdpPeer.port);
+const BINDERS: [string, DatagramBinder | undefined][] = [['the native UDP pump', nativePumpBinder()], ["Node's dgram", dgramBinder]];
 
-    const first = sdpPeer.next();
-    ep.sendRtp(rtp(1));
-    await first;
-    expect(ep.latchedSource).toBeUndefined();
-
-    for (let i = 0; i < 3; i++) await send(natPeer.socket, rtp(100 + i), ep.port);
-    await until(() => got.length === 3);
-    expect(ep.latchedSource).toEqual({ address: LO, port: natPeer.port });
-    expect(got.map((g) => g.seq)).toEqual([100, 101, 102]);
-    expect(got[0]!.payloadLen).toBe(160);
-
-    const latchedArrival = natPeer.next();
-    ep.sendRtp(rtp(2));
-    await latchedArrival;
-    expect(sdpPeer.received).toHaveLength(1);
-    expect(ep.counters.packetsOut).toBe(2);
-    expect(ep.counters.packetsIn).toBe(3);
+describe.each(BINDERS)('RtpEndpoint on %s', (_name, layer) => {
+  beforeAll(() => {
+    if (!layer) throw new Error('the native UDP pump is not built (npm run build:native)');
+    binder = layer;
   });
 
-  it('rejects RTP injected from another source after latching, and counts it', async () => {
-    const legit = await peer();
-    const attacker = await peer();
-    const { ep, got } = await openEndpoint(legit.port);
-    for (let i = 0; i < 3; i++) await send(legit.socket, rtp(i), ep.port);
-    await until(() => got.length === 3);
-    for (let i = 0; i < 20; i++) await send(attacker.socket, rtp(500 + i, { ssrc: 666 }), ep.port);
-    await send(legit.socket, rtp(3), ep.port);
-    await until(() => got.length === 4);
-    await until(() => ep.counters.rejectedSource === 20);
-    expect(got.map((g) => g.seq)).toEqual([0, 1, 2, 3]);
-    expect(ep.latchedSource?.port).toBe(legit.port);
-  });
+  describe('symmetric RTP (RFC 4961) on 127.0.0.1', () => {
+    it('sends to the SDP address until it latches onto the real source of 3 consecutive valid packets', async () => {
+      const sdpPeer = await peer();
+      const natPeer = await peer();
+      const { ep, got } = await openEndpoint(sdpPeer.port);
 
-  it('does not latch onto packets with the wrong version or an unnegotiated payload type', async () => {
-    const legit = await peer();
-    const other = await peer();
-    const { ep, got } = await openEndpoint(legit.port);
-    for (let i = 0; i < 5; i++) await send(other.socket, rtp(i, { pt: 8 }), ep.port);
-    for (let i = 0; i < 5; i++) await send(other.socket, rtp(i, { version: 1 }), ep.port);
-    await send(other.socket, Buffer.from('not rtp at all'), ep.port);
-    await until(() => ep.counters.malformed === 11);
-    expect(got).toHaveLength(0);
-    expect(ep.latchedSource).toBeUndefined();
-  });
+      const first = sdpPeer.next();
+      ep.sendRtp(rtp(1));
+      await first;
+      expect(ep.latchedSource).toBeUndefined();
 
-  it('a source switching before the latch completes restarts the count', async () => {
-    const a = await peer();
-    const b = await peer();
-    const { ep, got } = await openEndpoint(a.port);
-    await send(a.socket, rtp(1), ep.port);
-    await send(a.socket, rtp(2), ep.port);
-    await send(b.socket, rtp(3, { ssrc: 9 }), ep.port);
-    await until(() => got.length === 3);
-    expect(ep.latchedSource).toBeUndefined();
-    await send(b.socket, rtp(4, { ssrc: 9 }), ep.port);
-    await send(b.socket, rtp(5, { ssrc: 9 }), ep.port);
-    await until(() => got.length === 5);
-    expect(ep.latchedSource?.port).toBe(b.port);
-  });
+      for (let i = 0; i < 3; i++) await send(natPeer.socket, rtp(100 + i), ep.port);
+      await until(() => got.length === 3);
+      expect(ep.latchedSource).toEqual({ address: LO, port: natPeer.port });
+      expect(got.map((g) => g.seq)).toEqual([100, 101, 102]);
+      expect(got[0]!.payloadLen).toBe(160);
 
-  it('updateRemote (re-INVITE) releases the latch so the new address can latch', async () => {
-    const oldPeer = await peer();
-    const newPeer = await peer();
-    const { ep, got } = await openEndpoint(oldPeer.port);
-    for (let i = 0; i < 3; i++) await send(oldPeer.socket, rtp(i), ep.port);
-    await until(() => got.length === 3);
-    await send(newPeer.socket, rtp(10, { ssrc: 77 }), ep.port);
-    await until(() => ep.counters.rejectedSource === 1);
+      const latchedArrival = natPeer.next();
+      ep.sendRtp(rtp(2));
+      await latchedArrival;
+      expect(sdpPeer.received).toHaveLength(1);
+      expect(ep.counters.packetsOut).toBe(2);
+      expect(ep.counters.packetsIn).toBe(3);
+    });
 
-    ep.updateRemote({ address: LO, port: newPeer.port }, { address: LO, port: newPeer.port + 1 });
-    const arrival = newPeer.next();
-    ep.sendRtp(rtp(50));
-    await arrival;
-    for (let i = 0; i < 3; i++) await send(newPeer.socket, rtp(11 + i, { ssrc: 77 }), ep.port);
-    await until(() => got.length === 6);
-    expect(ep.latchedSource?.port).toBe(newPeer.port);
-  });
+    it('rejects RTP injected from another source after latching, and counts it', async () => {
+      const legit = await peer();
+      const attacker = await peer();
+      const { ep, got } = await openEndpoint(legit.port);
+      for (let i = 0; i < 3; i++) await send(legit.socket, rtp(i), ep.port);
+      await until(() => got.length === 3);
+      for (let i = 0; i < 20; i++) await send(attacker.socket, rtp(500 + i, { ssrc: 666 }), ep.port);
+      await send(legit.socket, rtp(3), ep.port);
+      await until(() => got.length === 4);
+      await until(() => ep.counters.rejectedSource === 20);
+      expect(got.map((g) => g.seq)).toEqual([0, 1, 2, 3]);
+      expect(ep.latchedSource?.port).toBe(legit.port);
+    });
 
-  it('with rtcp-mux, RTCP on the RTP port is demultiplexed (RFC 5761 §4)', async () => {
-    const p = await peer();
-    const { ep, got, rtcp } = await openEndpoint(p.port, true);
-    const rr = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 5]);
-    await send(p.socket, rr, ep.port);
-    await send(p.socket, rtp(1), ep.port);
-    await until(() => rtcp.length === 1 && got.length === 1);
-    expect(ep.counters.rtcpIn).toBe(1);
-  });
+    it('does not latch onto packets with the wrong version or an unnegotiated payload type', async () => {
+      const legit = await peer();
+      const other = await peer();
+      const { ep, got } = await openEndpoint(legit.port);
+      for (let i = 0; i < 5; i++) await send(other.socket, rtp(i, { pt: 8 }), ep.port);
+      for (let i = 0; i < 5; i++) await send(other.socket, rtp(i, { version: 1 }), ep.port);
+      await send(other.socket, Buffer.from('not rtp at all'), ep.port);
+      await until(() => ep.counters.malformed === 11);
+      expect(got).toHaveLength(0);
+      expect(ep.latchedSource).toBeUndefined();
+    });
 
-  it('without rtcp-mux, RTCP arrives on port + 1', async () => {
-    const p = await peer();
-    const { ep, rtcp } = await openEndpoint(p.port, false);
-    await send(p.socket, Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 5]), ep.port + 1);
-    await until(() => rtcp.length === 1);
-  });
+    it('a source switching before the latch completes restarts the count', async () => {
+      const a = await peer();
+      const b = await peer();
+      const { ep, got } = await openEndpoint(a.port);
+      await send(a.socket, rtp(1), ep.port);
+      await send(a.socket, rtp(2), ep.port);
+      await send(b.socket, rtp(3, { ssrc: 9 }), ep.port);
+      await until(() => got.length === 3);
+      expect(ep.latchedSource).toBeUndefined();
+      await send(b.socket, rtp(4, { ssrc: 9 }), ep.port);
+      await send(b.socket, rtp(5, { ssrc: 9 }), ep.port);
+      await until(() => got.length === 5);
+      expect(ep.latchedSource?.port).toBe(b.port);
+    });
 
-  it('close() is idempotent and frees the port', async () => {
-    const p = await peer();
-    const { ep } = await openEndpoint(p.port);
-    await ep.close();
-    await ep.close();
-    const s = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(ep.port, LO, () => resolve()); });
-    await new Promise<void>((r) => s.close(() => r()));
+    it('updateRemote (re-INVITE) releases the latch so the new address can latch', async () => {
+      const oldPeer = await peer();
+      const newPeer = await peer();
+      const { ep, got } = await openEndpoint(oldPeer.port);
+      for (let i = 0; i < 3; i++) await send(oldPeer.socket, rtp(i), ep.port);
+      await until(() => got.length === 3);
+      await send(newPeer.socket, rtp(10, { ssrc: 77 }), ep.port);
+      await until(() => ep.counters.rejectedSource === 1);
+
+      ep.updateRemote({ address: LO, port: newPeer.port }, { address: LO, port: newPeer.port + 1 });
+      const arrival = newPeer.next();
+      ep.sendRtp(rtp(50));
+      await arrival;
+      for (let i = 0; i < 3; i++) await send(newPeer.socket, rtp(11 + i, { ssrc: 77 }), ep.port);
+      await until(() => got.length === 6);
+      expect(ep.latchedSource?.port).toBe(newPeer.port);
+    });
+
+    it('with rtcp-mux, RTCP on the RTP port is demultiplexed (RFC 5761 §4)', async () => {
+      const p = await peer();
+      const { ep, got, rtcp } = await openEndpoint(p.port, true);
+      const rr = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 5]);
+      await send(p.socket, rr, ep.port);
+      await send(p.socket, rtp(1), ep.port);
+      await until(() => rtcp.length === 1 && got.length === 1);
+      expect(ep.counters.rtcpIn).toBe(1);
+    });
+
+    it('without rtcp-mux, RTCP arrives on port + 1', async () => {
+      const p = await peer();
+      const { ep, rtcp } = await openEndpoint(p.port, false);
+      await send(p.socket, Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 5]), ep.port + 1);
+      await until(() => rtcp.length === 1);
+    });
+
+    it('close() is idempotent and frees the port', async () => {
+      const p = await peer();
+      const { ep } = await openEndpoint(p.port);
+      await ep.close();
+      await ep.close();
+      const s = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(ep.port, LO, () => resolve()); });
+      await new Promise<void>((r) => s.close(() => r()));
+    });
   });
 });

@@ -1,0 +1,157 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket, type Socket } from 'node:dgram';
+import fc from 'fast-check';
+import { dgramBinder, formatIpv6, nativePumpBinder, nativePumpLoadError, type DatagramBinder, type DatagramSocket, type DatagramSource } from '../../../src/media/udp/index.js';
+import { freePort } from '../../helpers/ports.js';
+
+const LO = '127.0.0.1';
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
+
+async function peer(): Promise<{ socket: Socket; port: number; received: Buffer[] }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, LO, () => r()));
+  const received: Buffer[] = [];
+  socket.on('message', (m) => received.push(m));
+  cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
+  return { socket, port: socket.address().port, received };
+}
+
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('the native UDP pump', () => {
+  it('is built and loads on Linux (npm run setup builds it; without it media falls back to dgram)', () => {
+    if (process.platform !== 'linux') return;
+    expect(nativePumpLoadError()).toBeUndefined();
+    expect(nativePumpBinder()?.kind).toBe('native');
+  });
+});
+
+const BINDERS: [string, DatagramBinder | undefined][] = [['the native UDP pump', nativePumpBinder()], ["Node's dgram", dgramBinder]];
+
+describe.each(BINDERS)('media sockets on %s', (_name, layer) => {
+  let binder: DatagramBinder;
+  beforeAll(() => {
+    if (!layer) throw new Error(`the native UDP pump is not built: ${nativePumpLoadError()?.message}`);
+    binder = layer;
+  });
+
+  async function open(port = 0, onMessage: (m: Buffer, f: DatagramSource) => void = () => undefined): Promise<DatagramSocket> {
+    const s = await binder.bind({ address: LO, port, onMessage });
+    cleanups.push(() => s.close());
+    return s;
+  }
+
+  it('receives a datagram with its bytes and its source address and port', async () => {
+    const got: { msg: Buffer; from: DatagramSource }[] = [];
+    const s = await open(await freePort(), (msg, from) => got.push({ msg, from }));
+    const p = await peer();
+    p.socket.send(Buffer.from('hello rtp'), s.port, LO);
+    await until(() => got.length === 1);
+    expect(got[0]!.msg.toString()).toBe('hello rtp');
+    expect(got[0]!.from).toMatchObject({ address: LO, port: p.port });
+  });
+
+  it('sends datagrams to a peer, byte for byte and in order', async () => {
+    const s = await open();
+    const p = await peer();
+    for (let i = 0; i < 20; i++) s.send(Buffer.from([i, 0xaa, i ^ 0xff]), p.port, LO);
+    await until(() => p.received.length === 20);
+    expect(p.received.map((b) => [...b])).toEqual(Array.from({ length: 20 }, (_, i) => [i, 0xaa, i ^ 0xff]));
+  });
+
+  it('binds port 0 to a free port and reports it', async () => {
+    const s = await open(0);
+    expect(s.port).toBeGreaterThan(0);
+  });
+
+  it('refuses a port already bound, with the system code EADDRINUSE', async () => {
+    const taken = await open();
+    await expect(binder.bind({ address: LO, port: taken.port, onMessage: () => undefined })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
+  it('delivers each of many sockets its own datagrams (one batch carries many sockets)', async () => {
+    const n = 60;
+    const got = new Map<number, number[]>();
+    const sockets: DatagramSocket[] = [];
+    for (let i = 0; i < n; i++) {
+      sockets.push(await open(0, (msg) => {
+        const list = got.get(i) ?? [];
+        list.push(msg.readUInt16BE(0), msg.readUInt16BE(2));
+        got.set(i, list);
+      }));
+    }
+    const p = await peer();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < n; i++) {
+        const b = Buffer.alloc(4 + i);
+        b.writeUInt16BE(i, 0);
+        b.writeUInt16BE(round, 2);
+        p.socket.send(b, sockets[i]!.port, LO);
+      }
+    }
+    await until(() => [...got.values()].reduce((a, l) => a + l.length, 0) === n * 3 * 2);
+    for (let i = 0; i < n; i++) expect(got.get(i)).toEqual([i, 0, i, 1, i, 2]);
+  });
+
+  it('keeps a received datagram intact after later datagrams arrive (the handler may hold it)', async () => {
+    const held: Buffer[] = [];
+    const s = await open(0, (msg) => held.push(msg));
+    const p = await peer();
+    for (let i = 0; i < 50; i++) p.socket.send(Buffer.alloc(172, i), s.port, LO);
+    await until(() => held.length === 50);
+    held.forEach((b, i) => expect(b.equals(Buffer.alloc(172, i))).toBe(true));
+  });
+
+  it('close() is idempotent, stops delivery and frees the port', async () => {
+    const got: Buffer[] = [];
+    const s = await open(await freePort(), (m) => got.push(m));
+    const port = s.port;
+    await s.close();
+    await s.close();
+    s.send(Buffer.from('after close'), port, LO); // ignored, does not throw
+    const again = await open(port, (m) => got.push(m));
+    const p = await peer();
+    p.socket.send(Buffer.from('x'), again.port, LO);
+    await until(() => got.length === 1);
+  });
+
+  it('a datagram sent just before close() still leaves (an RTCP BYE is not lost)', async () => {
+    const p = await peer();
+    const s = await binder.bind({ address: LO, port: 0, onMessage: () => undefined });
+    s.send(Buffer.from('bye'), p.port, LO);
+    await s.close();
+    await until(() => p.received.length === 1);
+  });
+});
+
+describe('formatIpv6 (source addresses of the native pump)', () => {
+  it('writes the RFC 5952 form that WHATWG URL parsing produces', () => {
+    fc.assert(fc.property(
+      fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 }),
+      (groups) => {
+        const bytes = new Uint8Array(16);
+        groups.forEach((g, i) => { bytes[2 * i] = g >> 8; bytes[2 * i + 1] = g & 0xff; });
+        const text = formatIpv6(bytes);
+        if (text.startsWith('::ffff:') && text.includes('.')) return; // IPv4-mapped: dotted, as dgram prints it
+        expect(`[${text}]`).toBe(new URL(`http://[${text}]/`).hostname);
+        // and it denotes the same address
+        expect(new URL(`http://[${text}]/`).hostname).toBe(new URL(`http://[${groups.map((g) => g.toString(16)).join(':')}]/`).hostname);
+      },
+    ), { numRuns: 2000 });
+  });
+
+  it('prints IPv4-mapped addresses with a dotted quad, and :: and ::1', () => {
+    expect(formatIpv6(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1]))).toBe('::ffff:127.0.0.1');
+    expect(formatIpv6(new Uint8Array(16))).toBe('::');
+    const one = new Uint8Array(16);
+    one[15] = 1;
+    expect(formatIpv6(one)).toBe('::1');
+  });
+});
