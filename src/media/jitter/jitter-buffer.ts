@@ -8,10 +8,16 @@
  * skipping at most one frame per `shrinkIntervalMs`.
  *
  * Events are emitted after the state change that caused them is complete.
+ *
+ * Per packet the work is O(1) and allocates nothing of its own: packets live in a ring of slots
+ * indexed by extended sequence number (PacketRing), the very objects pushed (not copies — do not
+ * change a packet after pushing it), and `pop` hands the same object back; the missing/empty
+ * results are shared frozen objects.
  */
 import { EventEmitter } from 'node:events';
 import { rootLogger } from '../../log.js';
 import { DelayEstimator } from './delay-estimator.js';
+import { PacketRing } from './packet-ring.js';
 import { RecentSequences } from './recent-sequences.js';
 import type { JitterBufferEvents, JitterBufferOptions, JitterBufferStats, JitterPacket, PopResult, ResetReason } from './types.js';
 import { Unwrapper } from './unwrapper.js';
@@ -28,6 +34,11 @@ type PendingEvent =
  */
 const RECENT = 128;
 
+const EMPTY: PopResult = Object.freeze({ kind: 'empty' });
+const MISSING_LOST: PopResult = Object.freeze({ kind: 'missing', reason: 'lost' });
+const MISSING_WAIT: PopResult = Object.freeze({ kind: 'missing', reason: 'wait' });
+const MISSING_UNDERRUN: PopResult = Object.freeze({ kind: 'missing', reason: 'underrun' });
+
 export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   readonly #clockRate: number;
   readonly #minDepth: number;
@@ -41,12 +52,19 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
 
   readonly #seq = new Unwrapper(16);
   readonly #ts = new Unwrapper(32);
-  readonly #packets = new Map<number, JitterPacket & { extTs: number }>();
+  /**
+   * Buffered packets by extended sequence number (the pushed objects themselves). Its span is
+   * limited to its slots (≥ 2 × capacity and > maxMisorder): a packet that many numbers ahead of
+   * the oldest buffered one pushes the oldest out, as when over capacity.
+   */
+  readonly #packets: PacketRing<JitterPacket>;
   readonly #recent: RecentSequences;
   #ssrc: number | undefined;
   #candidate: { packet: JitterPacket; reason: ResetReason } | undefined;
   #frameTicks: number;
-  #highest: { seq: number; ts: number } | undefined;
+  /** Highest accepted extended sequence number and its extended timestamp (NaN: none yet). */
+  #highestSeq = NaN;
+  #highestTs = NaN;
   #nextSeq: number | undefined;
   #playing = false;
   #hasPlayed = false;
@@ -67,6 +85,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     this.#recent = new RecentSequences(Math.max(RECENT, this.#maxMisorder + 1));
     this.#shrinkInterval = options.shrinkIntervalMs ?? 1000;
     this.#capacity = options.capacity ?? 100;
+    this.#packets = new PacketRing(Math.max(2 * this.#capacity, this.#maxMisorder + 1));
     this.#estimator = new DelayEstimator({ decayMsPerSecond: options.decayMsPerSecond ?? 2 });
     this.#target = this.#minDepth;
   }
@@ -134,11 +153,10 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   /** Whether this packet breaks the stream: another SSRC, a sequence jump or a timestamp jump. */
   #jumpOf(packet: JitterPacket): ResetReason | undefined {
     if (this.#ssrc !== undefined && packet.ssrc !== this.#ssrc) return 'ssrc';
-    const highest = this.#highest;
-    if (!highest) return undefined;
-    const seqDelta = this.#seq.peek(packet.seq) - highest.seq;
+    if (Number.isNaN(this.#highestSeq)) return undefined;
+    const seqDelta = this.#seq.peek(packet.seq) - this.#highestSeq;
     if (seqDelta > this.#maxDropout || seqDelta < -this.#maxMisorder) return 'sequence-jump';
-    const tsJump = this.#ts.peek(packet.timestamp) - (highest.ts + seqDelta * this.#frameTicks);
+    const tsJump = this.#ts.peek(packet.timestamp) - (this.#highestTs + seqDelta * this.#frameTicks);
     // A forward jump on a packet with the marker bit is a new talkspurt (RFC 3551 §4.1), not a restart.
     if (Math.abs(tsJump) > this.#maxTsJumpTicks && !(packet.marker && tsJump > 0)) return 'timestamp-jump';
     return undefined;
@@ -161,33 +179,37 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     this.#remember(seq);
     this.#stats.received++;
 
-    const prev = this.#highest;
-    if (prev && seq < prev.seq) {
+    const prevSeq = this.#highestSeq;
+    const prevTs = this.#highestTs;
+    if (seq < prevSeq) {
       this.#stats.reordered++;
     } else {
-      if (prev && seq - prev.seq <= 3 && extTs > prev.ts) {
+      if (seq - prevSeq <= 3 && extTs > prevTs) {
         // Learn the packet duration from consecutive packets (up to 120 ms, RFC 6716 §2.1.4 max).
-        const ticks = (extTs - prev.ts) / (seq - prev.seq);
+        const ticks = (extTs - prevTs) / (seq - prevSeq);
         if (Number.isInteger(ticks) && ticks <= (120 * this.#clockRate) / 1000) this.#frameTicks = ticks;
       }
-      this.#highest = { seq, ts: extTs };
+      this.#highestSeq = seq;
+      this.#highestTs = extTs;
     }
-    this.#packets.set(seq, { ...packet, extTs });
+    while (!this.#packets.fits(seq)) this.#discardOldest();
+    this.#packets.set(seq, packet);
+    while (this.#packets.size > this.#capacity) this.#discardOldest();
+  }
 
-    while (this.#packets.size > this.#capacity) {
-      const oldest = Math.min(...this.#packets.keys());
-      this.#packets.delete(oldest);
-      this.#stats.discarded++;
-      if (this.#nextSeq !== undefined && this.#nextSeq <= oldest) this.#nextSeq = oldest + 1;
-    }
+  #discardOldest(): void {
+    const oldest = this.#packets.lowest()!;
+    this.#packets.take(oldest);
+    this.#stats.discarded++;
+    if (this.#nextSeq !== undefined && this.#nextSeq <= oldest) this.#nextSeq = oldest + 1;
   }
 
   #next(nowMs: number): PopResult {
     if (!this.#playing) {
       if (this.#packets.size === 0 || this.#bufferedFrames() * this.frameMs < this.#target) {
-        return this.#hasPlayed ? { kind: 'missing', reason: 'underrun' } : { kind: 'empty' };
+        return this.#hasPlayed ? MISSING_UNDERRUN : EMPTY;
       }
-      const first = Math.min(...this.#packets.keys());
+      const first = this.#packets.lowest()!;
       if (this.#nextSeq !== undefined && first > this.#nextSeq) this.#stats.lost += first - this.#nextSeq;
       this.#nextSeq = first;
       this.#playing = true;
@@ -198,17 +220,15 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     // Shrink slowly: skip one frame when more than a frame above target.
     if (this.#bufferedFrames() * this.frameMs > this.#target + this.frameMs && nowMs - this.#lastShrinkMs >= this.#shrinkInterval) {
       this.#lastShrinkMs = nowMs;
-      if (this.#packets.delete(next)) this.#stats.discarded++;
+      if (this.#packets.take(next)) this.#stats.discarded++;
       else this.#stats.lost++;
       next++;
     }
 
-    const packet = this.#packets.get(next);
+    const packet = this.#packets.take(next);
     if (packet) {
-      this.#packets.delete(next);
       this.#nextSeq = next + 1;
-      const { extTs: _extTs, ...out } = packet;
-      return { kind: 'packet', packet: out };
+      return { kind: 'packet', packet };
     }
     if (this.#packets.size > 0) {
       if (this.#bufferedFrames() * this.frameMs < this.#target) {
@@ -216,24 +236,24 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
         // delay grows after the target was raised.
         this.#nextSeq = next;
         this.#stats.stretched++;
-        return { kind: 'missing', reason: 'wait' };
+        return MISSING_WAIT;
       }
       this.#stats.lost++;
       this.#nextSeq = next + 1;
-      return { kind: 'missing', reason: 'lost' };
+      return MISSING_LOST;
     }
     this.#nextSeq = next;
     this.#playing = false;
     this.#stats.underruns++;
     this.#pending.push({ name: 'underrun', args: [] });
-    return { kind: 'missing', reason: 'underrun' };
+    return MISSING_UNDERRUN;
   }
 
   /** Frames from the next one to play up to the highest buffered. */
   #bufferedFrames(): number {
-    if (this.#packets.size === 0 || !this.#highest) return 0;
-    const from = this.#playing && this.#nextSeq !== undefined ? this.#nextSeq : Math.min(...this.#packets.keys());
-    return Math.max(0, this.#highest.seq - from + 1);
+    if (this.#packets.size === 0 || Number.isNaN(this.#highestSeq)) return 0;
+    const from = this.#playing && this.#nextSeq !== undefined ? this.#nextSeq : this.#packets.lowest()!;
+    return Math.max(0, this.#highestSeq - from + 1);
   }
 
   #adaptTarget(): void {
@@ -263,7 +283,8 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     this.#seq.reset();
     this.#ts.reset();
     this.#estimator.reset();
-    this.#highest = undefined;
+    this.#highestSeq = NaN;
+    this.#highestTs = NaN;
     this.#nextSeq = undefined;
     this.#playing = false;
     this.#hasPlayed = false;
