@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <new>
+#include <unordered_set>
 
 namespace {
 
@@ -47,6 +48,9 @@ struct Pump {
   bool closed = false;
   double truncated = 0;
   double read_errors = 0;
+  // The sockets in the set: closed with the pump, so a worker thread that ends (or is
+  // terminated) leaves no port bound behind it.
+  std::unordered_set<int> fds;
   mmsghdr msgs[kBatch];
   iovec iovs[kBatch];
   sockaddr_storage addrs[kBatch];
@@ -206,7 +210,8 @@ void Shutdown(Pump* p) {
   p->async = nullptr;
   p->arena = nullptr;
   p->arena_len = 0;
-  // The sockets in the set are closed by their owners; the epoll fd goes with the pump.
+  for (int fd : p->fds) close(fd);
+  p->fds.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(&p->poll), OnPollClosed);
   close(p->epfd);
   p->epfd = -1;
@@ -266,7 +271,7 @@ napi_value CreatePump(napi_env env, napi_callback_info info) {
   return ext;
 }
 
-// destroyPump(pump): stops reading; sockets must have been closed with closeSocket.
+// destroyPump(pump): stops reading and closes the sockets still open.
 napi_value DestroyPump(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -323,6 +328,7 @@ napi_value OpenSocket(napi_env env, napi_callback_info info) {
     close(fd);
     return Throw(env, e, "epoll_ctl");
   }
+  p->fds.insert(fd);
   napi_value out, v;
   napi_create_array_with_length(env, 2, &out);
   napi_create_int32(env, fd, &v);
@@ -342,7 +348,9 @@ napi_value CloseSocket(napi_env env, napi_callback_info info) {
   if (argc < 2 || !GetPump(env, argv[0], &p) || napi_get_value_int32(env, argv[1], &fd) != napi_ok) {
     return ThrowType(env, "closeSocket(pump, fd)");
   }
-  if (!p->closed) epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, nullptr);
+  // Only a socket of this pump: an fd closed with the pump may have been reused since.
+  if (p->closed || p->fds.erase(fd) == 0) return nullptr;
+  epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, nullptr);
   close(fd);
   return nullptr;
 }

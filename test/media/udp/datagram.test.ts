@@ -1,5 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { dgramBinder, formatIpv6, nativePumpBinder, nativePumpLoadError, type DatagramBinder, type DatagramSocket, type DatagramSource } from '../../../src/media/udp/index.js';
 import { freePort } from '../../helpers/ports.js';
@@ -30,6 +33,24 @@ describe('the native UDP pump', () => {
     if (process.platform !== 'linux') return;
     expect(nativePumpLoadError()).toBeUndefined();
     expect(nativePumpBinder()?.kind).toBe('native');
+  });
+
+  it('closes the ports of a thread that is terminated (a media worker that dies leaves no port bound)', async () => {
+    const binder = nativePumpBinder();
+    if (!binder) throw new Error(`not built: ${nativePumpLoadError()?.message}`);
+    const port = await freePort();
+    const addon = fileURLToPath(new URL('../../../native/udp-pump/build/Release/udp_pump.node', import.meta.url));
+    const worker = new Worker(`
+      const pump = require(${JSON.stringify(addon)});
+      const p = pump.createPump(new ArrayBuffer(1 << 20), () => {});
+      pump.openSocket(p, 1, '127.0.0.1', ${port}, 0);
+      require('node:worker_threads').parentPort.postMessage('bound');
+      setInterval(() => {}, 1000);`, { eval: true });
+    await once(worker, 'message');
+    await expect(binder.bind({ address: LO, port, onMessage: () => undefined })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await worker.terminate();
+    const s = await binder.bind({ address: LO, port, onMessage: () => undefined });
+    await s.close();
   });
 });
 
