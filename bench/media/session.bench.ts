@@ -3,12 +3,14 @@
  * media clock) each echoing what it receives (`on('audio') → play()` in the main thread, as an
  * agent does); a separate process sends one RTP stream per session on loopback and counts the
  * echoes. Modes (TG_BENCH_MODES, same run): `inproc` = every session on the main thread's event
- * loop; `pool1`/`pool2` = sessions on a MediaWorkerPool of 1 or 2 worker threads. For each N:
- * late frames (ticks that left > ptime/2 late), echo loss, CPU of the whole process (all threads)
- * per stream-second, RSS per stream.
+ * loop; `pool1`/`pool2` = sessions on a MediaWorkerPool of 1 or 2 worker threads. UDP layers
+ * (TG_BENCH_UDP, same run): `native` (the batched pump) and `dgram`. For each N: late frames
+ * (ticks that left > ptime/2 late) in the steady state — measured for TG_BENCH_SECONDS after a
+ * TG_BENCH_WARMUP-second warm-up that starts with the first packet (all N streams start within
+ * one 20 ms period, on code the JIT has not optimised yet), reported separately — echo loss, CPU
+ * of the whole process (all threads) per stream-second, RSS per stream.
  */
 import { spawn } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,7 @@ import { PortAllocator, type PortLease } from '../../src/media/ports.js';
 import { createMediaSession } from '../../src/media/session/session.js';
 import type { MediaSession, MediaSessionOptions } from '../../src/media/session/types.js';
 import { MediaWorkerPool } from '../../src/media/worker/pool.js';
+import { setDatagramIoMode, type DatagramBinder, type DatagramIoKind, type DatagramSocket } from '../../src/media/udp/index.js';
 import type { NegotiatedMedia } from '../../src/media/sdp/types.js';
 
 const LO = '127.0.0.1';
@@ -24,6 +27,8 @@ const SENDER = fileURLToPath(new URL('./rtp-load-sender.ts', import.meta.url));
 const STEPS = (process.env.TG_BENCH_STEPS ?? '250,500').split(',').map(Number);
 const MODES = (process.env.TG_BENCH_MODES ?? 'inproc,pool1,pool2').split(',').filter(Boolean);
 const SECONDS = Number(process.env.TG_BENCH_SECONDS ?? 8);
+const WARMUP = Number(process.env.TG_BENCH_WARMUP ?? 2);
+const UDP = (process.env.TG_BENCH_UDP ?? 'native,dgram').split(',').filter(Boolean) as DatagramIoKind[];
 
 function negotiated(): NegotiatedMedia {
   // The remote is a placeholder: symmetric RTP latches onto the sender's real source.
@@ -33,6 +38,8 @@ function negotiated(): NegotiatedMedia {
     remote: { address: LO, port: 9 }, remoteRtcp: { address: LO, port: 9 }, rtcpMux: false,
   };
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Create = (o: MediaSessionOptions) => Promise<MediaSession>;
 
@@ -72,7 +79,9 @@ function threadCpu(): Map<string, number> {
 
 function runSender(ports: number[], seconds: number): Promise<{ sent: number; received: number; cpuUs: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SENDER, JSON.stringify({ ports, seconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = { ...process.env };
+    delete env.TRUNKGATE_MEDIA_UDP;
+    const child = spawn(process.execPath, ['--import', 'tsx', SENDER, JSON.stringify({ ports, seconds })], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.on('close', (code) => {
@@ -81,23 +90,26 @@ function runSender(ports: number[], seconds: number): Promise<{ sent: number; re
   });
 }
 
-/** Baseline: N bare dgram sockets that send every datagram straight back (no RTP work at all). */
-async function rawEcho(n: number, ports: PortAllocator): Promise<{ ports: number[]; close: () => Promise<void> }> {
-  const sockets: Socket[] = [];
+/** Baseline: N bare sockets on a UDP layer that send every datagram straight back (no RTP work at all). */
+async function rawEcho(n: number, ports: PortAllocator, binder: DatagramBinder): Promise<{ ports: number[]; close: () => Promise<void> }> {
+  const sockets: DatagramSocket[] = [];
   const leases: PortLease[] = [];
   while (sockets.length < n) {
     const lease = ports.allocate();
-    const s = createSocket('udp4');
-    const ok = await new Promise<boolean>((resolve) => { s.once('error', () => resolve(false)); s.bind(lease.port, LO, () => resolve(true)); });
-    if (!ok) { lease.release(); continue; }
-    s.on('message', (m, r) => s.send(m, r.port, r.address));
-    sockets.push(s);
+    const ref: { s?: DatagramSocket } = {};
+    try {
+      ref.s = await binder.bind({ address: LO, port: lease.port, onMessage: (m, r) => ref.s?.send(m, r.port, r.address) });
+    } catch {
+      lease.release();
+      continue;
+    }
+    sockets.push(ref.s);
     leases.push(lease);
   }
   return {
     ports: leases.map((l) => l.port),
     close: async () => {
-      await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await Promise.all(sockets.map((s) => s.close()));
       for (const l of leases) l.release();
     },
   };
@@ -106,8 +118,8 @@ async function rawEcho(n: number, ports: PortAllocator): Promise<{ ports: number
 export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const ports = new PortAllocator({ min: 40000, max: 49999 });
-  for (const n of (process.env.TG_BENCH_BASELINE ?? '200').split(',').filter(Boolean).map(Number)) {
-    const raw = await rawEcho(n, ports);
+  for (const n of (process.env.TG_BENCH_BASELINE ?? '200').split(',').filter(Boolean).map(Number)) for (const udp of UDP) {
+    const raw = await rawEcho(n, ports, setDatagramIoMode(udp));
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const echo = await runSender(raw.ports, SECONDS);
@@ -115,18 +127,24 @@ export async function run(): Promise<BenchResult[]> {
     const cpu = process.cpuUsage(cpu0);
     await raw.close();
     const us = (cpu.user + cpu.system) / n / (wall / 1000);
-    results.push({ suite: 'media-session', name: `${n} bare dgram echo sockets (baseline): CPU per stream`, value: us, unit: 'µs per stream-second', detail: { packetsSent: echo.sent, echoesReceived: echo.received, loadAverage: +loadavg()[0]!.toFixed(1) } });
-    process.stderr.write(`baseline N=${n}: bare dgram echo ${us.toFixed(0)} µs/stream-s, echoes ${echo.received}/${echo.sent}\n`);
+    results.push({ suite: 'media-session', name: `${n} bare ${udp} echo sockets (baseline): CPU per stream`, value: us, unit: 'µs per stream-second', detail: { packetsSent: echo.sent, echoesReceived: echo.received, loadAverage: +loadavg()[0]!.toFixed(1) } });
+    process.stderr.write(`baseline N=${n}: bare ${udp} echo ${us.toFixed(0)} µs/stream-s, echoes ${echo.received}/${echo.sent}\n`);
   }
-  for (const mode of MODES) {
-    const workers = mode === 'inproc' ? 0 : Number(mode.replace('pool', ''));
-    const pool = workers > 0 ? new MediaWorkerPool({ workers }) : undefined;
-    await pool?.ready();
-    const create: Create = pool ? (o) => pool.create(o) : createMediaSession;
-    const label = pool ? `pool K=${workers}` : 'in-process';
-    for (const n of STEPS) results.push(...await step(n, label, ports, create, pool));
-    await pool?.close();
+  for (const udp of UDP) {
+    // Sessions (in this thread, and in workers started from now on) bind on this UDP layer; the
+    // sender process always uses the pump when built, so the generator's load is the same for both.
+    setDatagramIoMode(udp);
+    for (const mode of MODES) {
+      const workers = mode === 'inproc' ? 0 : Number(mode.replace('pool', ''));
+      const pool = workers > 0 ? new MediaWorkerPool({ workers }) : undefined;
+      await pool?.ready();
+      const create: Create = pool ? (o) => pool.create(o) : createMediaSession;
+      const label = `${pool ? `pool K=${workers}` : 'in-process'}, ${udp}`;
+      for (const n of STEPS) results.push(...await step(n, label, ports, create, pool));
+      await pool?.close();
+    }
   }
+  setDatagramIoMode('auto');
   return results;
 }
 
@@ -144,43 +162,54 @@ async function step(n: number, label: string, ports: PortAllocator, create: Crea
   const rss0 = process.memoryUsage().rss;
   const sessions = await openSessions(n, ports, create);
   const rss1 = process.memoryUsage().rss;
+  const opened = sessions.map((s) => s.stats());
+  const sender = runSender(sessions.map((s) => s.localPort), WARMUP + SECONDS + 1);
+  // The warm-up starts with the first packet (the sender process takes a moment to load).
+  while (!sessions.some((s) => s.stats().packetsIn > 0)) await sleep(10);
+  await sleep(WARMUP * 1000);
   const before = sessions.map((s) => s.stats());
   const cpu0 = process.cpuUsage();
   const threads0 = threadCpu();
   const elu0 = pool?.workers() ?? [];
   const t0 = performance.now();
-  const echo = await runSender(sessions.map((s) => s.localPort), SECONDS);
+  await sleep(SECONDS * 1000);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  // The busiest threads (main + media workers), % of one core each, and the RTP sender process's.
+  // The busiest threads (main + media workers), % of one core each.
   const busiest = [...threadCpu()].map(([t, us]) => ((us - (threads0.get(t) ?? 0)) / 1000 / wall) * 100).sort((a, b) => b - a).slice(0, 3).map((p) => Math.round(p));
-  const senderPct = Math.round((echo.cpuUs / 1000 / wall) * 100);
   const elu = pool ? workerUtilization(elu0, pool.workers()) : [];
   const after = sessions.map((s) => s.stats());
+  const echo = await sender;
+  const all = sessions.map((s) => s.stats());
+  const senderPct = Math.round((echo.cpuUs / 1000 / ((WARMUP + SECONDS + 1) * 1000)) * 100);
   const frames = after.reduce((a, s, i) => a + s.framesSent - before[i]!.framesSent, 0);
   const late = after.reduce((a, s, i) => a + s.lateFrames - before[i]!.lateFrames, 0);
+  const warmFrames = before.reduce((a, s, i) => a + s.framesSent - opened[i]!.framesSent, 0);
+  const warmLate = before.reduce((a, s, i) => a + s.lateFrames - opened[i]!.lateFrames, 0);
   const underruns = after.reduce((a, s, i) => a + s.underruns - before[i]!.underruns, 0);
-  const packetsIn = after.reduce((a, s, i) => a + s.packetsIn - before[i]!.packetsIn, 0);
+  const packetsIn = all.reduce((a, s, i) => a + s.packetsIn - opened[i]!.packetsIn, 0);
   const rssPerStream = (process.memoryUsage().rss - rss0) / n;
   await Promise.all(sessions.map((s) => s.close()));
   const cpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
   // CPU time is reliable on this shared machine even when wall-clock lateness is not.
   const cpuUsPerStreamSecond = (cpu.user + cpu.system) / n / (wall / 1000);
   const latePct = (late / Math.max(1, frames)) * 100;
+  const warmLatePct = (warmLate / Math.max(1, warmFrames)) * 100;
   // Packets the sessions never read (dropped by the kernel at a full socket buffer, or lost).
   const inLossPct = (1 - packetsIn / Math.max(1, echo.sent)) * 100;
   const echoLossPct = (1 - echo.received / Math.max(1, echo.sent)) * 100;
-  const detail = { streams: n, seconds: SECONDS, framesSent: frames, lateFrames: late, underruns, packetsSent: echo.sent, packetsReadBySessions: packetsIn, echoesReceived: echo.received, busiestThreadsPct: busiest, workerEventLoopUtilization: elu, senderCpuPct: senderPct, loadAverage: +loadavg()[0]!.toFixed(1), rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
+  const detail = { streams: n, seconds: SECONDS, warmupSeconds: WARMUP, framesSent: frames, lateFrames: late, warmupLateFramesPct: +warmLatePct.toFixed(2), underruns, packetsSent: echo.sent, packetsReadBySessions: packetsIn, echoesReceived: echo.received, busiestThreadsPct: busiest, workerEventLoopUtilization: elu, senderCpuPct: senderPct, loadAverage: +loadavg()[0]!.toFixed(1), rssAtOpenPerStreamKiB: +((rss1 - rss0) / n / 1024).toFixed(1) };
   const results: BenchResult[] = [];
   results.push(
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): late frames`, value: latePct, unit: '%', detail },
+    { suite: 'media-session', name: `${n} PCMU echo streams (${label}): late frames in the warm-up`, value: warmLatePct, unit: '%' },
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): inbound loss`, value: inLossPct, unit: '%' },
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): echo loss`, value: echoLossPct, unit: '%' },
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): CPU of session process`, value: cpuPct, unit: '% of one core' },
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): RSS per stream`, value: rssPerStream / 1024, unit: 'KiB' },
     { suite: 'media-session', name: `${n} PCMU echo streams (${label}): CPU per stream`, value: cpuUsPerStreamSecond, unit: 'µs per stream-second', detail: { streamsPerCore: Math.floor(1e6 / cpuUsPerStreamSecond) } },
   );
-  process.stderr.write(`${label} N=${n}: late ${latePct.toFixed(3)}% in-loss ${inLossPct.toFixed(3)}% echo-loss ${echoLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) threads [${busiest.join(', ')}]%${pool ? ` worker ELU [${elu.join(', ')}]` : ''} sender ${senderPct}% rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
+  process.stderr.write(`${label} N=${n}: late ${latePct.toFixed(3)}% (warm-up ${warmLatePct.toFixed(1)}%) in-loss ${inLossPct.toFixed(3)}% echo-loss ${echoLossPct.toFixed(3)}% cpu ${cpuPct.toFixed(0)}% (${cpuUsPerStreamSecond.toFixed(0)} µs/stream-s) threads [${busiest.join(', ')}]%${pool ? ` worker ELU [${elu.join(', ')}]` : ''} sender ${senderPct}% rss/stream ${(rssPerStream / 1024).toFixed(0)} KiB load ${loadavg()[0]!.toFixed(1)}\n`);
   await new Promise((r) => setTimeout(r, 500));
   return results;
 }
