@@ -4,7 +4,10 @@
  * consecutive lost frame repeats the last good audio with a linear fade, reaching silence after
  * `fadeFrames` lost frames.
  */
+import { pcmFrame } from './pcm-frame.js';
+
 export class RepeatFadeConcealer {
+  /** A copy of the last good frame: the caller may reuse or hand on the array it decoded into. */
   #last: Int16Array = new Int16Array(0);
   #lost = 0;
   readonly #fadeFrames: number;
@@ -15,12 +18,13 @@ export class RepeatFadeConcealer {
 
   /** Remember a decoded frame (ends a concealment run). */
   good(pcm: Int16Array): void {
-    this.#last = pcm;
+    if (this.#last.length !== pcm.length) this.#last = new Int16Array(pcm.length);
+    this.#last.set(pcm);
     this.#lost = 0;
   }
 
   conceal(samples: number): Int16Array {
-    const out = new Int16Array(samples);
+    const out = pcmFrame(samples);
     const src = this.#last;
     if (src.length === 0 || this.#lost >= this.#fadeFrames) {
       this.#lost++;

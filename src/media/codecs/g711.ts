@@ -6,6 +6,7 @@
  * samples; negative magnitudes are ones' complements).
  */
 import { RepeatFadeConcealer } from './conceal.js';
+import { pcmFrame } from './pcm-frame.js';
 import { CodecError, type AudioCodec } from './types.js';
 
 const ULAW_SEG_END = [0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff];
@@ -139,9 +140,9 @@ class G711Codec implements AudioCodec {
     return out;
   }
 
-  decode(payload: Buffer): Int16Array {
+  decode(payload: Buffer, into?: Int16Array): Int16Array {
     if (payload.length === 0) throw new CodecError('CODEC_BAD_FRAME', `${this.name}: empty payload`);
-    const out = new Int16Array(payload.length);
+    const out = into?.length === payload.length ? into : pcmFrame(payload.length);
     const table = this.#dec;
     for (let i = 0; i < payload.length; i++) out[i] = table[payload[i]!]!;
     this.#plc.good(out);

@@ -285,9 +285,9 @@ class G722Codec implements AudioCodec {
     return this.#encoder.encode(pcm) as Buffer;
   }
 
-  decode(payload: Buffer): Int16Array {
+  decode(payload: Buffer, into?: Int16Array): Int16Array {
     if (payload.length === 0) throw new CodecError('CODEC_BAD_FRAME', 'G722: empty payload');
-    const pcm = this.#decoder.decode(payload);
+    const pcm = into?.length === payload.length * 2 ? this.#decoder.decode(payload, into) : this.#decoder.decode(payload);
     this.#plc.good(pcm);
     return pcm;
   }

@@ -19,7 +19,11 @@ export interface AudioCodec {
   /** RTP timestamp increment for one frame of `ptimeMs` (at clockRate). */
   frameTicks(ptimeMs: number): number;
   encode(pcm: Int16Array): Buffer;
-  decode(payload: Buffer): Int16Array;
+  /**
+   * PCM of one payload: written into `out` when it is given and has exactly the frame's sample
+   * count (a caller reusing one buffer per stream), otherwise a new array the caller owns.
+   */
+  decode(payload: Buffer, out?: Int16Array): Int16Array;
   /**
    * Packet loss concealment: PCM for one lost frame of `samples` samples (at sampleRate), called
    * when the jitter buffer reports a missing frame. G.711/G.722 repeat the last frame with a fade;

@@ -104,6 +104,31 @@ for (const [name, create, decodeTable] of [
       expect(Math.abs(third[80]!)).toBeLessThan(Math.abs(second[80]!));
       expect(fourth.every((s) => s === 0)).toBe(true);
     });
+
+    it('decodes into a caller\'s buffer of the frame\'s length exactly as into a new one, and conceals from its own copy of the last frame', () => {
+      fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 320 }), (codes) => {
+        const reused = create();
+        const fresh = create();
+        const payload = Buffer.from(codes);
+        const out = new Int16Array(codes.length);
+        expect(reused.decode(payload, out)).toBe(out);
+        expect(out).toEqual(fresh.decode(payload));
+        out.fill(0); // the caller reuses its buffer: concealment must not change
+        expect(reused.conceal(codes.length)).toEqual(fresh.conceal(codes.length));
+        // A buffer of another length is not used.
+        const wrong = new Int16Array(codes.length + 1);
+        expect(reused.decode(payload, wrong)).not.toBe(wrong);
+      }), { numRuns: 100 });
+    });
+
+    it('hands out a distinct array for every decoded and concealed frame', () => {
+      const codec = create();
+      const payload = Buffer.alloc(160, 0x10);
+      const frames = Array.from({ length: 100 }, (_, i) => (i % 3 === 2 ? codec.conceal(160) : codec.decode(payload)));
+      expect(frames[0]!.every((s) => s === frames[0]![0] && s !== 0)).toBe(true);
+      frames.forEach((f, i) => f.fill(i));
+      frames.forEach((f, i) => expect(f.every((s) => s === i)).toBe(true));
+    });
   });
 }
 
