@@ -72,6 +72,13 @@ function callInfo(req: Srf.SrfRequest, trunk: TrunkConfig, dialled: string, code
   };
 }
 
+/** The agent's scalar settings ride in customParameters too (what a websocket bot sees); the trunk's values win. */
+function addAgentSettings(info: CallInfo, settings: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(settings)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') info.customParameters[k] ??= String(v);
+  }
+}
+
 const RETRY_AFTER_SECONDS = '30';
 
 export class GatewayApp {
@@ -285,7 +292,7 @@ export class GatewayApp {
     }
     const info = callInfo(req, trunk, dialled, answer.codec);
     const resolved = this.#agents.get(agentName) ?? await this.#resolveAgent(agentName);
-    for (const [k, v] of Object.entries(resolved.settings)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') info.customParameters[k] ??= String(v);
+    addAgentSettings(info, resolved.settings);
 
     const call: Call = new Call({ info, log, session, answer, agentName }, (c) => this.#closed(c));
     this.#endWithMedia(call);
@@ -378,6 +385,7 @@ export class GatewayApp {
     const session = await this.#openSession(req, lease, negotiated, log);
     const info = callInfo(req, trunk, dialled, negotiated.codec);
     const resolved = this.#agents.get(agentName) ?? await this.#resolveAgent(agentName);
+    addAgentSettings(info, resolved.settings);
     const call: Call = new Call({ info, log, session, answer, agentName }, (c) => this.#closed(c));
     this.#endWithMedia(call);
     call.dialog = dialog;

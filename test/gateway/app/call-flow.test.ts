@@ -7,6 +7,7 @@ import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { correlateWithLag, median, speechWav, windowedCorrelation } from '../helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { records } from '../fixtures/recorder-agent.js';
 import { ackForNonSuccess, byeFromCaller, byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile, sdp } from '../helpers/scenarios.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -99,6 +100,26 @@ describe('delayed offer', () => {
     expect(gw.logs().find((l) => l.event === 'call_answered')).toMatchObject({ codec: 'PCMA', offer: 'delayed' });
     expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'caller' });
     expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+  }, 30_000);
+});
+
+describe('what the agent is told at start (CallInfo)', () => {
+  it.each(['early', 'delayed'] as const)('on a %s-offer call: the trunk\'s custom parameters, then the agent\'s own scalar settings', async (offer) => {
+    gw = await startTestGateway({
+      agent: 'rec',
+      agents: { rec: { type: 'module', module: fixture('recorder-agent.ts'), settings: { lang: 'hi', campaign: 'agent-default', retries: 2 } } },
+      trunk: { custom_parameters: { campaign: 'diwali' } },
+    });
+    const steps = offer === 'early'
+      ? `${invite()}${expectAnswer}`
+      : `${invite({}, '').replace('      Content-Type: application/sdp\n', '')}${expectAnswer.replace('      Content-Length: 0', '      Content-Type: application/sdp\n      Content-Length: [len]\n\n' +
+        sdp().split('\n').map((l) => `      ${l}`).join('\n'))}`;
+    const scn = scenarioFile(`uac-callinfo-${offer}`, scenario(`uac-callinfo-${offer}`, `${steps}${pause(500)}${byeFromCaller()}`));
+    const r = await sipp(gw, scn);
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    const callId = gw.logs().find((l) => l.event === 'call_answered')!.callId as string;
+    expect(records().get(callId)?.call.customParameters).toEqual({ campaign: 'diwali', lang: 'hi', retries: '2' });
   }, 30_000);
 });
 
