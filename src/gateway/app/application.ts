@@ -114,7 +114,7 @@ export class GatewayApp {
     this.#ownsMedia = !options.mediaSessions;
     // Throws (DatagramIoError) when media.udp is 'native' and the addon is not built: a start error, not a call error.
     const udp = setDatagramIoMode(options.config.media.udp);
-    this.mediaSessions = options.mediaSessions ?? createMediaSessionFactory({ workers: options.config.media.workers, logger: options.logger });
+    this.mediaSessions = options.mediaSessions ?? createMediaSessionFactory({ workers: options.config.media.workers, logger: options.logger, nice: options.config.media.worker_nice });
     this.#log.info({ mediaWorkers: this.mediaSessions.workers, mediaUdp: udp.kind }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
     this.#timers = { enabled: options.config.session_timers.enabled, sessionExpires: options.config.session_timers.session_expires, minSe: options.config.session_timers.min_se };
     for (const t of options.config.trunks) {

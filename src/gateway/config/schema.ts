@@ -84,6 +84,8 @@ const media = z.object({
   workers: z.union([z.number().int().min(0), z.literal('auto')]).default('auto'),
   /** UDP layer of the media sockets: 'native' = the batched epoll/recvmmsg pump (native/udp-pump), 'dgram' = Node's dgram, 'auto' = native when built. */
   udp: z.enum(['auto', 'native', 'dgram']).default('auto'),
+  /** Nice value of the media worker threads (−20 … 19; needs CAP_SYS_NICE to go below 0), null = the process's. */
+  worker_nice: z.number().int().min(-20).max(19).nullable().default(-10),
 }).strict().refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
   .refine((m) => m.jitter_min_ms <= m.jitter_max_ms, { message: 'jitter_min_ms must not exceed jitter_max_ms', path: ['jitter_max_ms'] });
 

@@ -57,8 +57,9 @@ export function pooledMediaSessions(pool: MediaWorkerPool): MediaSessionFactory 
   };
 }
 
-export function createMediaSessionFactory(options: { workers: number | 'auto'; logger?: Logger }): MediaSessionFactory {
+/** `nice`: the worker threads' nice value (pool.ts, default −10), null = leave as is. */
+export function createMediaSessionFactory(options: { workers: number | 'auto'; logger?: Logger; nice?: number | null }): MediaSessionFactory {
   const n = resolveMediaWorkers(options.workers);
   if (n === 0) return inProcessMediaSessions();
-  return pooledMediaSessions(new MediaWorkerPool({ workers: n, ...(options.logger ? { logger: options.logger } : {}) }));
+  return pooledMediaSessions(new MediaWorkerPool({ workers: n, ...(options.logger ? { logger: options.logger } : {}), ...(options.nice !== undefined ? { nice: options.nice } : {}) }));
 }

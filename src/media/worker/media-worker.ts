@@ -8,17 +8,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { sharedClock } from '../rtp/clock.js';
 import type { RtpAddress } from '../sdp/types.js';
-import { createMediaSession } from '../session/session.js';
-import type { AudioFrame, MediaSession } from '../session/types.js';
+import { MediaSessionImpl } from '../session/session.js';
+import type { AudioFrame, MediaStats } from '../session/types.js';
 import {
   AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, toWireError, writeQueueRow, writeStatsRow,
-  type BatchMessage, type Op, type OpsMessage, type RemoteSessionOptions, type WorkerEvent,
+  type BatchMessage, type Op, type OpsMessage, type ReadyMessage, type RemoteSessionOptions, type WorkerEvent,
 } from './protocol.js';
 import { setDatagramIoMode, type DatagramIoMode } from '../udp/index.js';
+import { currentThreadId, setCurrentThreadNice } from './thread-priority.js';
 
 interface Hosted {
   sid: number;
-  session: MediaSession;
+  session: MediaSessionImpl;
   appliedOp: number;
   latched: RtpAddress | undefined;
   onAudio: ((f: AudioFrame) => void) | undefined;
@@ -34,8 +35,17 @@ const sessions = new Map<number, Hosted>();
 const creating = new Map<number, { closeReason?: string; appliedOp: number }>();
 let events: WorkerEvent[] = [];
 let logs: string[] = [];
-let frames: { sid: number; frame: AudioFrame }[] = [];
+/**
+ * This tick's audio, copied in as each frame is emitted (the sessions decode into reused buffers,
+ * `transientAudio`): the samples, and rows of sid, offset, length, sample rate. Both are
+ * transferred with the batch and replaced by new ones of the same capacity.
+ */
+let audio = new Int16Array(160 * 64);
+let audioRows = new Int32Array(AUDIO_STRIDE * 64);
 let audioSamples = 0;
+let audioFrames = 0;
+/** stats() of every session on every tick, written here instead of into a new object each. */
+const scratch = {} as MediaStats;
 const dirty = new Set<number>();
 let scheduled = false;
 let fullFlush = false;
@@ -54,6 +64,29 @@ function schedule(tick: boolean): void {
   if (scheduled) return;
   scheduled = true;
   queueMicrotask(flush);
+}
+
+function addAudio(sid: number, frame: AudioFrame): void {
+  const n = frame.samples.length;
+  if (audioSamples + n > audio.length) {
+    const bigger = new Int16Array(Math.max(2 * audio.length, audioSamples + n));
+    bigger.set(audio.subarray(0, audioSamples));
+    audio = bigger;
+  }
+  if ((audioFrames + 1) * AUDIO_STRIDE > audioRows.length) {
+    const bigger = new Int32Array(2 * audioRows.length);
+    bigger.set(audioRows);
+    audioRows = bigger;
+  }
+  audio.set(frame.samples, audioSamples);
+  const at = audioFrames * AUDIO_STRIDE;
+  audioRows[at] = sid;
+  audioRows[at + 1] = audioSamples;
+  audioRows[at + 2] = n;
+  audioRows[at + 3] = frame.sampleRate;
+  audioSamples += n;
+  audioFrames++;
+  schedule(false);
 }
 
 function touch(sid: number): void {
@@ -91,58 +124,61 @@ function hookClock(ptime: number): () => void {
 const COUNTERS_EVERY_TICKS = 1;
 let ticks = 0;
 
+/** One session's row: the queue figures, and its counters too when `counters`. */
+function writeRow(out: Float64Array, at: number, h: Hosted, counters: boolean): void {
+  if (!counters) {
+    writeQueueRow(out, at, h.sid, h.appliedOp, h.session.queuedMs);
+    return;
+  }
+  const s = h.session.statsInto(scratch);
+  writeStatsRow(out, at, h.sid, h.appliedOp, h.session.queuedMs, s);
+  const l = s.latchedSource;
+  if (l?.address !== h.latched?.address || l?.port !== h.latched?.port) {
+    h.latched = l ? { address: l.address, port: l.port } : undefined;
+    events.push({ sid: h.sid, kind: 'latched', source: h.latched });
+  }
+}
+
 function flush(): void {
   scheduled = false;
-  const rows: Hosted[] = [];
   const tick = fullFlush;
-  if (tick) rows.push(...sessions.values());
-  else for (const sid of dirty) { const h = sessions.get(sid); if (h) rows.push(h); }
   const allCounters = tick && ++ticks % COUNTERS_EVERY_TICKS === 0;
   fullFlush = false;
   const transfer: ArrayBuffer[] = [];
   let stats: Float64Array | null = null;
-  if (rows.length > 0) {
-    stats = new Float64Array(rows.length * STATS_STRIDE);
-    rows.forEach((h, i) => {
-      const at = i * STATS_STRIDE;
-      if (!allCounters && !dirty.has(h.sid)) {
-        writeQueueRow(stats!, at, h.sid, h.appliedOp, h.session.queuedMs);
-        return;
+  const count = tick ? sessions.size : dirty.size;
+  if (count > 0) {
+    const rows = new Float64Array(count * STATS_STRIDE);
+    let n = 0;
+    if (tick) {
+      for (const h of sessions.values()) writeRow(rows, n++ * STATS_STRIDE, h, allCounters || dirty.has(h.sid));
+    } else {
+      for (const sid of dirty) {
+        const h = sessions.get(sid);
+        if (h) writeRow(rows, n++ * STATS_STRIDE, h, true);
       }
-      const s = h.session.stats();
-      writeStatsRow(stats!, at, h.sid, h.appliedOp, h.session.queuedMs, s);
-      const l = s.latchedSource;
-      if (l?.address !== h.latched?.address || l?.port !== h.latched?.port) {
-        h.latched = l ? { address: l.address, port: l.port } : undefined;
-        events.push({ sid: h.sid, kind: 'latched', source: h.latched });
-      }
-    });
-    transfer.push(stats.buffer as ArrayBuffer);
+    }
+    if (n > 0) {
+      stats = n === count ? rows : rows.subarray(0, n * STATS_STRIDE);
+      transfer.push(rows.buffer as ArrayBuffer);
+    }
   }
   dirty.clear();
-  let audio: Int16Array | null = null;
-  let audioRows: Int32Array | null = null;
-  if (frames.length > 0) {
-    audio = new Int16Array(audioSamples);
-    audioRows = new Int32Array(frames.length * AUDIO_STRIDE);
-    let off = 0;
-    frames.forEach(({ sid, frame }, i) => {
-      const at = i * AUDIO_STRIDE;
-      audio!.set(frame.samples, off);
-      audioRows![at] = sid;
-      audioRows![at + 1] = off;
-      audioRows![at + 2] = frame.samples.length;
-      audioRows![at + 3] = frame.sampleRate;
-      off += frame.samples.length;
-    });
+  let audioOut: Int16Array | null = null;
+  let audioRowsOut: Int32Array | null = null;
+  if (audioFrames > 0) {
+    audioOut = audio.subarray(0, audioSamples);
+    audioRowsOut = audioRows.subarray(0, audioFrames * AUDIO_STRIDE);
     transfer.push(audio.buffer as ArrayBuffer, audioRows.buffer as ArrayBuffer);
+    audio = new Int16Array(audio.length);
+    audioRows = new Int32Array(audioRows.length);
+    audioSamples = 0;
+    audioFrames = 0;
   }
-  if (!stats && !audio && events.length === 0 && logs.length === 0) return;
-  const msg: BatchMessage = { type: 'batch', audio, audioRows, stats, events: events.length > 0 ? events : null, logs: logs.length > 0 ? logs : null };
+  if (!stats && !audioOut && events.length === 0 && logs.length === 0) return;
+  const msg: BatchMessage = { type: 'batch', audio: audioOut, audioRows: audioRowsOut, stats, events: events.length > 0 ? events : null, logs: logs.length > 0 ? logs : null };
   events = [];
   logs = [];
-  frames = [];
-  audioSamples = 0;
   port!.postMessage(msg, transfer);
 }
 
@@ -153,9 +189,9 @@ function emit(ev: WorkerEvent): void {
 
 async function create(sid: number, o: RemoteSessionOptions): Promise<void> {
   creating.set(sid, { appliedOp: 0 });
-  let session: MediaSession;
+  let session: MediaSessionImpl;
   try {
-    session = await createMediaSession({
+    session = await MediaSessionImpl.create({
       // The lease lives in the main thread's PortAllocator; it is released there on close.
       lease: { port: o.port, rtcpPort: o.port + 1, released: false, release: () => undefined },
       negotiated: o.negotiated,
@@ -166,6 +202,8 @@ async function create(sid: number, o: RemoteSessionOptions): Promise<void> {
       ...(o.jitterTargetMs !== undefined ? { jitterTargetMs: o.jitterTargetMs } : {}),
       ...(o.latchPackets !== undefined ? { latchPackets: o.latchPackets } : {}),
       ...(o.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: o.rtcpIntervalMs } : {}),
+      // addAudio copies every frame into the batch as it is emitted.
+      transientAudio: true,
     });
   } catch (err) {
     creating.delete(sid);
@@ -218,11 +256,7 @@ function apply(op: Op): void {
     case 'rate': s.setOutputRate(op.rate); break;
     case 'listen':
       if (op.audio && !h.onAudio) {
-        h.onAudio = (frame) => {
-          frames.push({ sid: h.sid, frame });
-          audioSamples += frame.samples.length;
-          schedule(false);
-        };
+        h.onAudio = (frame) => addAudio(h.sid, frame);
         s.on('audio', h.onAudio);
       } else if (!op.audio && h.onAudio) {
         s.off('audio', h.onAudio);
@@ -253,4 +287,11 @@ port.on('message', (m: OpsMessage) => {
   while (pi < count) play(pi++);
 });
 
-port.postMessage({ type: 'ready' });
+const nice = (workerData as { nice?: number | null } | null)?.nice;
+const priority = typeof nice === 'number' ? setCurrentThreadNice(nice) : null;
+const ready: ReadyMessage = {
+  type: 'ready',
+  tid: currentThreadId() ?? null,
+  priority: priority === null ? null : priority.applied ? { applied: true, nice: priority.nice } : { applied: false, reason: priority.reason },
+};
+port.postMessage(ready);

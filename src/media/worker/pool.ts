@@ -36,7 +36,14 @@ export interface MediaWorkerPoolOptions {
    * call at 200 calls (docs/benchmarks.md, memory per call); the smaller space cost no measurable CPU.
    */
   resourceLimits?: ResourceLimits;
+  /**
+   * Nice value the worker threads ask for (thread-priority.ts; −20 … 19, lower = more CPU when
+   * the machine is busy), or null to leave them as the process is. Default −10.
+   */
+  nice?: number | null;
 }
+
+export const DEFAULT_WORKER_NICE = -10;
 
 const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 12 };
 
@@ -46,6 +53,10 @@ export interface MediaWorkerInfo {
   sessions: number;
   /** Event loop busy/idle time of the worker so far (ms): its load, independent of CPU steal. */
   eventLoop: { activeMs: number; idleMs: number };
+  /** The kernel's thread id (Linux), once the worker has loaded. */
+  tid: number | undefined;
+  /** Its scheduling priority as the worker reported it (null: not asked). */
+  priority: ReadyMessage['priority'] | undefined;
 }
 
 interface Creating {
@@ -55,9 +66,9 @@ interface Creating {
 }
 
 /** With the process's node flags when a worker accepts them (--cpu-prof …), else without (--trace-gc …). */
-function startWorker(entry: ReturnType<typeof mediaWorkerEntry>, index: number, log: Logger, resourceLimits: ResourceLimits | undefined): Worker {
+function startWorker(entry: ReturnType<typeof mediaWorkerEntry>, index: number, log: Logger, resourceLimits: ResourceLimits | undefined, nice: number | null): Worker {
   // The worker opens its sockets on the same UDP layer as this thread (media.udp).
-  const options = { name: `media-${index}`, eval: entry.eval, workerData: { udp: datagramIoMode() }, ...(resourceLimits ? { resourceLimits } : {}) };
+  const options = { name: `media-${index}`, eval: entry.eval, workerData: { udp: datagramIoMode(), nice }, ...(resourceLimits ? { resourceLimits } : {}) };
   try {
     return new Worker(entry.source, { ...options, execArgv: entry.execArgv });
   } catch (err) {
@@ -85,16 +96,22 @@ class WorkerSlot implements WorkerLink {
   #scheduled = false;
   #gone = false;
   #loaded = false;
+  tid: number | undefined;
+  priority: ReadyMessage['priority'] | undefined;
   readonly #onBatch: (slot: WorkerSlot, m: BatchMessage) => void;
 
-  constructor(index: number, onBatch: (slot: WorkerSlot, m: BatchMessage) => void, onExit: (slot: WorkerSlot, code: number) => void, log: Logger, resourceLimits?: ResourceLimits) {
+  constructor(index: number, onBatch: (slot: WorkerSlot, m: BatchMessage) => void, onExit: (slot: WorkerSlot, code: number) => void, log: Logger, resourceLimits: ResourceLimits | undefined, nice: number | null) {
     this.index = index;
     this.#onBatch = onBatch;
     const entry = mediaWorkerEntry();
-    this.worker = startWorker(entry, index, log, resourceLimits);
+    this.worker = startWorker(entry, index, log, resourceLimits, nice);
     this.ready = new Promise((resolve) => { this.#markReady = resolve; });
     this.worker.on('message', (m: BatchMessage | ReadyMessage) => {
       if (m.type === 'ready') {
+        this.tid = m.tid ?? undefined;
+        this.priority = m.priority;
+        if (m.priority?.applied === false) log.warn({ worker: index, reason: m.priority.reason }, 'media worker runs at normal priority');
+        else if (m.priority?.applied) log.debug({ worker: index, tid: m.tid, nice: m.priority.nice }, 'media worker priority raised');
         this.#loaded = true;
         this.#markReady();
         this.updateRef();
@@ -204,6 +221,7 @@ export class MediaWorkerPool {
   readonly size: number;
   readonly #log: Logger;
   readonly #resourceLimits: ResourceLimits | undefined;
+  readonly #nice: number | null;
   readonly #slots: WorkerSlot[] = [];
   #nextSid = 1;
   #closing: Promise<void> | undefined;
@@ -212,6 +230,7 @@ export class MediaWorkerPool {
     this.size = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
     this.#log = (options.logger ?? rootLogger).child({ component: 'media-workers' });
     this.#resourceLimits = options.resourceLimits ?? DEFAULT_RESOURCE_LIMITS;
+    this.#nice = options.nice === undefined ? DEFAULT_WORKER_NICE : options.nice;
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn(i));
     this.#log.debug({ workers: this.size }, 'media worker pool started');
   }
@@ -235,7 +254,7 @@ export class MediaWorkerPool {
   workers(): MediaWorkerInfo[] {
     return this.#slots.map((s) => {
       const elu = s.gone ? { active: 0, idle: 0 } : s.worker.performance.eventLoopUtilization();
-      return { index: s.index, threadId: s.worker.threadId, sessions: s.load, eventLoop: { activeMs: elu.active, idleMs: elu.idle } };
+      return { index: s.index, threadId: s.worker.threadId, sessions: s.load, eventLoop: { activeMs: elu.active, idleMs: elu.idle }, tid: s.tid, priority: s.priority };
     });
   }
 
@@ -307,7 +326,7 @@ export class MediaWorkerPool {
   }
 
   #spawn(index: number): WorkerSlot {
-    return new WorkerSlot(index, (slot, m) => this.#onBatch(slot, m), (slot, code) => this.#onExit(slot, code), this.#log, this.#resourceLimits);
+    return new WorkerSlot(index, (slot, m) => this.#onBatch(slot, m), (slot, code) => this.#onExit(slot, code), this.#log, this.#resourceLimits, this.#nice);
   }
 
   #onExit(slot: WorkerSlot, code: number): void {

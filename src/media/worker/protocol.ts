@@ -89,6 +89,9 @@ export interface BatchMessage {
 /** Worker → main, once: the worker's module has loaded. */
 export interface ReadyMessage {
   type: 'ready';
+  /** The worker's kernel thread id, and whether its scheduling priority was raised (thread-priority.ts). */
+  tid: number | null;
+  priority: { applied: true; nice: number } | { applied: false; reason: string } | null;
 }
 
 /** Column of each figure in a stats row. Optional figures are NaN when absent. */

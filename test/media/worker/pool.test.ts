@@ -227,6 +227,44 @@ describe('MediaWorkerPool lifecycle', () => {
     return Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
   }
 
+  /** Field 19 of /proc/<pid>/task/<tid>/stat: the thread's nice value. */
+  function niceOf(tid: number): number {
+    return Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  }
+
+  it('worker threads run at the nice value asked for (raising priority needs root or CAP_SYS_NICE; otherwise the reason is reported)', async () => {
+    if (process.platform !== 'linux') return;
+    const own = new MediaWorkerPool({ workers: 2, nice: -7 });
+    try {
+      await own.ready();
+      for (const w of own.workers()) {
+        expect(w.tid).toBeGreaterThan(0);
+        if (process.getuid?.() === 0) {
+          expect(w.priority).toEqual({ applied: true, nice: -7 });
+          expect(niceOf(w.tid!)).toBe(-7);
+        } else {
+          expect(w.priority).toMatchObject({ applied: false, reason: expect.stringContaining('CAP_SYS_NICE') });
+        }
+      }
+      expect(niceOf(process.pid)).toBe(0); // the main thread is left alone
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('nice: null leaves the worker threads at the process priority', async () => {
+    if (process.platform !== 'linux') return;
+    const own = new MediaWorkerPool({ workers: 1, nice: null });
+    try {
+      await own.ready();
+      const w = own.workers()[0]!;
+      expect(w.priority).toBeNull();
+      expect(niceOf(w.tid!)).toBe(niceOf(process.pid));
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a worker that dies ends its calls with a reason, is replaced, and the pool still serves new sessions', async () => {
     const own = new MediaWorkerPool({ workers: 2 });
     try {

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { currentThreadId, setCurrentThreadNice } from '../../../src/media/worker/thread-priority.js';
+
+describe('thread priority of a media thread', () => {
+  it('the main thread of a process has the process id as its thread id (Linux)', () => {
+    if (process.platform !== 'linux') return;
+    expect(currentThreadId()).toBe(process.pid);
+  });
+
+  it.each([-21, 20, 1.5, Number.NaN])('refuses nice %s without touching the thread', (nice) => {
+    expect(setCurrentThreadNice(nice)).toMatchObject({ applied: false, reason: expect.stringContaining('−20…19') });
+  });
+});
