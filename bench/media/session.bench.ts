@@ -28,6 +28,8 @@ const STEPS = (process.env.TG_BENCH_STEPS ?? '250,500').split(',').map(Number);
 const MODES = (process.env.TG_BENCH_MODES ?? 'inproc,pool1,pool2').split(',').filter(Boolean);
 const SECONDS = Number(process.env.TG_BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.TG_BENCH_WARMUP ?? 2);
+/** Nice value of the pool's worker threads (TG_BENCH_WORKER_NICE; 'null' = the process's). */
+const WORKER_NICE = process.env.TG_BENCH_WORKER_NICE === 'null' ? null : Number(process.env.TG_BENCH_WORKER_NICE ?? -10);
 const UDP = (process.env.TG_BENCH_UDP ?? 'native,dgram').split(',').filter(Boolean) as DatagramIoKind[];
 
 function negotiated(): NegotiatedMedia {
@@ -136,10 +138,10 @@ export async function run(): Promise<BenchResult[]> {
     setDatagramIoMode(udp);
     for (const mode of MODES) {
       const workers = mode === 'inproc' ? 0 : Number(mode.replace('pool', ''));
-      const pool = workers > 0 ? new MediaWorkerPool({ workers }) : undefined;
+      const pool = workers > 0 ? new MediaWorkerPool({ workers, nice: WORKER_NICE }) : undefined;
       await pool?.ready();
       const create: Create = pool ? (o) => pool.create(o) : createMediaSession;
-      const label = `${pool ? `pool K=${workers}` : 'in-process'}, ${udp}`;
+      const label = `${pool ? `pool K=${workers}${WORKER_NICE === null ? '' : ` nice ${WORKER_NICE}`}` : 'in-process'}, ${udp}`;
       for (const n of STEPS) results.push(...await step(n, label, ports, create, pool));
       await pool?.close();
     }
