@@ -38,6 +38,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   readonly #queue: PlayQueue;
   /** The frame being sent, reused every tick (the codecs encode it into a new payload). */
   readonly #frame: Int16Array;
+  /** With `transientAudio`: the buffer every received frame is decoded into. */
+  readonly #decoded: Int16Array | undefined;
   readonly #jitter: JitterPart;
   readonly #dtmfIn: DtmfReceiverPart | undefined;
   readonly #dtmfOut: DtmfSenderPart | undefined;
@@ -78,6 +80,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     this.#rtcp = new RtcpSession({ ssrc: this.#packetizer.ssrc, cname: `${id}@trunkgate`, clockRate: n.codec.clockRate });
     this.#queue = new PlayQueue(this.#frameSamples);
     this.#frame = new Int16Array(this.#frameSamples);
+    this.#decoded = opts.transientAudio ? new Int16Array(this.#frameSamples) : undefined;
     this.#jitter = createJitter({ clockRate: n.codec.clockRate, ptimeMs: n.ptime, frameTicks: codec.frameTicks(n.ptime), targetMs: opts.jitterTargetMs ?? 40 });
     if (n.telephoneEvent) {
       this.#dtmfIn = createDtmfReceiver({ clockRate: n.telephoneEvent.clockRate });
@@ -189,6 +192,36 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     this.#localDirection = typeof hold === 'string' ? hold : hold ? 'inactive' : 'sendrecv';
   }
 
+  /**
+   * The counters of stats() written into `out` (every field; absent optional ones set to
+   * undefined) and returned: what the media worker calls for every session on every tick, without
+   * building a new object each time.
+   */
+  statsInto(out: MediaStats): MediaStats {
+    const c = this.#endpoint.counters;
+    const src = this.#rtcp.mainSource;
+    const remote = this.#rtcp.remoteView;
+    out.packetsIn = c.packetsIn;
+    out.bytesIn = c.bytesIn;
+    out.packetsOut = c.packetsOut;
+    out.bytesOut = c.bytesOut;
+    out.packetsRejected = c.rejectedSource + c.malformed;
+    out.packetsLost = src?.packetsLost ?? 0;
+    out.fractionLost = src?.lastFractionLost ?? 0;
+    out.jitterMs = src?.jitterMs ?? 0;
+    out.lateFrames = this.#lateFrames;
+    out.framesSent = this.#framesSent;
+    out.underruns = this.#underruns;
+    out.latchedSource = this.#endpoint.latchedSource;
+    out.rttMs = remote?.rttMs;
+    out.remoteFractionLost = remote?.fractionLost;
+    out.remotePacketsLost = remote?.packetsLost;
+    out.remoteJitterMs = remote?.jitterMs;
+    out.dtmfIn = this.#dtmfInCount;
+    out.dtmfOut = this.#dtmfOutCount;
+    return out;
+  }
+
   stats(): MediaStats {
     const c = this.#endpoint.counters;
     const src = this.#rtcp.mainSource;
@@ -271,7 +304,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     if (out.kind === 'frame') {
       this.#playoutStarted = true;
       try {
-        pcm = this.#codec.decode(out.payload);
+        pcm = this.#codec.decode(out.payload, this.#decoded);
       } catch {
         pcm = this.#codec.conceal(this.#frameSamples);
       }

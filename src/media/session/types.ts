@@ -133,4 +133,11 @@ export interface MediaSessionOptions {
   /** Call-ID or other identifier for logs (default random). */
   id?: string;
   tap?: PacketTap;
+  /**
+   * The samples of an `audio` frame are valid only while the event runs (every listener copies
+   * what it keeps), so the session decodes each frame into one reused buffer instead of a new
+   * array. The media worker sets it: it copies each frame into its batch at once. Default false:
+   * listeners own the frames they get.
+   */
+  transientAudio?: boolean;
 }
