@@ -135,9 +135,17 @@ class G711Codec implements AudioCodec {
 
   encode(pcm: Int16Array): Buffer {
     const out = Buffer.allocUnsafe(pcm.length);
-    const table = this.#enc;
-    for (let i = 0; i < pcm.length; i++) out[i] = table[pcm[i]! & 0xffff]!;
+    this.encodeInto(pcm, out, 0);
     return out;
+  }
+
+  payloadBytes(samples: number): number {
+    return samples;
+  }
+
+  encodeInto(pcm: Int16Array, out: Uint8Array, offset: number): void {
+    const table = this.#enc;
+    for (let i = 0; i < pcm.length; i++) out[offset + i] = table[pcm[i]! & 0xffff]!;
   }
 
   decode(payload: Buffer, into?: Int16Array): Int16Array {

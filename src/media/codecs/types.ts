@@ -20,6 +20,13 @@ export interface AudioCodec {
   frameTicks(ptimeMs: number): number;
   encode(pcm: Int16Array): Buffer;
   /**
+   * For codecs whose payload size follows from the frame alone (G.711: one octet per sample):
+   * `payloadBytes(samples)` is that size, and `encodeInto` writes the payload of `pcm` into `out`
+   * at `offset` (e.g. straight into an RTP packet, with no payload Buffer in between).
+   */
+  payloadBytes?(samples: number): number;
+  encodeInto?(pcm: Int16Array, out: Uint8Array, offset: number): void;
+  /**
    * PCM of one payload: written into `out` when it is given and has exactly the frame's sample
    * count (a caller reusing one buffer per stream), otherwise a new array the caller owns.
    */

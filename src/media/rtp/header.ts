@@ -52,12 +52,18 @@ export function readRtpHeader(buf: Buffer): RtpHeaderView | undefined {
 
 /** A new packet: 12-byte header (no CSRC, no extension, no padding) followed by the payload. */
 export function writeRtpPacket(payloadType: number, marker: boolean, sequenceNumber: number, timestamp: number, ssrc: number, payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(12 + payload.length);
+  const out = allocRtpPacket(payloadType, marker, sequenceNumber, timestamp, ssrc, payload.length);
+  out.set(payload, 12);
+  return out;
+}
+
+/** A new packet with the same header and room for `payloadBytes` of payload at offset 12, left for the caller to fill. */
+export function allocRtpPacket(payloadType: number, marker: boolean, sequenceNumber: number, timestamp: number, ssrc: number, payloadBytes: number): Buffer {
+  const out = Buffer.allocUnsafe(12 + payloadBytes);
   out[0] = 0x80;
   out[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
   out.writeUInt16BE(sequenceNumber & 0xffff, 2);
   out.writeUInt32BE(timestamp >>> 0, 4);
   out.writeUInt32BE(ssrc >>> 0, 8);
-  out.set(payload, 12);
   return out;
 }

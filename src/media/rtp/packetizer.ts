@@ -4,7 +4,7 @@
  * (so a pause in sending keeps the timestamp tied to real time and the receiver's playout right).
  */
 import { randomInt } from 'node:crypto';
-import { writeRtpPacket } from './header.js';
+import { allocRtpPacket, writeRtpPacket } from './header.js';
 
 export interface RtpPacketizerOptions {
   payloadType: number;
@@ -38,6 +38,17 @@ export class RtpPacketizer {
   /** The packet for this frame period (then the period advances). */
   frame(payload: Buffer, marker: boolean): Buffer {
     const pkt = this.packet(this.payloadType, payload, marker, this.#timestamp);
+    this.skipFrame();
+    return pkt;
+  }
+
+  /**
+   * The packet for this frame period with room for `payloadBytes` of payload at offset 12, for
+   * the caller to encode into (then the period advances).
+   */
+  frameFor(payloadBytes: number, marker: boolean): Buffer {
+    const pkt = allocRtpPacket(this.payloadType, marker, this.#seq, this.#timestamp, this.ssrc, payloadBytes);
+    this.#seq = (this.#seq + 1) & 0xffff;
     this.skipFrame();
     return pkt;
   }

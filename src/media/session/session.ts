@@ -336,25 +336,28 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       return;
     }
     const frame = this.#queue.nextFrame(this.#frame);
-    let payload: Buffer | undefined;
-    let marker = false;
-    if (frame) {
-      payload = this.#codec.encode(frame);
-      // RFC 3551 §4.1: the marker bit flags the first packet of a talk spurt.
-      marker = !this.#talking;
-      this.#talking = true;
-    } else {
-      this.#talking = false;
-      payload = this.#idlePayload();
-    }
-    if (!payload) {
-      this.#packetizer.skipFrame();
-    } else {
-      const ts = this.#packetizer.timestamp;
-      const pkt = this.#packetizer.frame(payload, marker);
+    // RFC 3551 §4.1: the marker bit flags the first packet of a talk spurt.
+    const marker = frame !== undefined && !this.#talking;
+    this.#talking = frame !== undefined;
+    const codec = this.#codec;
+    const ts = this.#packetizer.timestamp;
+    if (frame && codec.encodeInto && codec.payloadBytes) {
+      // Encoded straight into the packet: no payload Buffer per frame.
+      const bytes = codec.payloadBytes(frame.length);
+      const pkt = this.#packetizer.frameFor(bytes, marker);
+      codec.encodeInto(frame, pkt, 12);
       this.#endpoint.sendRtp(pkt);
-      this.#rtcp.onRtpSent(payload.length, ts);
+      this.#rtcp.onRtpSent(bytes, ts);
       this.#framesSent++;
+    } else {
+      const payload = frame ? codec.encode(frame) : this.#idlePayload();
+      if (!payload) {
+        this.#packetizer.skipFrame();
+      } else {
+        this.#endpoint.sendRtp(this.#packetizer.frame(payload, marker));
+        this.#rtcp.onRtpSent(payload.length, ts);
+        this.#framesSent++;
+      }
     }
     for (const name of this.#queue.takeDueMarks()) this.safeEmit('mark', name, { cleared: false });
   }

@@ -121,6 +121,18 @@ for (const [name, create, decodeTable] of [
       }), { numRuns: 100 });
     });
 
+    it('encodes into a buffer at an offset exactly what encode() returns, one octet per sample', () => {
+      fc.assert(fc.property(fc.array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 320 }), fc.integer({ min: 0, max: 16 }), (samples, offset) => {
+        const codec = create();
+        const pcm = Int16Array.from(samples);
+        expect(codec.payloadBytes!(pcm.length)).toBe(pcm.length);
+        const out = new Uint8Array(offset + pcm.length + 3).fill(0xaa);
+        codec.encodeInto!(pcm, out, offset);
+        expect(Buffer.from(out.subarray(offset, offset + pcm.length))).toEqual(codec.encode(pcm));
+        expect([...out.subarray(0, offset), ...out.subarray(offset + pcm.length)].every((b) => b === 0xaa)).toBe(true);
+      }), { numRuns: 100 });
+    });
+
     it('hands out a distinct array for every decoded and concealed frame', () => {
       const codec = create();
       const payload = Buffer.alloc(160, 0x10);
