@@ -8,7 +8,7 @@
  *   packets swapped with the next one, 0.5 % duplicated, across the sequence-number wrap);
  * - session/createJitter: the same through the session's seam (RTP header view in, payload out);
  * - codecs/PCMU decode, encode: one 160-sample frame;
- * - session/tick: real MediaSessions (50 of them, on a manual clock, their socket sends stubbed
+ * - session/tick in-process, worker-like: real MediaSessions (50 of them, on a manual clock, their socket sends stubbed
  *   out): a packet into each (the endpoint's onRtp path), one clock tick (jitter pop → decode →
  *   `audio` echoed back with play() → encode → packetize), and the counters row the media worker
  *   writes per session per tick.
@@ -202,7 +202,13 @@ async function freeUdpPort(): Promise<number> {
 /** What the media worker does per session per tick to ship its counters (whichever API this tree has). */
 type Countable = MediaSessionImpl & { statsInto?: (out: MediaStats) => MediaStats };
 
-async function sessionTick(): Promise<BenchResult> {
+/**
+ * `in-process`: each session's `audio` listener plays the frame back (the echo agent).
+ * `worker-like`: sessions as the media worker creates them (transientAudio, where the tree has
+ * it) and a listener that copies each frame into a batch buffer, as media-worker.ts does, and
+ * plays it back from there.
+ */
+async function sessionTick(mode: 'in-process' | 'worker-like'): Promise<BenchResult> {
   const N = 50;
   const proto = RtpEndpoint.prototype as unknown as { sendRtp: (p: Buffer) => void; sendRtcp: (p: Buffer) => Promise<void> };
   const sendRtp = proto.sendRtp;
@@ -211,6 +217,8 @@ async function sessionTick(): Promise<BenchResult> {
   proto.sendRtcp = () => Promise.resolve();
   const clock = new ManualClock();
   const sessions: Countable[] = [];
+  const batch = new Int16Array(160 * N);
+  let batchAt = 0;
   try {
     for (let i = 0; i < N; i++) {
       const port = await freeUdpPort();
@@ -223,9 +231,18 @@ async function sessionTick(): Promise<BenchResult> {
         localAddress: '127.0.0.1',
         clock: clock as unknown as MediaClock,
         rtcpIntervalMs: 5000,
+        ...(mode === 'worker-like' ? { transientAudio: true } : {}),
       }) as Countable;
-      // Echo, as the load test's agent does.
-      s.on('audio', (f) => s.play(f.samples, f.sampleRate));
+      if (mode === 'in-process') {
+        // Echo, as the load test's agent does.
+        s.on('audio', (f) => s.play(f.samples, f.sampleRate));
+      } else {
+        s.on('audio', (f) => {
+          const at = (batchAt++ % N) * 160;
+          batch.set(f.samples, at);
+          s.play(batch.subarray(at, at + f.samples.length), f.sampleRate);
+        });
+      }
       sessions.push(s);
     }
     const rows = new Float64Array(N * STATS_STRIDE);
@@ -250,7 +267,7 @@ async function sessionTick(): Promise<BenchResult> {
       }
     });
     const framesSent = sessions[0]!.stats().framesSent;
-    return { suite: 'hot-path', name: `session/tick (onRtp + tick + counters row), ${N} sessions`, value: ns, unit: 'ns/frame', detail: { framesSent } };
+    return { suite: 'hot-path', name: `session/tick ${mode} (onRtp + tick + counters row), ${N} sessions`, value: ns, unit: 'ns/frame', detail: { framesSent } };
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
     proto.sendRtp = sendRtp;
@@ -258,6 +275,19 @@ async function sessionTick(): Promise<BenchResult> {
   }
 }
 
+/** TG_HOT_PATH=session runs only the parts whose key contains "session" (for profiling one). */
 export async function run(): Promise<BenchResult[]> {
-  return [delayEstimator(), recentSequences(), jitterBuffer(), jitterPart(), ...codec(), await sessionTick()];
+  const parts: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [
+    ['jitter/delay-estimator', () => [delayEstimator()]],
+    ['jitter/recent-sequences', () => [recentSequences()]],
+    ['jitter/buffer', () => [jitterBuffer()]],
+    ['session/jitter', () => [jitterPart()]],
+    ['codecs', codec],
+    ['session/tick/in-process', async () => [await sessionTick('in-process')]],
+    ['session/tick/worker-like', async () => [await sessionTick('worker-like')]],
+  ];
+  const only = process.env.TG_HOT_PATH;
+  const out: BenchResult[] = [];
+  for (const [key, part] of parts) if (!only || key.includes(only)) out.push(...(await part()));
+  return out;
 }
