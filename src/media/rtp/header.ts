@@ -60,10 +60,18 @@ export function writeRtpPacket(payloadType: number, marker: boolean, sequenceNum
 /** A new packet with the same header and room for `payloadBytes` of payload at offset 12, left for the caller to fill. */
 export function allocRtpPacket(payloadType: number, marker: boolean, sequenceNumber: number, timestamp: number, ssrc: number, payloadBytes: number): Buffer {
   const out = Buffer.allocUnsafe(12 + payloadBytes);
+  // Byte stores rather than writeUInt16BE/writeUInt32BE, whose argument checks cost more than the stores.
   out[0] = 0x80;
   out[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
-  out.writeUInt16BE(sequenceNumber & 0xffff, 2);
-  out.writeUInt32BE(timestamp >>> 0, 4);
-  out.writeUInt32BE(ssrc >>> 0, 8);
+  out[2] = (sequenceNumber >>> 8) & 0xff;
+  out[3] = sequenceNumber & 0xff;
+  out[4] = timestamp >>> 24;
+  out[5] = (timestamp >>> 16) & 0xff;
+  out[6] = (timestamp >>> 8) & 0xff;
+  out[7] = timestamp & 0xff;
+  out[8] = ssrc >>> 24;
+  out[9] = (ssrc >>> 16) & 0xff;
+  out[10] = (ssrc >>> 8) & 0xff;
+  out[11] = ssrc & 0xff;
   return out;
 }
