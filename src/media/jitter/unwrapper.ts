@@ -7,6 +7,8 @@ export class Unwrapper {
   readonly #modulus: number;
   readonly #half: number;
   #last: number | undefined;
+  /** `#last` modulo 2^bits (the value it was extended from), kept to spare two divisions per call. */
+  #lastWrapped = 0;
 
   constructor(bits: 16 | 32) {
     this.#modulus = 2 ** bits;
@@ -18,15 +20,15 @@ export class Unwrapper {
     const last = this.#last;
     if (last === undefined) {
       this.#last = value;
+      this.#lastWrapped = value;
       return value;
     }
-    const lastWrapped = ((last % this.#modulus) + this.#modulus) % this.#modulus;
-    let delta = value - lastWrapped;
-    if (delta > this.#half) delta -= this.#modulus;
-    else if (delta < -this.#half) delta += this.#modulus;
-    const extended = last + delta;
+    const extended = last + this.#delta(value);
     // Track the highest value so a late packet does not pull the reference backwards.
-    if (extended > last) this.#last = extended;
+    if (extended > last) {
+      this.#last = extended;
+      this.#lastWrapped = value;
+    }
     return extended;
   }
 
@@ -34,11 +36,15 @@ export class Unwrapper {
   peek(value: number): number {
     const last = this.#last;
     if (last === undefined) return value;
-    const lastWrapped = ((last % this.#modulus) + this.#modulus) % this.#modulus;
-    let delta = value - lastWrapped;
+    return last + this.#delta(value);
+  }
+
+  /** The step from the reference to `value`, within ±half the range. */
+  #delta(value: number): number {
+    let delta = value - this.#lastWrapped;
     if (delta > this.#half) delta -= this.#modulus;
     else if (delta < -this.#half) delta += this.#modulus;
-    return last + delta;
+    return delta;
   }
 
   reset(): void {

@@ -40,4 +40,36 @@ describe('Unwrapper', () => {
       }),
     );
   });
+
+  it('property: unwrap and peek equal the definition (the reference taken modulo 2^bits on every call), for any values in any order', () => {
+    const reference = (bits: number): { unwrap: (v: number) => number; peek: (v: number) => number } => {
+      const mod = 2 ** bits;
+      let last: number | undefined;
+      const extend = (v: number): number => {
+        if (last === undefined) return v;
+        let d = v - (((last % mod) + mod) % mod);
+        if (d > mod / 2) d -= mod;
+        else if (d < -mod / 2) d += mod;
+        return last + d;
+      };
+      return {
+        unwrap: (v) => {
+          const e = extend(v);
+          if (last === undefined || e > last) last = e;
+          return e;
+        },
+        peek: extend,
+      };
+    };
+    for (const bits of [16, 32] as const) {
+      fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** bits - 1 }), fc.boolean()), { maxLength: 200 }), (steps) => {
+        const u = new Unwrapper(bits);
+        const r = reference(bits);
+        for (const [v, peek] of steps) {
+          if (peek) expect(u.peek(v)).toBe(r.peek(v));
+          else expect(u.unwrap(v)).toBe(r.unwrap(v));
+        }
+      }));
+    }
+  });
 });
