@@ -39,6 +39,9 @@ export interface DtmfSenderPart {
 
 export interface JitterConfig { clockRate: number; ptimeMs: number; frameTicks: number; targetMs: number }
 
+const MISSING: JitterOutput = Object.freeze({ kind: 'missing' });
+const EMPTY: JitterOutput = Object.freeze({ kind: 'empty' });
+
 /** The adaptive jitter buffer of src/media/jitter behind the session's seam. */
 export function createJitter(cfg: JitterConfig): JitterPart {
   const jb = new JitterBuffer({ clockRate: cfg.clockRate, frameMs: cfg.ptimeMs, minDepthMs: Math.min(cfg.targetMs, 20), maxDepthMs: Math.max(60, cfg.targetMs) });
@@ -48,7 +51,7 @@ export function createJitter(cfg: JitterConfig): JitterPart {
     }),
     pop: (nowMs) => {
       const r = jb.pop(nowMs);
-      return r.kind === 'packet' ? { kind: 'frame', payload: r.packet.payload } : r.kind === 'missing' ? { kind: 'missing' } : { kind: 'empty' };
+      return r.kind === 'packet' ? { kind: 'frame', payload: r.packet.payload } : r.kind === 'missing' ? MISSING : EMPTY;
     },
     stats: () => jb.stats(),
   };
