@@ -18,9 +18,12 @@ function parseMode(v: string | undefined): DatagramIoMode | undefined {
   return v === 'native' || v === 'dgram' || v === 'auto' ? v : undefined;
 }
 
-/** Choose the UDP layer for sockets opened from now on. `native` throws when the addon is not available. */
+/**
+ * Choose the UDP layer for sockets opened from now on (`auto` defers to TRUNKGATE_MEDIA_UDP when
+ * set, for A/B runs of a configured gateway). `native` throws when the addon is not available.
+ */
 export function setDatagramIoMode(m: DatagramIoMode): DatagramBinder {
-  mode = m;
+  mode = m === 'auto' ? parseMode(process.env.TRUNKGATE_MEDIA_UDP) ?? 'auto' : m;
   chosen = undefined;
   return datagramBinder();
 }
