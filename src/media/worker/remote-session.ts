@@ -181,12 +181,14 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   applyStats(rows: Float64Array, at: number): void {
     if (this.#final) return;
     if (hasCounters(rows, at)) {
-      this.#row ??= new Float64Array(STATS_STRIDE);
-      this.#row.set(rows.subarray(at, at + STATS_STRIDE));
+      const row = (this.#row ??= new Float64Array(STATS_STRIDE));
+      for (let i = 0; i < STATS_STRIDE; i++) row[i] = rows[at + i]!;
     }
     this.#appliedOp = rows[at + StatsRow.appliedOp]!;
     this.#reportedQueuedMs = rows[at + StatsRow.queuedMs]!;
-    if (this.#inFlight.length > 0 && this.#inFlight[0]!.seq <= this.#appliedOp) this.#inFlight = this.#inFlight.filter((p) => p.seq > this.#appliedOp);
+    // Plays are queued in seq order: the applied ones are a prefix.
+    const inFlight = this.#inFlight;
+    while (inFlight.length > 0 && inFlight[0]!.seq <= this.#appliedOp) inFlight.shift();
   }
 
   deliverAudio(frame: AudioFrame): void {
