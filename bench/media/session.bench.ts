@@ -10,7 +10,7 @@
  * one 20 ms period, on code the JIT has not optimised yet), reported separately — echo loss, CPU
  * of the whole process (all threads) per stream-second, RSS per stream.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,17 @@ const SECONDS = Number(process.env.TG_BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.TG_BENCH_WARMUP ?? 2);
 /** Nice value of the pool's worker threads (TG_BENCH_WORKER_NICE; 'null' = the process's). */
 const WORKER_NICE = process.env.TG_BENCH_WORKER_NICE === 'null' ? null : Number(process.env.TG_BENCH_WORKER_NICE ?? -10);
+/**
+ * TG_BENCH_PIN=1: in-process steps answer "streams per core" on a core of their own — this process
+ * (all its threads) pinned to CPU 0 and the sender to CPU 1 with taskset(1); pooled steps run unpinned.
+ */
+const PIN = process.env.TG_BENCH_PIN === '1';
+let senderCpu: string | undefined;
+
+function pinSelf(cpus: string): void {
+  execFileSync('taskset', ['-apc', cpus, String(process.pid)], { stdio: 'ignore' });
+}
+
 const UDP = (process.env.TG_BENCH_UDP ?? 'native,dgram').split(',').filter(Boolean) as DatagramIoKind[];
 
 function negotiated(): NegotiatedMedia {
@@ -83,7 +94,9 @@ function runSender(ports: number[], seconds: number): Promise<{ sent: number; re
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env.TRUNKGATE_MEDIA_UDP;
-    const child = spawn(process.execPath, ['--import', 'tsx', SENDER, JSON.stringify({ ports, seconds })], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const argv = [process.execPath, '--import', 'tsx', SENDER, JSON.stringify({ ports, seconds })];
+    if (senderCpu) argv.unshift('taskset', '-c', senderCpu);
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.on('close', (code) => {
@@ -141,8 +154,17 @@ export async function run(): Promise<BenchResult[]> {
       const pool = workers > 0 ? new MediaWorkerPool({ workers, nice: WORKER_NICE }) : undefined;
       await pool?.ready();
       const create: Create = pool ? (o) => pool.create(o) : createMediaSession;
-      const label = `${pool ? `pool K=${workers}${WORKER_NICE === null ? '' : ` nice ${WORKER_NICE}`}` : 'in-process'}, ${udp}`;
+      const pinned = PIN && !pool;
+      if (pinned) {
+        pinSelf('0');
+        senderCpu = '1';
+      }
+      const label = `${pool ? `pool K=${workers}${WORKER_NICE === null ? '' : ` nice ${WORKER_NICE}`}` : `in-process${pinned ? ' on CPU 0, sender on CPU 1' : ''}`}, ${udp}`;
       for (const n of STEPS) results.push(...await step(n, label, ports, create, pool));
+      if (pinned) {
+        pinSelf('0-1');
+        senderCpu = undefined;
+      }
       await pool?.close();
     }
   }
