@@ -1,7 +1,10 @@
 /**
  * `npm run bench`: runs every bench/**\/*.bench.ts (each exports `run(): Promise<BenchResult[]>`),
  * prints a table and writes bench/results/latest.json with the machine and date. Running a subset
- * (`npx tsx bench/run.ts sip/parser`) replaces only that file's entry in latest.json.
+ * (`node --max-semi-space-size=4 --import tsx bench/run.ts sip/parser`) replaces only that file's
+ * entry in latest.json. `npm run bench` runs with the gateway's V8 flags (src/runtime/node-flags.ts):
+ * a bench of media in this process measures what the gateway does, where V8's default 16 MiB
+ * semi-spaces make scavenges of 10–25 ms that a media tick would wait for.
  * Speed is compared as ratios within one run: the machines here are noisy.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
