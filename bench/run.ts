@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const root = new URL('.', import.meta.url).pathname;
   const only = process.argv[2];
   const files = findBenches(root).filter((f) => !only || f.includes(only));
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()}`, node: process.version };
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()}`, node: process.version, nodeFlags: process.execArgv.filter((a) => a.startsWith('--max')) };
   const out = join(root, 'results', 'latest.json');
   const byFile: Record<string, { date: string; machine: typeof machine; results: BenchResult[] }> =
     existsSync(out) ? ((JSON.parse(readFileSync(out, 'utf8')) as { files?: typeof byFile }).files ?? {}) : {};
