@@ -122,27 +122,22 @@ void Deliver(Pump* p, uint32_t count, size_t bytes) {
   napi_close_handle_scope(env, scope);
 }
 
-// Drain every ready socket into the arena, then hand the batch to JavaScript. Records are only
-// delivered after the epoll round that produced them, so a socket closed (and its fd number
-// reused) by JavaScript can never be read under its old id. When the arena cannot take another
-// full recvmmsg, the round stops: epoll is level-triggered and reports the rest next time.
-void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
-  Pump* p = static_cast<Pump*>(handle->data);
-  if (p->closed || status < 0) return;
+// One read round: every socket epoll reports ready is read with one recvmmsg into the arena.
+// Returns the number of records; `bytes` gets the arena bytes used. Records are only delivered
+// after the round that produced them, so a socket closed (and its fd number reused) by
+// JavaScript can never be read under its old id. When the arena cannot take another full
+// recvmmsg, the round stops: epoll is level-triggered and reports the rest next time.
+uint32_t ReadRound(Pump* p, size_t* bytes) {
   epoll_event events[kMaxEvents];
   size_t off = 0;
   uint32_t count = 0;
-  bool full = false;
   int n = epoll_wait(p->epfd, events, kMaxEvents, 0);
-  for (int i = 0; i < n && !full; i++) {
+  for (int i = 0; i < n; i++) {
     int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
     uint32_t id = static_cast<uint32_t>(events[i].data.u64 >> 32);
     unsigned room = static_cast<unsigned>((p->arena_len - off) / kMaxRecord);
     unsigned vlen = room < kBatch ? room : kBatch;
-    if (vlen == 0) {
-      full = true;
-      break;
-    }
+    if (vlen == 0) break;
     for (unsigned k = 0; k < vlen; k++) {
       p->iovs[k].iov_base = p->scratch[k];
       p->iovs[k].iov_len = kSlot;
@@ -190,7 +185,17 @@ void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
       count++;
     }
   }
-  if (count > 0) Deliver(p, count, off);
+  *bytes = off;
+  return count;
+}
+
+// libuv: the epoll set is readable. Read one round and hand it to JavaScript.
+void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+  Pump* p = static_cast<Pump*>(handle->data);
+  if (p->closed || status < 0) return;
+  size_t bytes = 0;
+  uint32_t count = ReadRound(p, &bytes);
+  if (count > 0) Deliver(p, count, bytes);
 }
 
 void OnPollClosed(uv_handle_t* handle) {
@@ -388,6 +393,22 @@ napi_value Send(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// drain(pump): reads one round now, synchronously, into the arena and returns the number of
+// records (JavaScript dispatches them itself). For a media clock catching up after a stall: it
+// reads what arrived before running the next overdue tick, without going back to the event loop.
+napi_value Drain(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Pump* p;
+  if (argc < 1 || !GetPump(env, argv[0], &p)) return ThrowType(env, "drain(pump)");
+  size_t bytes = 0;
+  uint32_t count = p->closed ? 0 : ReadRound(p, &bytes);
+  napi_value out;
+  napi_create_uint32(env, count, &out);
+  return out;
+}
+
 // counters(pump): [truncated, readErrors]
 napi_value Counters(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -412,6 +433,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"closeSocket", nullptr, CloseSocket, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"send", nullptr, Send, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"counters", nullptr, Counters, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"drain", nullptr, Drain, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

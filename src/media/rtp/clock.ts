@@ -2,8 +2,9 @@
  * The media clock: one timer drives every session with the same ptime, like a media server's
  * tick thread. Deadlines are absolute — tick n is due at start + n·period on the monotonic clock —
  * so a late wake-up never shifts later ticks (no cumulative drift). When the event loop was
- * blocked for more than a period, the missed ticks run one per loop iteration (with socket reads
- * in between) until the clock is on time again, each with its own index.
+ * blocked for more than a period, the missed ticks run — each with its own index — until the
+ * clock is on time again: back to back after a synchronous socket read when a `catchUpReader` can
+ * do one, else one per loop iteration (with socket reads in between).
  */
 import { performance } from 'node:perf_hooks';
 
@@ -17,6 +18,9 @@ export interface ClockTick {
 }
 
 export type TickListener = (tick: ClockTick) => void;
+
+/** Overdue ticks run back to back at most this many at a time (60 ms of media: a jitter buffer's depth). */
+const MAX_CATCH_UP_BURST = 3;
 
 export interface MediaClockOptions {
   /** Tick period in ms (the ptime). Default 20. */
@@ -34,6 +38,11 @@ export class MediaClock {
   #start = 0;
   #next = 0;
   #ticking = false;
+  /**
+   * Reads the packets waiting on this thread's sockets synchronously and returns true, or returns
+   * false when it cannot (then catch-up ticks go through the event loop). Set by the media session.
+   */
+  catchUpReader: (() => boolean) | undefined;
 
   constructor(options: MediaClockOptions = {}) {
     this.periodMs = options.periodMs ?? 20;
@@ -77,25 +86,39 @@ export class MediaClock {
     this.#timer = undefined;
     this.#immediate = undefined;
     if (this.#listeners.length === 0) return;
-    const deadline = this.#start + this.#next * this.periodMs;
-    const now = this.#now();
-    if (deadline > now + 1) {
+    if (this.#start + this.#next * this.periodMs > this.#now() + 1) {
       this.#arm();
       return;
     }
+    this.#tick();
+    // Behind after a stall. With a reader that can fetch the packets that arrived meanwhile
+    // without the event loop (the native UDP pump), the overdue ticks run back to back, each
+    // after a read, so their frames leave as soon as possible (a few at most, then the loop gets
+    // a turn). Without one, the next overdue tick runs after the I/O phase (setImmediate), so
+    // packets are read between catch-up ticks instead of after all of them.
+    for (let burst = 1; burst < MAX_CATCH_UP_BURST && this.#listeners.length > 0 && this.#behind(); burst++) {
+      if (!this.catchUpReader?.()) break;
+      this.#tick();
+    }
+    if (this.#listeners.length === 0) return;
+    if (this.#behind()) this.#immediate = setImmediate(this.#fire);
+    else this.#arm();
+  };
+
+  #behind(): boolean {
+    return this.#start + this.#next * this.periodMs <= this.#now() + 1;
+  }
+
+  #tick(): void {
+    const deadline = this.#start + this.#next * this.periodMs;
     this.#ticking = true;
-    const tick: ClockTick = { index: this.#next, deadline, lateMs: now - deadline };
+    const tick: ClockTick = { index: this.#next, deadline, lateMs: this.#now() - deadline };
     this.#next++;
     for (const l of this.#listeners) {
       try { l(tick); } catch { /* a session's fault must not stop the others' clock */ }
     }
     this.#ticking = false;
-    if (this.#listeners.length === 0) return;
-    // Behind after a stall: run the next due tick after the I/O phase (setImmediate), so packets
-    // that arrived meanwhile are read between catch-up ticks instead of after all of them.
-    if (this.#start + this.#next * this.periodMs <= this.#now() + 1) this.#immediate = setImmediate(this.#fire);
-    else this.#arm();
-  };
+  }
 }
 
 const shared = new Map<number, MediaClock>();

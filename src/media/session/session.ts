@@ -13,6 +13,7 @@ import { RtpPacketizer } from '../rtp/packetizer.js';
 import { RtcpSession, randomizedInterval } from '../rtp/rtcp-session.js';
 import { readRemote } from '../sdp/negotiate.js';
 import type { MediaDirection, NegotiatedMedia, RtpAddress } from '../sdp/types.js';
+import { drainDatagrams } from '../udp/index.js';
 import { TypedEmitter } from './emitter.js';
 import { MediaSessionError } from './errors.js';
 import { createDtmfReceiver, createDtmfSender, createJitter, createResampler, type DtmfReceiverPart, type DtmfSenderPart, type JitterPart, type ResamplerPart } from './parts.js';
@@ -115,6 +116,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     });
     const session = new MediaSessionImpl(opts, endpoint, codec, id, log);
     ref.session = session;
+    // After a stall, the clock reads what the native UDP pump has waiting before each overdue tick.
+    session.#clock.catchUpReader ??= drainDatagrams;
     session.#unsubscribe = session.#clock.subscribe(session.#onTick);
     log.debug({ codec: n.codec, remote: n.remote, port: opts.lease.port }, 'media session started');
     return session;

@@ -24,6 +24,8 @@ interface UdpPumpAddon {
   send(fd: number, data: Uint8Array, port: number, address: string): number;
   /** [datagrams dropped as longer than 2048 bytes, read errors]. */
   counters(pump: PumpHandle): [number, number];
+  /** Reads what is ready now into the arena, synchronously; returns the number of records. */
+  drain(pump: PumpHandle): number;
 }
 
 /** Where `npm run build:native` (node-gyp) puts the addon, relative to this module in src/ or dist/. */
@@ -76,6 +78,7 @@ export function formatIpv6(bytes: Uint8Array, at = 0): string {
 class PumpThread {
   readonly #addon: UdpPumpAddon;
   #pump: PumpHandle | undefined;
+  #arena: Buffer | undefined;
   readonly #sockets = new Map<number, NativeSocket>();
   #nextId = 1;
   /** IPv4 source (as a 32-bit number) → its dotted text, so a packet costs no string building. */
@@ -90,6 +93,7 @@ class PumpThread {
       const arena = Buffer.alloc(ARENA_BYTES);
       // A Buffer this large is not pooled: it owns its whole ArrayBuffer.
       this.#pump = this.#addon.createPump(arena.buffer as ArrayBuffer, (count) => this.#onBatch(arena, count));
+      this.#arena = arena;
     }
     const id = this.#nextId++;
     let fd: number;
@@ -116,6 +120,17 @@ class PumpThread {
     if (this.#sockets.size > 0 || !this.#pump) return;
     this.#addon.destroyPump(this.#pump);
     this.#pump = undefined;
+    this.#arena = undefined;
+  }
+
+  /** Read and dispatch what has arrived, now. False when this thread has no pump (no native sockets). */
+  drainNow(): boolean {
+    const pump = this.#pump;
+    const arena = this.#arena;
+    if (!pump || !arena) return false;
+    const count = this.#addon.drain(pump);
+    if (count > 0) this.#onBatch(arena, count);
+    return true;
   }
 
   #ipv4(n: number): string {
@@ -188,6 +203,15 @@ class NativeSocket implements DatagramSocket {
 }
 
 let thread: PumpThread | undefined;
+
+/**
+ * Reads and dispatches the datagrams waiting on this thread's native sockets, synchronously.
+ * Returns false when there is nothing to drain this way (no native sockets in this thread): the
+ * caller must then go back to the event loop to read.
+ */
+export function drainDatagrams(): boolean {
+  return thread?.drainNow() ?? false;
+}
 
 /** The native binder, or undefined when the addon is not available (see nativePumpLoadError()). */
 export function nativePumpBinder(): DatagramBinder | undefined {

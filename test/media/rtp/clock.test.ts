@@ -26,4 +26,26 @@ describe('MediaClock', () => {
     });
     expect(n).toBe(5);
   });
+
+  it.each([
+    ['a catch-up reader (the native UDP pump) runs the overdue ticks back to back, reading before each, at most 3 at a time', true, [2, 3, 4, 'other work', 'other work', 'other work', 5]],
+    ['without a reader, each overdue tick waits for an event-loop turn (socket reads between them)', false, [2, 'other work', 3, 'other work', 4]],
+  ] as const)('after a stall, %s', async (_title, canRead, expected) => {
+    const clock = new MediaClock({ periodMs: 20 });
+    let reads = 0;
+    clock.catchUpReader = () => { reads++; return canRead; };
+    const seen: (number | string)[] = [];
+    await new Promise<void>((resolve) => {
+      const stop = clock.subscribe((t) => {
+        if (t.index < 2) return;
+        seen.push(t.index);
+        // other work that was due during the stall (a socket read, a timer)
+        setImmediate(() => seen.push('other work'));
+        if (t.index === 2) { const until = performance.now() + 75; while (performance.now() < until) { /* stall the loop */ } }
+        if (t.index === 5) { stop(); resolve(); }
+      });
+    });
+    expect(seen.slice(0, expected.length)).toEqual(expected);
+    expect(reads).toBeGreaterThan(0);
+  });
 });

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
-import { dgramBinder, formatIpv6, nativePumpBinder, nativePumpLoadError, type DatagramBinder, type DatagramSocket, type DatagramSource } from '../../../src/media/udp/index.js';
+import { dgramBinder, drainDatagrams, formatIpv6, nativePumpBinder, nativePumpLoadError, type DatagramBinder, type DatagramSocket, type DatagramSource } from '../../../src/media/udp/index.js';
 import { freePort } from '../../helpers/ports.js';
 
 const LO = '127.0.0.1';
@@ -34,6 +34,23 @@ describe('the native UDP pump', () => {
     if (process.platform !== 'linux') return;
     expect(nativePumpLoadError()).toBeUndefined();
     expect(nativePumpBinder()?.kind).toBe('native');
+  });
+
+  it('drainDatagrams() reads and dispatches what is waiting synchronously, without the event loop; false with no native socket', async () => {
+    const binder = nativePumpBinder();
+    if (!binder) throw new Error(`not built: ${nativePumpLoadError()?.message}`);
+    const got: string[] = [];
+    const s = await binder.bind({ address: LO, port: 0, onMessage: (m) => got.push(m.toString()) });
+    const p = await peer();
+    await new Promise<void>((r) => p.socket.send(Buffer.from('waiting'), s.port, LO, () => r()));
+    // Block the loop until the datagram is surely in the socket, then drain without yielding.
+    const until = performance.now() + 30;
+    while (performance.now() < until) { /* the event loop cannot read meanwhile */ }
+    expect(got).toEqual([]);
+    expect(drainDatagrams()).toBe(true);
+    expect(got).toEqual(['waiting']);
+    await s.close();
+    expect(drainDatagrams()).toBe(false);
   });
 
   it('closes the ports of a thread that is terminated (a media worker that dies leaves no port bound)', async () => {
