@@ -46,6 +46,9 @@ struct Pump {
   uint8_t* arena = nullptr;
   size_t arena_len = 0;
   bool closed = false;
+  // Inside napi_make_callback: a pump destroyed by its own callback keeps its async context until
+  // the callback has returned.
+  bool delivering = false;
   double truncated = 0;
   double read_errors = 0;
   // The sockets in the set: closed with the pump, so a worker thread that ends (or is
@@ -113,7 +116,13 @@ void Deliver(Pump* p, uint32_t count, size_t bytes) {
   napi_create_uint32(env, static_cast<uint32_t>(bytes), &argv[1]);
   // napi_make_callback runs the microtask queue and process.nextTick callbacks afterwards, like
   // any other I/O callback of Node's.
+  p->delivering = true;
   napi_status s = napi_make_callback(env, p->async, recv, cb, 2, argv, &result);
+  p->delivering = false;
+  if (p->closed && p->async) {
+    napi_async_destroy(env, p->async);
+    p->async = nullptr;
+  }
   if (s == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(env, &err);
@@ -209,10 +218,12 @@ void Shutdown(Pump* p) {
   uv_poll_stop(&p->poll);
   if (p->callback) napi_delete_reference(p->env, p->callback);
   if (p->arena_ref) napi_delete_reference(p->env, p->arena_ref);
-  if (p->async) napi_async_destroy(p->env, p->async);
+  if (p->async && !p->delivering) {
+    napi_async_destroy(p->env, p->async);
+    p->async = nullptr;
+  }
   if (p->resource) napi_delete_reference(p->env, p->resource);
   p->callback = p->arena_ref = p->resource = nullptr;
-  p->async = nullptr;
   p->arena = nullptr;
   p->arena_len = 0;
   for (int fd : p->fds) close(fd);
