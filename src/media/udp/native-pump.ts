@@ -104,9 +104,8 @@ class PumpThread {
       this.#releaseIfIdle();
       throw err;
     }
-    const socket = new NativeSocket(this, this.#addon, fd, port, options.onMessage);
+    const socket = new NativeSocket(this, this.#addon, id, fd, port, options.onMessage);
     this.#sockets.set(id, socket);
-    socket.id = id;
     return socket;
   }
 
@@ -173,7 +172,7 @@ class PumpThread {
 }
 
 class NativeSocket implements DatagramSocket {
-  id = 0;
+  readonly id: number;
   readonly fd: number;
   readonly port: number;
   readonly onMessage: BindOptions['onMessage'];
@@ -181,9 +180,10 @@ class NativeSocket implements DatagramSocket {
   readonly #addon: UdpPumpAddon;
   #closed = false;
 
-  constructor(thread: PumpThread, a: UdpPumpAddon, fd: number, port: number, onMessage: BindOptions['onMessage']) {
+  constructor(thread: PumpThread, a: UdpPumpAddon, id: number, fd: number, port: number, onMessage: BindOptions['onMessage']) {
     this.#thread = thread;
     this.#addon = a;
+    this.id = id;
     this.fd = fd;
     this.port = port;
     this.onMessage = onMessage;
