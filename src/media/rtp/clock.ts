@@ -76,9 +76,13 @@ export class MediaClock {
     };
   }
 
+  /** When the next tick is due, on `now()`'s scale. */
+  #due(): number {
+    return this.#start + this.#next * this.periodMs;
+  }
+
   #arm(): void {
-    const deadline = this.#start + this.#next * this.periodMs;
-    const wait = Math.max(0, Math.floor(deadline - this.#now()));
+    const wait = Math.max(0, Math.floor(this.#due() - this.#now()));
     this.#timer = setTimeout(this.#fire, wait);
   }
 
@@ -86,7 +90,7 @@ export class MediaClock {
     this.#timer = undefined;
     this.#immediate = undefined;
     if (this.#listeners.length === 0) return;
-    if (this.#start + this.#next * this.periodMs > this.#now() + 1) {
+    if (!this.#behind()) {
       this.#arm();
       return;
     }
@@ -105,12 +109,13 @@ export class MediaClock {
     else this.#arm();
   };
 
+  /** The next tick is due (within the timer's 1 ms grain). */
   #behind(): boolean {
-    return this.#start + this.#next * this.periodMs <= this.#now() + 1;
+    return this.#due() <= this.#now() + 1;
   }
 
   #tick(): void {
-    const deadline = this.#start + this.#next * this.periodMs;
+    const deadline = this.#due();
     this.#ticking = true;
     const tick: ClockTick = { index: this.#next, deadline, lateMs: this.#now() - deadline };
     this.#next++;
