@@ -243,6 +243,7 @@ async function gatewayPhase(calls: number, workers: boolean): Promise<PhaseRepor
 
 const noHangup = (): Promise<void> => Promise.resolve();
 const noFailure = (): void => undefined;
+const noTransfer = (): Promise<never> => Promise.reject(new Error('no transfers in this bench'));
 
 async function mediaPhase(calls: number): Promise<PhaseReport> {
   const { pino } = await import('pino');
@@ -274,7 +275,7 @@ async function mediaPhase(calls: number): Promise<PhaseReport> {
       });
       const agent = await createEchoAgent({ delay_ms: 200 }, { transferTargets: {}, log });
       // Shared callbacks: this file runs through tsx, whose closures are heavier than production's.
-      const io = createAgentIO(session, { hangup: noHangup, onFailure: noFailure, log });
+      const io = createAgentIO(session, { hangup: noHangup, transfer: noTransfer, onFailure: noFailure, log });
       await agent.start({ from: '1', fromUri: 'sip:1@x', to: '2', toUri: 'sip:2@x', trunk: 'bench', callId: id, codec: { name: 'PCMU', clockRate: 8000 }, customParameters: {} }, io.io);
       out.push(session);
     }

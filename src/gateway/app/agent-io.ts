@@ -4,10 +4,14 @@
  */
 import type { Logger } from '../../log.js';
 import type { MediaSession } from '../../media/index.js';
-import { TransferNotAvailableError, type AgentIO, type TransferOptions } from '../../agents/types.js';
+import type { AgentIO, TransferOptions, TransferOutcome } from '../../agents/types.js';
+
+/** Marks the gateway queues for itself (transfer playout, ringback loops) never reach the agent. */
+const INTERNAL_MARK = /^trunkgate:/;
 
 export interface AgentIOControls {
   hangup(reason: string): Promise<void>;
+  transfer(target: string, options: TransferOptions): Promise<TransferOutcome>;
   onFailure(err: unknown): void;
   log: Logger;
 }
@@ -32,7 +36,7 @@ export function createAgentIO(session: MediaSession, controls: AgentIOControls):
   };
   const onAudio = (f: { samples: Int16Array }): void => { if (!detached) guard(audio, f.samples); };
   const onDtmf = (e: { digit: string }): void => { if (!detached) guard(dtmf, e.digit); };
-  const onMark = (name: string, info: { cleared: boolean }): void => { if (!detached) guard(marks, name, info.cleared); };
+  const onMark = (name: string, info: { cleared: boolean }): void => { if (!detached && !INTERNAL_MARK.test(name)) guard(marks, name, info.cleared); };
   session.setOutputRate(rate);
   session.on('audio', onAudio);
   session.on('dtmf', onDtmf);
@@ -53,7 +57,7 @@ export function createAgentIO(session: MediaSession, controls: AgentIOControls):
     get queuedMs() { return session.closed ? 0 : session.queuedMs; },
     hangup: (reason) => controls.hangup(reason ?? 'agent hung up'),
     sendDtmf: (digits) => session.sendDtmf(digits),
-    transfer: (target: string, _options: TransferOptions) => Promise.reject(new TransferNotAvailableError(target)),
+    transfer: (target, options) => controls.transfer(target, options ?? {}),
     log: controls.log,
   };
   return {

@@ -1,16 +1,54 @@
 /**
- * One answered (or answering) call: its media session, agent, dialog and session timer, and the
- * close cascade that tears all of them down exactly once and logs the summary line.
+ * One call from the trunk, and everything it owns: its state, its legs (the caller's, and a
+ * human's once a transfer bridges one in), the agent, the session timer, and the close cascade
+ * that tears all of them down exactly once and writes the `call_end` line.
+ *
+ * States (one call's whole life, as sipgo's DialogServerSession owns one dialog's):
+ *
+ *   setting_up ─► early ─► answered ─► transferring ─► bridged ─► ending ─► ended
+ *                              ▲  │  │        │
+ *                              │  │  │        └─► answered (human not reached: back to the agent)
+ *                              │  │  └─► bridged (a SIP route, once its endpoint answered)
+ *                              │  └─► ending
+ *   any state ─► ending (hang-up, failure, refusal before the answer)
  */
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../../log.js';
-import type { MediaSession, SdpAnswer } from '../../media/index.js';
-import type { Agent, CallInfo } from '../../agents/types.js';
+import type { MediaSession, MediaStats, NegotiatedMedia, SdpAnswer } from '../../media/index.js';
+import type { Agent, CallInfo, TransferOutcome } from '../../agents/types.js';
 import type { AgentIOHandle } from './agent-io.js';
 import type { SessionTimer } from './session-timer.js';
 
 /** Who ended the call. */
-export type HangupSide = 'caller' | 'agent' | 'gateway';
+export type HangupSide = 'caller' | 'agent' | 'gateway' | 'human';
+
+export type CallState = 'setting_up' | 'early' | 'answered' | 'transferring' | 'bridged' | 'ending' | 'ended';
+
+const NEXT: Record<CallState, readonly CallState[]> = {
+  setting_up: ['early', 'answered', 'ending'],
+  early: ['answered', 'bridged', 'ending'],
+  answered: ['transferring', 'bridged', 'ending'],
+  transferring: ['answered', 'bridged', 'ending'],
+  bridged: ['ending'],
+  ending: ['ended'],
+  ended: [],
+};
+
+export class CallStateError extends Error {
+  readonly code = 'CALL_STATE';
+  constructor(readonly from: CallState, readonly to: CallState) {
+    super(`call cannot go from ${from} to ${to}`);
+    this.name = 'CallStateError';
+  }
+}
+
+/** One SIP dialog with its media: the caller's leg, or a human's leg placed by the gateway. */
+export interface Leg {
+  dialog: Srf.Dialog | undefined;
+  session: MediaSession;
+  /** The negotiated media; for a leg we answered, our answer (its `sdp` is what we sent). */
+  media: SdpAnswer | NegotiatedMedia;
+}
 
 export interface CallEnd {
   by: HangupSide;
@@ -20,51 +58,96 @@ export interface CallEnd {
 export interface CallParts {
   info: CallInfo;
   log: Logger;
-  session: MediaSession;
-  answer: SdpAnswer;
-  agentName: string;
-  agent?: Agent;
-  io?: AgentIOHandle;
+  caller: Leg & { media: SdpAnswer };
+  /** The agent's name, or the SIP route's URI for a bridged route. */
+  target: string;
 }
 
 export class Call {
   readonly info: CallInfo;
   readonly log: Logger;
-  readonly session: MediaSession;
-  readonly agentName: string;
+  readonly caller: Leg & { media: SdpAnswer };
+  readonly target: string;
   readonly startedAt = Date.now();
-  answer: SdpAnswer;
   agent: Agent | undefined;
   io: AgentIOHandle | undefined;
-  dialog: Srf.Dialog | undefined;
   timer: SessionTimer | undefined;
+  /** The human's leg once a transfer (or a SIP route) bridged one in. */
+  human: Leg | undefined;
   answeredAt: number | undefined;
+  /** Final status sent to the caller when the call was refused before the answer. */
+  finalStatus: number | undefined;
+  /** Every transfer attempted during the call, in order. */
+  readonly transfers: TransferOutcome[] = [];
+  /** Extra fields for the call_end line (agents' token usage …). */
+  readonly endFields: Record<string, unknown> = {};
+  #state: CallState = 'setting_up';
   #ended: CallEnd | undefined;
   #done: Promise<void> | undefined;
+  readonly #stateListeners = new Set<(state: CallState) => void>();
   readonly #onClosed: (call: Call) => void;
+  /** Cleanup hooks of the parts attached to the call (transfer legs, relays …), run at teardown. */
+  readonly #cleanups: (() => void | Promise<void>)[] = [];
 
   constructor(parts: CallParts, onClosed: (call: Call) => void) {
     this.info = parts.info;
     this.log = parts.log;
-    this.session = parts.session;
-    this.answer = parts.answer;
-    this.agentName = parts.agentName;
-    this.agent = parts.agent;
-    this.io = parts.io;
+    this.caller = parts.caller;
+    this.target = parts.target;
     this.#onClosed = onClosed;
+  }
+
+  get state(): CallState {
+    return this.#state;
   }
 
   get ended(): boolean {
     return this.#ended !== undefined;
   }
 
+  get endedBy(): CallEnd | undefined {
+    return this.#ended;
+  }
+
+  /** The caller's media session (shorthand). */
+  get session(): MediaSession {
+    return this.caller.session;
+  }
+
+  /** Moves to `next`; throws CallStateError for a transition the diagram above does not have. */
+  to(next: CallState): void {
+    if (this.#state === next) return;
+    if (!NEXT[this.#state].includes(next)) throw new CallStateError(this.#state, next);
+    this.log.debug({ event: 'call_state', from: this.#state, to: next }, `call ${this.#state} → ${next}`);
+    this.#state = next;
+    for (const l of this.#stateListeners) l(next);
+  }
+
+  /** Called on every state change until the returned function is called. */
+  onState(listener: (state: CallState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  /** Runs `fn` at teardown (after the agent stopped, before call_end); returns an unsubscribe. */
+  onTeardown(fn: () => void | Promise<void>): () => void {
+    this.#cleanups.push(fn);
+    return () => {
+      const i = this.#cleanups.indexOf(fn);
+      if (i >= 0) this.#cleanups.splice(i, 1);
+    };
+  }
+
   /**
-   * Ends the call once: BYE (unless the caller already hung up or the dialog never formed),
-   * agent stop, media close, summary log. Safe to call many times; later calls await the first.
+   * Ends the call once: media stops at once (no RTP after our BYE or theirs), BYE to every leg
+   * still up (unless that side hung up), agent stop, `call_end`. Safe to call many times; later
+   * calls await the first.
    */
   end(by: HangupSide, reason: string): Promise<void> {
     if (this.#done) return this.#done;
     this.#ended = { by, reason };
+    if (this.#state !== 'ending') this.#state = 'ending';
+    for (const l of this.#stateListeners) l('ending');
     this.#done = this.#teardown(by, reason);
     return this.#done;
   }
@@ -73,44 +156,86 @@ export class Call {
     this.timer?.stop();
     this.io?.detach();
     try {
-      this.agent?.stop?.(reason);
+      this.agent?.stop?.(this.transfers.some((t) => t.result === 'transferred') ? 'transferred' : reason);
     } catch (err) {
       this.log.warn({ err }, 'agent.stop threw');
     }
-    const dialog = this.dialog;
-    if (dialog && by !== 'caller') {
-      await new Promise<void>((resolve) => {
-        try {
-          dialog.destroy({ headers: { Reason: `SIP;cause=200;text="${reason.replace(/"/g, "'").slice(0, 120)}"` } }, () => resolve());
-        } catch (err) {
-          this.log.warn({ err }, 'BYE failed');
-          resolve();
-        }
-      });
+    for (const fn of this.#cleanups.splice(0)) {
+      try { await fn(); } catch (err) { this.log.warn({ err }, 'call cleanup failed'); }
     }
-    await this.session.close(reason);
-    // After close: a session on a media worker delivers its final counters before `close`.
-    const stats = this.session.stats();
+    const byes: Promise<void>[] = [];
+    if (by !== 'caller') byes.push(this.#bye(this.caller.dialog, 'caller', reason));
+    if (this.human && by !== 'human') byes.push(this.#bye(this.human.dialog, 'human', reason));
+    // RFC 3261 §15: after BYE no more media. Close the sessions now, not when the BYE is answered
+    // (a far end that never answers would otherwise get RTP for the BYE's 32 s transaction).
+    const sessions = [this.caller.session, ...(this.human ? [this.human.session] : [])];
+    await Promise.all(sessions.map((s) => s.close(reason)));
+    this.#state = 'ended';
+    this.#logEnd(by, reason);
+    for (const l of this.#stateListeners) l('ended');
+    this.#onClosed(this);
+    await Promise.all(byes);
+  }
+
+  /** BYE on one leg; its outcome is logged when known (call_end does not wait for it). */
+  #bye(dialog: Srf.Dialog | undefined, leg: 'caller' | 'human', reason: string): Promise<void> {
+    if (!dialog || !(dialog as unknown as { connected?: boolean }).connected) return Promise.resolve();
+    const started = Date.now();
+    return new Promise<void>((resolve) => {
+      try {
+        dialog.destroy({ headers: { Reason: `SIP;cause=200;text="${reason.replace(/"/g, "'").slice(0, 120)}"` } }, (err) => {
+          this.log.debug({ event: 'bye_done', leg, ms: Date.now() - started, err: err ? String(err) : undefined }, 'BYE transaction ended');
+          resolve();
+        });
+      } catch (err) {
+        this.log.warn({ err, leg }, 'BYE failed');
+        resolve();
+      }
+    });
+  }
+
+  #logEnd(by: HangupSide, reason: string): void {
+    // A session on a media worker delivers its final counters before `close` resolves.
+    const stats = this.caller.session.stats();
     const now = Date.now();
-    this.log.info({
+    const answered = this.answeredAt !== undefined;
+    const fields: Record<string, unknown> = {
       event: 'call_end',
-      durationMs: this.answeredAt ? now - this.answeredAt : 0,
-      setupMs: this.answeredAt ? this.answeredAt - this.startedAt : undefined,
-      codec: this.answer.codec.name,
-      agent: this.agentName,
+      answered,
+      ...(answered ? {} : { sipStatus: this.finalStatus }),
+      durationMs: answered ? now - this.answeredAt! : 0,
+      setupMs: answered ? this.answeredAt! - this.startedAt : undefined,
+      codec: this.caller.media.codec.name,
+      agent: this.target,
       trunk: this.info.trunk,
       from: this.info.from,
       to: this.info.to,
-      packetsIn: stats.packetsIn,
-      packetsOut: stats.packetsOut,
-      framesSent: stats.framesSent,
-      lateFrames: stats.lateFrames,
-      packetsLost: stats.packetsLost,
-      jitterMs: Math.round(stats.jitterMs * 10) / 10,
-      dtmfIn: stats.dtmfIn,
+      ...mediaFields(stats),
+      ...(this.human ? { human: mediaFields(this.human.session.stats()) } : {}),
+      ...(this.transfers.length ? { transfer: this.transfers[this.transfers.length - 1], transfers: this.transfers.length } : {}),
+      ...this.endFields,
       hangupBy: by,
       reason,
-    }, 'call ended');
-    this.#onClosed(this);
+    };
+    this.log.info(fields, 'call ended');
+    if (answered && stats.packetsIn === 0 && now - this.answeredAt! > 2000) {
+      this.log.warn({ event: 'no_rtp', durationMs: now - this.answeredAt!, remote: this.caller.media.remote }, 'the call got no RTP at all: check NAT / the SDP address the caller offered');
+    }
   }
+}
+
+function mediaFields(stats: MediaStats): Record<string, unknown> {
+  return {
+    packetsIn: stats.packetsIn,
+    packetsOut: stats.packetsOut,
+    framesSent: stats.framesSent,
+    lateFrames: stats.lateFrames,
+    packetsLost: stats.packetsLost,
+    jitterMs: Math.round(stats.jitterMs * 10) / 10,
+    dtmfIn: stats.dtmfIn,
+    ...(stats.remotePacketsLost !== undefined ? { remotePacketsLost: stats.remotePacketsLost } : {}),
+    ...(stats.remoteFractionLost !== undefined ? { remoteFractionLost: Math.round(stats.remoteFractionLost * 1000) / 1000 } : {}),
+    ...(stats.remoteJitterMs !== undefined ? { remoteJitterMs: Math.round(stats.remoteJitterMs * 10) / 10 } : {}),
+    ...(stats.rttMs !== undefined ? { rttMs: Math.round(stats.rttMs * 10) / 10 } : {}),
+  };
 }

@@ -35,10 +35,47 @@ const drachtio = z.object({
   }).strict().optional(),
 }).strict().refine((d) => !(d.embedded && d.external), { message: 'choose embedded or external, not both' });
 
+const sipHeaders = z.record(z.string().regex(/^[A-Za-z0-9!%*_+`'~.-]+$/, { message: 'not a SIP header name' }), z.string());
+
 const route = z.object({
   /** '*' for any number, digits with a trailing '*' for a prefix, an exact number, or /regex/. */
   pattern: z.string().min(1),
-  agent: z.string().min(1),
+  /** The agent that takes matching calls … */
+  agent: z.string().min(1).optional(),
+  /** … or a SIP endpoint they are bridged to (a SIP-native AI platform, a PBX). */
+  sip: sipUri.optional(),
+  /** Digest credentials for the SIP endpoint (401/407). */
+  auth: z.object({ username: z.string().min(1), password: z.string().min(1) }).strict().optional(),
+  /** Extra headers on the INVITE to the SIP endpoint. */
+  headers: sipHeaders.optional(),
+}).strict().refine((r) => (r.agent === undefined) !== (r.sip === undefined), { message: "a route needs exactly one of 'agent' or 'sip'", path: ['agent'] });
+
+/** How this trunk's calls are transferred to humans (src/gateway/transfer). */
+const trunkTransfer = z.object({
+  /** auto: REFER when the caller's Allow lists REFER, else bridge; refer: REFER only; bridge: a new leg from the gateway. */
+  method: z.enum(['auto', 'refer', 'bridge']).default('auto'),
+  /** No final NOTIFY within this time: the REFER failed (auto falls back to a bridge). */
+  refer_timeout_s: z.number().positive().default(30),
+  /** Bridged media: relay through trunkgate's media engine, or direct (re-INVITE the caller with the human's SDP). */
+  media: z.enum(['relay', 'direct']).default('relay'),
+  /** Phone-number targets in Refer-To: sip:<number>@<host> or tel:<number> (RFC 3966), as the carrier wants. */
+  uri_scheme: z.enum(['sip', 'tel']).default('sip'),
+}).strict();
+
+/** Where this trunk sends calls the gateway places (transfers to phone numbers). */
+const trunkOutbound = z.object({
+  /** The carrier's SIP address: host[:port] or a SIP URI. */
+  proxy: z.string().min(1),
+  /** Caller ID on calls the gateway places when the caller's own number is not passed through. */
+  from_number: z.string().min(1).optional(),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+}).strict();
+
+/** REFER received from the trunk (a PBX passing the call on). Default: refused with 403. */
+const acceptRefer = z.object({
+  /** Transfer target names, number patterns (as in routes) or SIP URI globs (sip:*@pbx.example.com). */
+  allow: z.array(z.string().min(1)).default([]),
 }).strict();
 
 const trunk = z.object({
@@ -60,6 +97,11 @@ const trunk = z.object({
   /** Send 183 Session Progress instead of 180 Ringing before answering. */
   early_media: z.boolean().default(false),
   custom_parameters: z.record(z.string(), z.string()).default({}),
+  /** Final response when the agent ends the call before it was answered (bot unreachable, hang-up in start). */
+  agent_unavailable_status: z.union([z.literal(480), z.literal(503)]).default(480),
+  transfer: trunkTransfer.prefault({}),
+  outbound: trunkOutbound.optional(),
+  accept_refer: acceptRefer.prefault({}),
 }).strict();
 
 const agent = z.object({
@@ -69,7 +111,16 @@ const agent = z.object({
   settings: z.record(z.string(), z.unknown()).default({}),
 }).strict().refine((a) => a.type !== 'module' || a.module !== undefined, { message: "type 'module' needs 'module: <path>'", path: ['module'] });
 
-const transferTarget = z.object({ uri: sipUri }).strict();
+const transferTarget = z.object({
+  /** A SIP URI, or tel:/a phone number (placed through the trunk's outbound settings). */
+  uri: z.string().regex(/^(sips?:[^\s]+|tel:\+?[0-9*#()-.]+|\+?[0-9]{3,20})$/i, { message: 'not a SIP URI (sip:user@host[:port]), tel: URI or phone number' }),
+  /** Caller ID the human sees: 'caller' (default: the caller's number), 'gateway', or a number. */
+  caller_id: z.string().min(1).default('caller'),
+  /** Ring time, seconds. */
+  timeout_s: z.number().positive().default(30),
+  /** Extra headers on the INVITE to the human. */
+  headers: sipHeaders.default({}),
+}).strict();
 
 const media = z.object({
   address: z.string().default('127.0.0.1'),
@@ -127,7 +178,7 @@ export const configSchema = z.object({
       try { compilePattern(r.pattern); } catch {
         ctx.addIssue({ code: 'custom', message: `invalid number pattern '${r.pattern}' (use *, +9198*, an exact number or /regex/)`, path: ['trunks', i, 'routes', j, 'pattern'] });
       }
-      if (!(r.agent in cfg.agents) && !BUILTIN_AGENT_NAMES.includes(r.agent)) {
+      if (r.agent !== undefined && !(r.agent in cfg.agents) && !BUILTIN_AGENT_NAMES.includes(r.agent)) {
         ctx.addIssue({ code: 'custom', message: `unknown agent '${r.agent}' (define it under agents: or use ${BUILTIN_AGENT_NAMES.join('/')})`, path: ['trunks', i, 'routes', j, 'agent'] });
       }
     });
@@ -141,3 +192,4 @@ export type GatewayConfig = z.output<typeof configSchema>;
 export type TrunkConfig = GatewayConfig['trunks'][number];
 export type AgentConfig = GatewayConfig['agents'][string];
 export type RouteConfig = TrunkConfig['routes'][number];
+export type TransferTargetConfig = GatewayConfig['transfer_targets'][string];

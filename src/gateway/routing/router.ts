@@ -2,7 +2,7 @@
  * Picks the trunk for a request's source address and the route (agent) for its dialled number.
  * Every refusal carries a typed reason so the caller can log exactly why.
  */
-import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
+import type { GatewayConfig, RouteConfig, TrunkConfig } from '../config/schema.js';
 import { CidrSet } from '../edge/cidr.js';
 import { compilePattern, matchesPattern, normalizeNumber, userOf, type NumberPattern } from './numbers.js';
 
@@ -10,9 +10,14 @@ export type RouteRefusal =
   | { reason: 'no_trunk_for_source'; source: string }
   | { reason: 'no_route_for_number'; trunk: string; dialled: string; normalized: string };
 
+/** Where a route sends its calls: an agent, or a SIP endpoint the call is bridged to. */
+export type RouteTarget =
+  | { kind: 'agent'; agent: string }
+  | { kind: 'sip'; uri: string; auth?: { username: string; password: string }; headers: Record<string, string> };
+
 export interface RouteMatch {
   trunk: TrunkConfig;
-  agent: string;
+  target: RouteTarget;
   pattern: string;
   dialled: string;
   normalized: string;
@@ -21,7 +26,7 @@ export interface RouteMatch {
 interface CompiledTrunk {
   config: TrunkConfig;
   sources: CidrSet;
-  routes: { pattern: string; compiled: NumberPattern; agent: string }[];
+  routes: { pattern: string; compiled: NumberPattern; target: RouteTarget }[];
 }
 
 export class Router {
@@ -33,7 +38,7 @@ export class Router {
       return {
         config: t,
         sources: new CidrSet(t.sources),
-        routes: t.routes.map((r) => ({ pattern: r.pattern, compiled: compilePattern(r.pattern, ctx), agent: r.agent })),
+        routes: t.routes.map((r) => ({ pattern: r.pattern, compiled: compilePattern(r.pattern, ctx), target: routeTarget(r) })),
       };
     });
   }
@@ -57,8 +62,13 @@ export class Router {
     const normalized = normalizeNumber(dialled, { countryCode: trunk.config.country_code, nationalPrefix: trunk.config.national_prefix });
     const hit = trunk.routes.find((r) => matchesPattern(r.compiled, normalized));
     if (!hit) return { reason: 'no_route_for_number', trunk: trunk.config.name, dialled, normalized };
-    return { trunk: trunk.config, agent: hit.agent, pattern: hit.pattern, dialled, normalized };
+    return { trunk: trunk.config, target: hit.target, pattern: hit.pattern, dialled, normalized };
   }
+}
+
+function routeTarget(r: RouteConfig): RouteTarget {
+  if (r.sip !== undefined) return { kind: 'sip', uri: r.sip, ...(r.auth ? { auth: r.auth } : {}), headers: r.headers ?? {} };
+  return { kind: 'agent', agent: r.agent! };
 }
 
 export function isRefusal(r: RouteMatch | RouteRefusal): r is RouteRefusal {

@@ -12,12 +12,18 @@ import type { Logger } from '../../log.js';
 import { PortAllocator, type PortLease } from '../ports.js';
 import { applyAnswer, createOffer, negotiateAnswer } from '../sdp/negotiate.js';
 import type { CodecName, MediaDirection, SdpAnswer, SdpOffer } from '../sdp/types.js';
+import { MediaSocketError } from './errors.js';
 import { createMediaSession } from './session.js';
 import type { MediaSession, MediaSessionOptions } from './types.js';
 
+/** Per-session options the call layer passes with each answer/offer. */
+export type SessionStartOptions = Pick<MediaSessionOptions, 'id' | 'logger' | 'tap'>;
+
 export interface MediaEngineOptions {
-  /** Address written in SDP c= and bound for RTP. */
+  /** Address bound for RTP (and written in SDP c= unless `sdpAddress` is set). */
   localAddress: string;
+  /** Address written in SDP c= when it differs from the bound one (a public address before NAT). */
+  sdpAddress?: string;
   ports: { min: number; max: number } | PortAllocator;
   /** Codec preference, most preferred first (default PCMU, PCMA, G722, opus). */
   codecs?: CodecName[];
@@ -32,8 +38,8 @@ export interface MediaEngineOptions {
 
 export interface PendingOffer {
   offer: SdpOffer;
-  /** Apply the peer's answer (from the ACK) and start the session. */
-  accept(answerSdp: string, options?: { id?: string }): Promise<MediaSession>;
+  /** Apply the peer's answer (from the ACK or the 200 OK) and start the session. */
+  accept(answerSdp: string, options?: SessionStartOptions): Promise<MediaSession>;
   /** The call failed before the answer: give the port back. */
   cancel(): void;
 }
@@ -52,17 +58,18 @@ export class MediaEngine {
   }
 
   /**
-   * Answer an offer and start the session. Throws NoCommonCodecError / SdpError (→ 488) or
-   * PortExhaustedError (→ 503); the port is released on any failure.
+   * Answer an offer and start the session. Throws NoCommonCodecError / SdpError (→ 488),
+   * PortExhaustedError (→ 503) or MediaSocketError (the port could not be bound); the port is
+   * released on any failure.
    */
-  async answer(offerSdp: string, options: { id?: string; codecs?: CodecName[]; hold?: boolean } = {}): Promise<{ answer: SdpAnswer; session: MediaSession }> {
+  async answer(offerSdp: string, options: SessionStartOptions & { codecs?: CodecName[]; hold?: boolean } = {}): Promise<{ answer: SdpAnswer; session: MediaSession }> {
     const lease = this.ports.allocate();
     try {
       const answer = negotiateAnswer(offerSdp, {
-        codecs: options.codecs ?? this.codecs, localAddress: this.#opts.localAddress, localPort: lease.port,
+        codecs: options.codecs ?? this.codecs, localAddress: this.#sdpAddress, localPort: lease.port,
         dtmf: this.#opts.dtmf ?? true, ...(this.#opts.ptime !== undefined ? { ptime: this.#opts.ptime } : {}), ...(options.hold ? { hold: true } : {}),
       });
-      const session = await this.#start(lease, answer, options.id);
+      const session = await this.#start(lease, answer, options);
       return { answer, session };
     } catch (err) {
       lease.release();
@@ -74,7 +81,7 @@ export class MediaEngine {
   offer(options: { direction?: MediaDirection; codecs?: CodecName[] } = {}): PendingOffer {
     const lease = this.ports.allocate();
     const offer = createOffer({
-      codecs: options.codecs ?? this.codecs, localAddress: this.#opts.localAddress, localPort: lease.port,
+      codecs: options.codecs ?? this.codecs, localAddress: this.#sdpAddress, localPort: lease.port,
       dtmf: this.#opts.dtmf ?? true, ...(this.#opts.ptime !== undefined ? { ptime: this.#opts.ptime } : {}),
       ...(options.direction ? { direction: options.direction } : {}),
     });
@@ -82,7 +89,7 @@ export class MediaEngine {
       offer,
       accept: async (answerSdp, o = {}) => {
         try {
-          return await this.#start(lease, applyAnswer(offer, answerSdp), o.id);
+          return await this.#start(lease, applyAnswer(offer, answerSdp), o);
         } catch (err) {
           lease.release();
           throw err;
@@ -92,12 +99,20 @@ export class MediaEngine {
     };
   }
 
-  #start(lease: PortLease, negotiated: SdpAnswer | ReturnType<typeof applyAnswer>, id?: string): Promise<MediaSession> {
-    return (this.#opts.createSession ?? createMediaSession)({
-      lease, negotiated, localAddress: this.#opts.localAddress,
-      ...this.#opts.session,
-      ...(this.#opts.logger ? { logger: this.#opts.logger } : {}),
-      ...(id !== undefined ? { id } : {}),
-    });
+  get #sdpAddress(): string {
+    return this.#opts.sdpAddress ?? this.#opts.localAddress;
+  }
+
+  async #start(lease: PortLease, negotiated: SdpAnswer | ReturnType<typeof applyAnswer>, options: SessionStartOptions): Promise<MediaSession> {
+    try {
+      return await (this.#opts.createSession ?? createMediaSession)({
+        lease, negotiated, localAddress: this.#opts.localAddress,
+        ...this.#opts.session,
+        ...(this.#opts.logger ? { logger: this.#opts.logger } : {}),
+        ...options,
+      });
+    } catch (err) {
+      throw new MediaSocketError(lease.port, err);
+    }
   }
 }

@@ -50,7 +50,7 @@ describe('Router', () => {
   }));
   it('routes +91…, 91… and 0… forms of a number to the same agent', () => {
     for (const uri of ['sip:+919876543210@gw', 'sip:919876543210@gw', 'sip:09876543210@gw']) {
-      expect(router.route('203.0.113.1', uri)).toMatchObject({ agent: 'demo', normalized: '919876543210' });
+      expect(router.route('203.0.113.1', uri)).toMatchObject({ target: { kind: 'agent', agent: 'demo' }, normalized: '919876543210' });
     }
   });
   it('says why it refuses: no trunk for the source, or no route for the number', () => {
@@ -59,6 +59,6 @@ describe('Router', () => {
     expect(isRefusal(r) && r.reason).toBe('no_route_for_number');
   });
   it('picks the trunk by source address', () => {
-    expect(router.route('198.51.100.3', 'sip:123@gw')).toMatchObject({ agent: 'echo', trunk: { name: 'b' } });
+    expect(router.route('198.51.100.3', 'sip:123@gw')).toMatchObject({ target: { kind: 'agent', agent: 'echo' }, trunk: { name: 'b' } });
   });
 });

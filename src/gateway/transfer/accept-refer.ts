@@ -1,0 +1,127 @@
+/**
+ * A REFER from the trunk's side (a PBX or carrier passing the call on, RFC 3515 §2.4): the gateway
+ * is the transferee. Only targets the trunk's `accept_refer.allow` lists are called — anything else
+ * is 403, so a REFER can never make trunkgate dial an arbitrary number (toll fraud). Accepted:
+ * 202, NOTIFY `SIP/2.0 100 Trying`, a new leg to the target offered with the call's own media port
+ * and codec, its progress as NOTIFY sipfrags, and the final status with the subscription
+ * terminated. Answered: the new leg replaces the old one — the same MediaSession now sends to the
+ * new party, so the agent carries on without noticing — and the old dialog is left for the
+ * transferor to end (RFC 5589 §6); we end it ourselves if it has not after a grace period.
+ */
+import type Srf from 'drachtio-srf';
+import { createOffer, applyAnswer } from '../../media/sdp/negotiate.js';
+import type { TrunkConfig } from '../config/schema.js';
+import { compilePattern, matchesPattern, normalizeNumber, userOf } from '../routing/numbers.js';
+import type { Call } from '../app/call.js';
+import { sipfragBody } from './sipfrag.js';
+
+export interface AcceptReferContext {
+  call: Call;
+  trunk: TrunkConfig;
+  /** Names in `transfer_targets` and their URIs. */
+  targets: Record<string, { uri: string }>;
+  srf: Srf;
+  sdpAddress: string;
+  /** Rebind the call to the new dialog (in-dialog handlers, BYE on end). */
+  adoptDialog(dialog: Srf.Dialog): void;
+}
+
+const OLD_DIALOG_GRACE_MS = 5000;
+
+/** Whether a Refer-To URI is one `allow` lists: target names, number patterns, or SIP URI globs. */
+export function referAllowed(referTo: string, allow: readonly string[], trunk: Pick<TrunkConfig, 'country_code' | 'national_prefix'>, targets: Record<string, { uri: string }>): boolean {
+  const uri = referTo.trim().replace(/^<|>.*$/g, '').split('?')[0]!;
+  const bare = uri.split(';')[0]!.toLowerCase();
+  const ctx = { countryCode: trunk.country_code, nationalPrefix: trunk.national_prefix };
+  for (const a of allow) {
+    const named = targets[a];
+    if (named && named.uri.split(';')[0]!.toLowerCase() === bare) return true;
+    if (/^(sips?|tel):/i.test(a)) {
+      const glob = new RegExp(`^${a.toLowerCase().split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^@;]*')}$`);
+      if (glob.test(bare)) return true;
+      continue;
+    }
+    if (named) continue;
+    try {
+      if (matchesPattern(compilePattern(a, ctx), normalizeNumber(userOf(uri), ctx))) return true;
+    } catch { /* not a number pattern: the config check reports it */ }
+  }
+  return false;
+}
+
+export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog: Srf.Dialog, ctx: AcceptReferContext): void {
+  const { call } = ctx;
+  const referTo = req.get('Refer-To');
+  const log = call.log.child({ refer: 'inbound' });
+  if (!referTo) {
+    log.info({ event: 'refer_refused', status: 400 }, 'REFER without Refer-To');
+    return void res.send(400);
+  }
+  if (call.state !== 'answered') {
+    log.info({ event: 'refer_refused', status: 491, state: call.state }, 'REFER while the call is busy');
+    return void res.send(491);
+  }
+  if (!referAllowed(referTo, ctx.trunk.accept_refer.allow, ctx.trunk, ctx.targets)) {
+    log.warn({ event: 'refer_refused', status: 403, referTo }, 'REFER to a target accept_refer does not allow: 403');
+    return void res.send(403);
+  }
+  const target = referTo.trim().replace(/^<|>.*$/g, '').split('?')[0]!;
+  res.send(202);
+  log.info({ event: 'refer_accepted', referTo: target }, 'REFER accepted: calling the new target');
+  call.to('transferring');
+
+  // RFC 3515 §2.4.4/§2.4.5: NOTIFYs in the REFER's dialog, Event: refer (id only for later REFERs).
+  const cseq = String(req.get('CSeq') ?? '').split(/\s+/)[0];
+  const notify = (status: number, reason: string, terminated: boolean): void => {
+    oldDialog.request({
+      method: 'NOTIFY',
+      headers: {
+        Event: `refer;id=${cseq}`,
+        'Subscription-State': terminated ? 'terminated;reason=noresource' : 'active;expires=60',
+        'Content-Type': 'message/sipfrag;version=2.0',
+      },
+      body: sipfragBody(status, reason),
+    } as unknown as Srf.SrfRequest, (err: unknown) => { if (err) log.debug({ err }, 'NOTIFY not sent (dialog gone)'); });
+  };
+  notify(100, 'Trying', false);
+
+  // The new party gets the call's own media port and codec: the session only changes its remote.
+  const current = call.caller.media;
+  const offer = createOffer({ codecs: [current.codec.name], localAddress: ctx.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin });
+  let sentRinging = false;
+  void ctx.srf.createUAC(target, { localSdp: offer.sdp, headers: { 'Referred-By': req.get('Referred-By') ?? '' } }, {
+    cbProvisional: (p) => {
+      if (p.status >= 180 && !sentRinging) { sentRinging = true; notify(p.status, p.reason ?? 'Ringing', false); }
+    },
+  }).then((dialog) => {
+    if (call.ended) {
+      dialog.destroy();
+      notify(487, 'Request Terminated', true);
+      return;
+    }
+    try {
+      const negotiated = applyAnswer(offer, dialog.remote.sdp);
+      call.session.updateRemote(negotiated);
+    } catch (err) {
+      log.warn({ event: 'refer_target_sdp', err }, 'new target answered with unusable SDP');
+      dialog.destroy();
+      notify(488, 'Not Acceptable Here', true);
+      call.to('answered');
+      return;
+    }
+    notify(200, 'OK', true);
+    // The old leg's end is now expected, not a hang-up.
+    oldDialog.removeAllListeners('destroy');
+    oldDialog.on('destroy', () => log.info({ event: 'refer_old_leg_ended' }, 'transferor ended the old leg'));
+    const grace = setTimeout(() => { if ((oldDialog as unknown as { connected?: boolean }).connected) oldDialog.destroy(); }, OLD_DIALOG_GRACE_MS);
+    call.onTeardown(() => clearTimeout(grace));
+    ctx.adoptDialog(dialog);
+    call.to('answered');
+    log.info({ event: 'refer_completed', referTo: target }, 'REFER completed: the call continues with the new party');
+  }, (err: { status?: number; reason?: string }) => {
+    const status = err.status ?? 500;
+    log.info({ event: 'refer_target_failed', status }, `new target not reached (${status}): the call stays`);
+    notify(status, err.reason ?? 'Failed', true);
+    if (!call.ended) call.to('answered');
+  });
+}
