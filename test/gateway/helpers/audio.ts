@@ -64,16 +64,16 @@ export function correlateWithLag(a: Int16Array, b: Int16Array, maxLag: number, c
 const FIXTURES = join(tmpdir(), 'trunkgate-test-fixtures');
 
 /** espeak-ng speech converted by sox (rate, encoding); cached per process tree. */
-export function speechWav(name: string, text: string, rate: number, encoding: 'u-law' | 'signed-integer', padSeconds = 0, lowpassHz?: number): string {
+export function speechWav(name: string, text: string, rate: number, encoding: 'u-law' | 'signed-integer', padSeconds = 0, lowpassHz?: number, leadSeconds = 0): string {
   mkdirSync(FIXTURES, { recursive: true });
-  const out = join(FIXTURES, `${name}-${rate}-${encoding}-${padSeconds}-${lowpassHz ?? 0}.wav`);
+  const out = join(FIXTURES, `${name}-${rate}-${encoding}-${padSeconds}-${lowpassHz ?? 0}${leadSeconds ? `-lead${leadSeconds}` : ''}.wav`);
   if (existsSync(out)) return out;
   const raw = join(FIXTURES, `${name}.${process.pid}.raw.wav`);
   const tmp = `${out}.${process.pid}.tmp.wav`;
   execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, text]);
   const args = [raw, '-r', String(rate), '-c', '1', '-e', encoding, ...(encoding === 'u-law' ? ['-b', '8'] : ['-b', '16']), tmp];
   if (lowpassHz) args.push('lowpass', String(lowpassHz));
-  if (padSeconds > 0) args.push('pad', '0', String(padSeconds));
+  if (padSeconds > 0 || leadSeconds > 0) args.push('pad', String(leadSeconds), String(padSeconds));
   execFileSync('sox', args);
   execFileSync('mv', [tmp, out]);
   return out;
