@@ -34,6 +34,9 @@ const NEXT: Record<CallState, readonly CallState[]> = {
   ended: [],
 };
 
+/** How long call_end waits for the outcome of a transfer the end interrupted. */
+const TRANSFER_SETTLE_MS = 3000;
+
 export class CallStateError extends Error {
   readonly code = 'CALL_STATE';
   constructor(readonly from: CallState, readonly to: CallState) {
@@ -86,6 +89,8 @@ export class Call {
   #done: Promise<void> | undefined;
   readonly #stateListeners = new Set<(state: CallState) => void>();
   readonly #onClosed: (call: Call) => void;
+  /** A transfer in progress: call_end waits (briefly) for its outcome. */
+  #transferring: Promise<unknown> | undefined;
   /** Cleanup hooks of the parts attached to the call (transfer legs, relays …), run at teardown. */
   readonly #cleanups: (() => void | Promise<void>)[] = [];
 
@@ -138,6 +143,12 @@ export class Call {
     };
   }
 
+  /** A transfer started: its outcome belongs in call_end even when the call ends meanwhile. */
+  trackTransfer(outcome: Promise<unknown>): void {
+    this.#transferring = outcome;
+    void outcome.finally(() => { if (this.#transferring === outcome) this.#transferring = undefined; });
+  }
+
   /**
    * Ends the call once: media stops at once (no RTP after our BYE or theirs), BYE to every leg
    * still up (unless that side hung up), agent stop, `call_end`. Safe to call many times; later
@@ -170,6 +181,12 @@ export class Call {
     // (a far end that never answers would otherwise get RTP for the BYE's 32 s transaction).
     const sessions = [this.caller.session, ...(this.human ? [this.human.session] : [])];
     await Promise.all(sessions.map((s) => s.close(reason)));
+    if (this.#transferring) {
+      // Canceled by the cleanups above; a REFER may still wait for a NOTIFY that the BYE overtook.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#transferring, new Promise((r) => { timer = setTimeout(r, TRANSFER_SETTLE_MS); })]);
+      clearTimeout(timer);
+    }
     this.#state = 'ended';
     this.#logEnd(by, reason);
     for (const l of this.#stateListeners) l('ended');

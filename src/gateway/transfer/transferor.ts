@@ -74,8 +74,15 @@ export class Transferor {
     const { call } = ctx;
     if (call.state !== 'answered') throw new TransferBusyError(call.state);
     const resolved = resolveTarget(target, { config: this.#deps.config, trunk: ctx.trunk, callerNumber: call.info.from, carrierAddress: ctx.carrierAddress });
-    const mode = options.mode ?? 'blind';
     call.to('transferring');
+    const running = this.#transfer(ctx, target, resolved, options);
+    call.trackTransfer(running);
+    return running;
+  }
+
+  async #transfer(ctx: TransferCallContext, target: string, resolved: ResolvedTarget, options: TransferOptions): Promise<TransferOutcome> {
+    const { call } = ctx;
+    const mode = options.mode ?? 'blind';
     if (options.afterPlayout !== false) await waitPlayout(call.session);
     const started = Date.now();
     let outcome: TransferOutcome;

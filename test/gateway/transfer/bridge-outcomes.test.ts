@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { runSippCaller, startSippHuman, TRANSFER_AGENT, type SippPeer } from './helpers.js';
+
+let gw: TestGateway | undefined;
+let human: SippPeer | undefined;
+afterEach(async () => {
+  human?.kill();
+  human = undefined;
+  await gw?.stop();
+  gw = undefined;
+});
+
+async function gatewayTransferringTo(target: string, settings: Record<string, unknown> = {}): Promise<TestGateway> {
+  return startTestGateway({
+    trunk: { codecs: ['PCMU'], transfer: { method: 'bridge' }, routes: [{ pattern: '*', agent: 'xfer' }] },
+    agents: { xfer: { type: 'module', module: TRANSFER_AGENT, settings: { target, after_ms: 200, ...settings } } },
+  });
+}
+
+function event(g: TestGateway, name: string): Record<string, unknown> | undefined {
+  return g.logs().find((l) => l.event === name);
+}
+
+describe('transfer outcomes when the gateway bridges the human (SIPp caller, SIPp human)', () => {
+  it('a busy human (486): outcome busy with sipStatus 486, and the agent keeps the caller until the caller hangs up', async () => {
+    human = await startSippHuman('peers/uas-busy.xml');
+    gw = await gatewayTransferringTo(human.uri);
+    const caller = await runSippCaller('uac-pcmu-caller-hangs-up-expect-200.xml', gw.sipPort, ['-d', '3000']);
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await human.result).code).toBe(0);
+    await gw.waitIdle();
+    expect(event(gw, 'test_transfer_outcome')).toMatchObject({ result: 'busy', method: 'bridge', sipStatus: 486 });
+    expect(event(gw, 'call_end')).toMatchObject({ answered: true, hangupBy: 'caller', transfer: { result: 'busy', sipStatus: 486 } });
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+  }, 60_000);
+
+  it('a human who never answers: CANCEL after the ring time, outcome no_answer, the agent keeps the caller', async () => {
+    human = await startSippHuman('peers/uas-ring-until-cancel.xml');
+    gw = await gatewayTransferringTo(human.uri, { timeout_s: 1 });
+    const caller = await runSippCaller('uac-pcmu-caller-hangs-up-expect-200.xml', gw.sipPort, ['-d', '3500']);
+    expect(caller.code, caller.errors).toBe(0);
+    // The UAS scenario passes only if it got the CANCEL (and answered 487).
+    expect((await human.result).code).toBe(0);
+    await gw.waitIdle();
+    const outcome = event(gw, 'test_transfer_outcome');
+    expect(outcome).toMatchObject({ result: 'no_answer', method: 'bridge' });
+    expect(outcome!.ms as number).toBeGreaterThanOrEqual(1000);
+    expect(event(gw, 'call_end')).toMatchObject({ answered: true, hangupBy: 'caller', transfer: { result: 'no_answer' } });
+  }, 60_000);
+
+  it('a caller who hangs up during the consult cancels the human\'s ringing leg: outcome caller_hung_up', async () => {
+    human = await startSippHuman('peers/uas-ring-until-cancel.xml');
+    gw = await gatewayTransferringTo(human.uri, { mode: 'warm', timeout_s: 30 });
+    const caller = await runSippCaller('uac-pcmu-caller-hangs-up-expect-200.xml', gw.sipPort, ['-d', '1500']);
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await human.result).code).toBe(0);
+    await gw.waitIdle();
+    expect(event(gw, 'test_transfer_outcome')).toMatchObject({ result: 'caller_hung_up', method: 'bridge' });
+    expect(event(gw, 'call_end')).toMatchObject({ hangupBy: 'caller', transfer: { result: 'caller_hung_up' } });
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+  }, 60_000);
+
+  it('a human who hangs up after the bridge ends the caller\'s leg too (BYE to the caller), hangupBy human', async () => {
+    human = await startSippHuman('peers/uas-hangs-up.xml');
+    gw = await gatewayTransferringTo(human.uri);
+    const caller = await runSippCaller('uac-expect-bye.xml', gw.sipPort);
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await human.result).code).toBe(0);
+    await gw.waitIdle();
+    expect(event(gw, 'test_transfer_outcome')).toMatchObject({ result: 'transferred', method: 'bridge', sipStatus: 200 });
+    expect(event(gw, 'call_end')).toMatchObject({ answered: true, hangupBy: 'human', transfer: { result: 'transferred' } });
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+  }, 60_000);
+});
+
+describe('warm transfer with a whisper and confirm: dtmf', () => {
+  it('the human hears the whisper alone, presses 1, and is bridged with the caller', async () => {
+    human = await startSippHuman('peers/uas-human-confirms.xml');
+    gw = await gatewayTransferringTo(human.uri, { mode: 'warm', whisper: 'A caller about an invoice.', confirm: 'dtmf' });
+    const caller = await runSippCaller('uac-pcmu-caller-hangs-up-expect-200.xml', gw.sipPort, ['-d', '6000']);
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await human.result).code).toBe(0);
+    await gw.waitIdle();
+    expect(event(gw, 'test_transfer_outcome')).toMatchObject({ result: 'transferred', method: 'bridge', reason: 'human accepted' });
+    expect(event(gw, 'bridged')).toBeDefined();
+    const end = event(gw, 'call_end')!;
+    expect(end).toMatchObject({ hangupBy: 'caller', transfer: { result: 'transferred' } });
+    // The whisper went to the human only: the human's leg sent audio before the bridge.
+    expect((end.human as { framesSent: number }).framesSent).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a human who presses 2 declines: outcome rejected, the human gets BYE, the agent keeps the caller', async () => {
+    human = await startSippHuman('peers/uas-human-declines.xml');
+    gw = await gatewayTransferringTo(human.uri, { mode: 'warm', whisper: 'A caller about an invoice.', confirm: 'dtmf' });
+    const caller = await runSippCaller('uac-pcmu-caller-hangs-up-expect-200.xml', gw.sipPort, ['-d', '6000']);
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await human.result).code).toBe(0);
+    await gw.waitIdle();
+    expect(event(gw, 'test_transfer_outcome')).toMatchObject({ result: 'rejected', method: 'bridge', reason: 'human declined (pressed 2)' });
+    expect(event(gw, 'bridged')).toBeUndefined();
+    expect(event(gw, 'call_end')).toMatchObject({ hangupBy: 'caller', transfer: { result: 'rejected' } });
+  }, 60_000);
+});
