@@ -131,14 +131,6 @@ export interface AgentContext {
 /** One Agent per call; settings come from the config's `agents.<name>.settings`. */
 export type AgentFactory = (settings: Record<string, unknown>, context: AgentContext) => Agent | Promise<Agent>;
 
-export class TransferNotAvailableError extends Error {
-  readonly code = 'TRANSFER_NOT_AVAILABLE';
-  constructor(readonly target: string) {
-    super(`call transfer is not available yet (target ${target})`);
-    this.name = 'TransferNotAvailableError';
-  }
-}
-
 export class AgentLoadError extends Error {
   readonly code = 'AGENT_LOAD_FAILED';
   constructor(readonly agent: string, reason: string) {

@@ -1,5 +1,5 @@
 import { rootLogger } from '../../src/log.js';
-import { TransferNotAvailableError, type AgentIO, type CallInfo } from '../../src/agents/types.js';
+import type { AgentIO, CallInfo } from '../../src/agents/types.js';
 
 /** An in-memory AgentIO: what the agent played, marked and did; lets a test feed audio and DTMF. */
 export function recordingIO(rate = 8000) {
@@ -22,7 +22,7 @@ export function recordingIO(rate = 8000) {
     queuedMs: 0,
     hangup: async (reason) => { hangups.push(reason ?? ''); },
     sendDtmf: async () => undefined,
-    transfer: async (target) => { transfers.push(target); throw new TransferNotAvailableError(target); },
+    transfer: async (target) => { transfers.push(target); return { result: 'failed', method: 'bridge', ms: 0, reason: 'no transfers in this fake' }; },
     log: rootLogger,
   };
   return {

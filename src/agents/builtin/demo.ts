@@ -1,18 +1,19 @@
 /**
  * `demo`: the agent `npm start` runs, fully offline. It speaks a greeting and a menu (espeak-ng,
- * synthesised once at startup and cached), then echoes the caller. DTMF 1 asks for a transfer to
- * the configured human (not available yet: it says so and carries on); DTMF 2 says goodbye and
+ * synthesised once at startup and cached), then echoes the caller. DTMF 1 = warm transfer to its
+ * `transfer_target` (the human hears a whisper first; the caller hears ringback), DTMF 3 = blind
+ * transfer; when the human is not reached it says so and goes on echoing. DTMF 2 says goodbye and
  * hangs up once the goodbye has been played (a mark).
  */
-import { TransferNotAvailableError, type Agent, type AgentFactory } from '../types.js';
+import type { Agent, AgentFactory, TransferOutcome } from '../types.js';
 import { synthesize } from './prompts.js';
 import type { PcmAudio } from './wav.js';
 
 export const DEMO_TEXTS = {
   greeting: 'Hello, and welcome to trunk gate.',
-  menu: 'Press 1 to talk to a person. Press 2 to hang up. Anything you say will be echoed back to you.',
+  menu: 'Press 1 to talk to a person, or 3 to be put straight through. Press 2 to hang up. Anything you say will be echoed back to you.',
   transferring: 'Transferring you now.',
-  unavailable: 'Sorry, transfer is not available yet. I will keep echoing.',
+  unavailable: 'Sorry, nobody could take your call. I will keep echoing.',
   goodbye: 'Goodbye.',
 } as const;
 
@@ -37,6 +38,7 @@ export const createDemoAgent: AgentFactory = async (settings, context) => {
   const target = typeof settings.transfer_target === 'string' ? settings.transfer_target : Object.keys(context.transferTargets)[0] ?? 'human';
   let echoing = false;
   let ending = false;
+  let transferring = false;
   const agent: Agent = {
     start(call, io) {
       io.audioRate = RATE;
@@ -58,18 +60,26 @@ export const createDemoAgent: AgentFactory = async (settings, context) => {
       io.onDtmf((digit) => {
         io.log.info({ agent: 'demo', digit }, 'demo agent: DTMF');
         if (ending) return;
-        if (digit === '1') {
+        if ((digit === '1' || digit === '3') && !transferring) {
+          transferring = true;
+          echoing = false;
           io.clear();
           say(prompts.transferring);
-          io.transfer(target, { mode: 'blind' }).catch((err: unknown) => {
-            if (err instanceof TransferNotAvailableError) {
-              io.log.info({ agent: 'demo', target }, 'demo agent: transfer not available yet, carrying on');
+          const mode = digit === '1' ? 'warm' : 'blind';
+          // The transfer starts once "transferring you now" has been played (afterPlayout).
+          io.transfer(target, mode === 'warm' ? { mode, whisper: `A caller from ${call.from} was put through by the trunk gate demo.` } : { mode })
+            .then((outcome: TransferOutcome) => {
+              io.log.info({ agent: 'demo', target, mode, result: outcome.result }, `demo agent: transfer ${outcome.result}`);
+              if (outcome.result === 'transferred' || outcome.result === 'caller_hung_up') return;
+              transferring = false;
               say(prompts.unavailable);
               echoing = true;
-            } else {
-              io.log.error({ agent: 'demo', err }, 'demo agent: transfer failed');
-            }
-          });
+            }, (err: unknown) => {
+              io.log.error({ agent: 'demo', err }, 'demo agent: transfer could not start');
+              transferring = false;
+              say(prompts.unavailable);
+              echoing = true;
+            });
         } else if (digit === '2') {
           ending = true;
           io.clear();

@@ -36,7 +36,7 @@ describe('the demo agent', () => {
     expect(r.played).toHaveLength(3);
   }, 30_000);
 
-  it('on 1 asks for a transfer, says it is not available yet and carries on', async () => {
+  it('on 1 asks for a warm transfer to its target and, when the human is not reached, says so and carries on echoing', async () => {
     const prompts = await loadDemoPrompts(cacheDir);
     const agent = await createDemoAgent({ cache_dir: cacheDir, transfer_target: 'support' }, ctx);
     const r = recordingIO();
@@ -46,6 +46,9 @@ describe('the demo agent', () => {
     expect(r.transfers).toEqual(['support']);
     expect(r.played.at(-1)!.pcm).toBe(prompts.unavailable.samples);
     expect(r.hangups).toEqual([]);
+    const before = r.played.length;
+    r.feed(new Int16Array(320).fill(9));
+    expect(r.played).toHaveLength(before + 1);
   }, 30_000);
 
   it('on 2 says goodbye and hangs up after the goodbye has been played', async () => {

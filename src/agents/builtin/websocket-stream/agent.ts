@@ -5,7 +5,7 @@
  * the bot's audio, marks/checkpoints and clears drive the call's play queue.
  */
 import WebSocket from 'ws';
-import { TransferNotAvailableError, type Agent, type AgentFactory, type AgentIO, type CallInfo } from '../../types.js';
+import { type Agent, type AgentFactory, type AgentIO, type CallInfo } from '../../types.js';
 import { createFrameChunker } from './chunker.js';
 import type { StreamProtocol } from './protocol.js';
 import { registerRestHangup } from './rest-api.js';
@@ -123,24 +123,23 @@ class WebSocketStreamAgent implements Agent {
     await this.#io?.hangup(reason);
   }
 
-  /** The socket failed: on_error decides (transfer is not available yet, so it falls back to hangup). */
+  /** The socket failed: on_error decides (a transfer that does not reach the human falls back to hangup). */
   async #fail(reason: string): Promise<void> {
     if (this.#ended) return;
     const io = this.#io!;
     const s = this.#settings;
     io.log.warn({ reason, on_error: s.on_error }, 'websocket agent: stream failed');
     if (s.on_error === 'transfer' && s.transfer_target) {
-      try {
-        this.#ended = true;
-        this.#close();
-        await io.transfer(s.transfer_target, { mode: 'blind' });
-        return;
-      } catch (err) {
-        const code = err instanceof TransferNotAvailableError ? err.code : undefined;
-        io.log.warn({ err, code }, 'websocket agent: transfer failed, hanging up');
-        await io.hangup(reason);
-        return;
-      }
+      this.#ended = true;
+      this.#close();
+      const outcome = await io.transfer(s.transfer_target, { mode: 'blind' }).catch((err: unknown) => {
+        io.log.warn({ err, code: (err as { code?: string }).code }, 'websocket agent: transfer could not start');
+        return undefined;
+      });
+      if (outcome?.result === 'transferred' || outcome?.result === 'caller_hung_up') return;
+      io.log.warn({ outcome }, 'websocket agent: transfer did not reach the human, hanging up');
+      await io.hangup(reason);
+      return;
     }
     await this.#end(reason);
   }

@@ -51,7 +51,7 @@ describe('websocket agent, when the bot fails', () => {
     expect(await r.hangup).toMatch(/closed/);
   });
 
-  it('on_error transfer tries the transfer target and, as transfer is not available, hangs up', async () => {
+  it('on_error transfer tries the transfer target and, when the transfer does not reach the human, hangs up', async () => {
     const port = await freePort();
     const agent = await createWebSocketAgent({ url: `ws://127.0.0.1:${port}/`, format: 'vobiz', on_error: 'transfer', transfer_target: 'sales' }, ctx);
     const r = markingIO();
