@@ -72,6 +72,9 @@ export class Transferor {
 
   async transfer(ctx: TransferCallContext, target: string, options: TransferOptions = {}): Promise<TransferOutcome> {
     const { call } = ctx;
+    // An agent may ask from start(), before the 200 OK has gone out: the transfer begins at the answer.
+    if (call.state === 'setting_up' || call.state === 'early') await untilAnswered(call);
+    if (call.ended) return { result: 'caller_hung_up', method: 'bridge', ms: 0, reason: 'the call ended before it was answered' };
     if (call.state !== 'answered') throw new TransferBusyError(call.state);
     const resolved = resolveTarget(target, { config: this.#deps.config, trunk: ctx.trunk, callerNumber: call.info.from, carrierAddress: ctx.carrierAddress });
     call.to('transferring');
@@ -257,6 +260,14 @@ export class Transferor {
     if (typeof hears === 'object') audio = await loadHoldAudio(hears.hold);
     return loopAudio(session, audio);
   }
+}
+
+function untilAnswered(call: Call): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const off = call.onState((s) => {
+      if (s === 'answered' || s === 'ending' || s === 'ended') { off(); resolve(); }
+    });
+  });
 }
 
 /** Waits until everything queued on the session has been sent (a mark), or the session closes. */
