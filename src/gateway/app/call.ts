@@ -82,6 +82,8 @@ export class Call {
   finalStatus: number | undefined;
   /** Every transfer attempted during the call, in order. */
   readonly transfers: TransferOutcome[] = [];
+  /** Media flows caller ↔ human directly (transfer.media: direct): the sessions were closed on purpose. */
+  mediaOffloaded = false;
   /** Extra fields for the call_end line (agents' token usage …). */
   readonly endFields: Record<string, unknown> = {};
   #state: CallState = 'setting_up';

@@ -83,7 +83,7 @@ export class InboundSetup {
     const call: Call = new Call({ info, log, caller: { dialog: undefined, session, media: answer }, target: targetName(admitted.target) }, (c) => this.#deps.closed(c));
     // Media that ends on its own (its worker thread died) ends the call: BYE, call_end with the reason.
     session.once('close', (reason) => {
-      if (call.ended) return;
+      if (call.ended || call.mediaOffloaded) return;
       call.log.error({ event: 'media_lost', reason }, 'media session ended during the call: hanging up');
       void call.end('gateway', `media ended: ${reason}`);
     });

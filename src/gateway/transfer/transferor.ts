@@ -20,6 +20,7 @@ import type { PcmAudio } from '../../agents/builtin/wav.js';
 import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import type { Call, Leg } from '../app/call.js';
 import { loadHoldAudio, loopAudio, ringbackCycle, type Loop } from './caller-audio.js';
+import { directMedia } from './direct-media.js';
 import { placeLeg, type LegOutcome } from './human-leg.js';
 import { referTransfer } from './refer.js';
 import { relayMedia } from './relay.js';
@@ -251,7 +252,18 @@ export class Transferor {
       }
     });
     call.to('bridged');
-    call.log.info({ event: 'bridged', humanCodec: human.media.codec.name, callerCodec: call.caller.media.codec.name }, 'caller and human bridged');
+    call.log.info({ event: 'bridged', humanCodec: human.media.codec.name, callerCodec: call.caller.media.codec.name, media: ctx.trunk.transfer.media }, 'caller and human bridged');
+    const callerDialog = call.caller.dialog;
+    if (ctx.trunk.transfer.media === 'direct' && callerDialog) {
+      void directMedia(callerDialog, human.dialog, call.log).then(async (moved) => {
+        if (!moved || call.ended) return;
+        // Nothing of this call's media passes through trunkgate any more: stop relaying and free the ports.
+        relay.stop();
+        call.mediaOffloaded = true;
+        await Promise.all([call.session.close('direct media'), human.session.close('direct media')]);
+        call.log.info({ event: 'media_offloaded' }, 'trunkgate no longer relays this call\'s media: its ports are free');
+      });
+    }
   }
 
   async #callerAudio(session: MediaSession, hears: CallerHears): Promise<Loop | undefined> {

@@ -9,6 +9,8 @@ export const TRANSFER_AGENT = join(import.meta.dirname, '../fixtures/transfer-ag
 export interface SippPeer {
   uri: string;
   port: number;
+  /** SIPp's media port (-mp): where its RTP is received. */
+  mediaPort: number;
   result: Promise<SippResult>;
   kill(): void;
 }
@@ -20,7 +22,7 @@ export async function startSippHuman(scenario: string, extra: string[] = [], use
   const run = runSipp({ args: ['-sf', join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p', String(port), '-mp', String(mp), '-m', '1', ...extra], cwd: SCENARIOS, timeoutMs: 90_000 });
   const until = Date.now() + 10_000;
   while (await udpPortFree(port) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-  return { uri: `sip:${user}@127.0.0.1:${port}`, port, result: run, kill: run.kill };
+  return { uri: `sip:${user}@127.0.0.1:${port}`, port, mediaPort: mp, result: run, kill: run.kill };
 }
 
 /** The carrier's caller: a SIPp UAC scenario of sipp-scenarios/ against the gateway. */
