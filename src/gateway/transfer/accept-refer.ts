@@ -27,6 +27,7 @@ export interface AcceptReferContext {
 }
 
 const OLD_DIALOG_GRACE_MS = 5000;
+const RING_TIMEOUT_MS = 30_000;
 
 /** Whether a Refer-To URI is one `allow` lists: target names, number patterns, or SIP URI globs. */
 export function referAllowed(referTo: string, allow: readonly string[], trunk: Pick<TrunkConfig, 'country_code' | 'national_prefix'>, targets: Record<string, { uri: string }>): boolean {
@@ -89,11 +90,16 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
   const current = call.caller.media;
   const offer = createOffer({ codecs: [current.codec.name], localAddress: ctx.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin });
   let sentRinging = false;
+  let invite: Srf.SrfRequest | undefined;
+  // Never wait for ever: the new party gets the ring time of a transfer, then CANCEL (→ 487 sipfrag).
+  const ring = setTimeout(() => invite?.cancel(() => undefined), RING_TIMEOUT_MS);
+  const stopRing = call.onTeardown(() => { clearTimeout(ring); invite?.cancel(() => undefined); });
   void ctx.srf.createUAC(target, { localSdp: offer.sdp, headers: { 'Referred-By': req.get('Referred-By') ?? '' } }, {
+    cbRequest: ((a: unknown, b?: Srf.SrfRequest) => { invite = b ?? (a as Srf.SrfRequest | undefined); }) as (req: Srf.SrfRequest) => void,
     cbProvisional: (p) => {
       if (p.status >= 180 && !sentRinging) { sentRinging = true; notify(p.status, p.reason ?? 'Ringing', false); }
     },
-  }).then((dialog) => {
+  }).finally(() => { clearTimeout(ring); stopRing(); }).then((dialog) => {
     if (call.ended) {
       dialog.destroy();
       notify(487, 'Request Terminated', true);
