@@ -113,7 +113,15 @@ export class InboundSetup {
       call.log.error({ event: 'agent_failed', err, agent: name }, 'agent failed: ending the call');
       void end('gateway', `agent failed: ${(err as Error)?.message ?? String(err)}`);
     };
-    const agent: Agent = await resolved.factory(resolved.settings, { transferTargets: this.#deps.transferTargets, log: call.log });
+    let agent: Agent;
+    try {
+      agent = await resolved.factory(resolved.settings, { transferTargets: this.#deps.transferTargets, log: call.log });
+    } catch (err) {
+      // No agent for this call (its factory failed): the agent is unavailable, as a bot that cannot be reached.
+      call.log.error({ event: 'agent_failed', err, agent: name }, 'agent could not be created for this call');
+      await end('gateway', `agent unavailable: ${(err as Error)?.message ?? String(err)}`);
+      return;
+    }
     call.agent = agent;
     call.io = createAgentIO(call.session, {
       hangup: (reason) => end('agent', reason),
