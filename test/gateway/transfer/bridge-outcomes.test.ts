@@ -74,6 +74,22 @@ describe('transfer outcomes when the gateway bridges the human (SIPp caller, SIP
   }, 60_000);
 });
 
+describe('the announcement before a transfer', () => {
+  it('is played out first: the human\'s leg is placed only after the audio queued before io.transfer() has been sent', async () => {
+    human = await startSippHuman('uas-human-agent-echo.xml', ['-rtp_echo']);
+    gw = await gatewayTransferringTo(human.uri, { play_ms: 1500 });
+    const caller = await runSippCaller('uac-pcmu-caller-hangs-up-expect-200.xml', gw.sipPort, ['-d', '4000']);
+    expect(caller.code, caller.errors).toBe(0);
+    await gw.waitIdle();
+    const asked = event(gw, 'test_transfer_asked')!;
+    const ringing = event(gw, 'transfer_progress')!;
+    expect(asked.queuedMs as number).toBeGreaterThanOrEqual(1400);
+    // A lower bound only: the leg cannot start before 1.5 s of queued audio has been paced out.
+    expect((ringing.time as number) - (asked.time as number)).toBeGreaterThanOrEqual(1400);
+    expect(event(gw, 'test_transfer_outcome')).toMatchObject({ result: 'transferred' });
+  }, 60_000);
+});
+
 describe('warm transfer with a whisper and confirm: dtmf', () => {
   it('the human hears the whisper alone, presses 1, and is bridged with the caller', async () => {
     human = await startSippHuman('peers/uas-human-confirms.xml');
