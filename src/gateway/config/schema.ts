@@ -60,6 +60,12 @@ const trunkTransfer = z.object({
   media: z.enum(['relay', 'direct']).default('relay'),
   /** Phone-number targets in Refer-To: sip:<number>@<host> or tel:<number> (RFC 3966), as the carrier wants. */
   uri_scheme: z.enum(['sip', 'tel']).default('sip'),
+  /**
+   * How a warm transfer ends once the human accepted: bridge (the gateway keeps both legs), or
+   * replaces — REFER the caller to the human's dialog with Replaces (RFC 3891) so both legs leave
+   * trunkgate (needs a carrier that supports it; a refused REFER falls back to the bridge).
+   */
+  warm_completion: z.enum(['bridge', 'replaces']).default('bridge'),
 }).strict();
 
 /** Where this trunk sends calls the gateway places (transfers to phone numbers). */

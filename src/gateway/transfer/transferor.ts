@@ -58,6 +58,8 @@ export interface TransferCallContext {
 }
 
 const CONFIRM_TIMEOUT_MS = 20_000;
+/** After a REFER with Replaces succeeded, how long the human's side may take to end our leg itself. */
+const REPLACED_LEG_GRACE_MS = 2000;
 const RINGBACK = { samples: ringbackCycle('uk'), sampleRate: 8000 };
 let internalMarks = 0;
 
@@ -182,9 +184,51 @@ export class Transferor {
         return outcome(call.ended ? 'caller_hung_up' : consult.result, consult.reason, consult.sipStatus);
       }
     }
+    if (mode === 'warm' && ctx.trunk.transfer.warm_completion === 'replaces' && ctx.callerAllowsRefer && call.caller.dialog) {
+      const replaced = await this.#completeByReplaces(ctx, human, started);
+      if (replaced.result === 'transferred' || call.ended) {
+        hears?.stop();
+        if (replaced.result !== 'transferred') await dropHuman('caller hung up');
+        return replaced;
+      }
+      call.log.info({ event: 'transfer_fallback', reason: replaced.reason }, 'REFER with Replaces did not work: bridging instead');
+    }
     hears?.stop();
     this.#connect(ctx, human);
     return outcome('transferred', mode === 'warm' ? 'human accepted' : 'human answered', 200);
+  }
+
+  /**
+   * RFC 3891 / RFC 5589 §7: the caller is referred to the human with Replaces naming our dialog with
+   * the human (to-tag and from-tag from the human's side), so the carrier connects them and both of
+   * our legs end. The human normally ends our leg itself once replaced; after a grace period we do.
+   */
+  async #completeByReplaces(ctx: TransferCallContext, human: Leg & { dialog: Srf.Dialog }, started: number): Promise<TransferOutcome> {
+    const { call } = ctx;
+    const { callId, localTag, remoteTag } = human.dialog.sip;
+    const replaces = encodeURIComponent(`${callId};to-tag=${remoteTag};from-tag=${localTag}`);
+    const base = human.dialog.remote.uri;
+    const refer = await referTransfer(call.caller.dialog!, {
+      referTo: `${base}${base.includes('?') ? '&' : '?'}Replaces=${replaces}`,
+      referredBy: referredBy(ctx),
+      timeoutMs: ctx.trunk.transfer.refer_timeout_s * 1000,
+      auth: ctx.trunk.outbound?.username && ctx.trunk.outbound.password ? { username: ctx.trunk.outbound.username, password: ctx.trunk.outbound.password } : undefined,
+      log: call.log,
+      lateNotify: (l) => this.#deps.lateNotify(call.info.callId, l),
+    });
+    const outcome: TransferOutcome = { result: refer.result, method: 'refer', ms: Date.now() - started, reason: `REFER with Replaces: ${refer.reason}`, ...(refer.sipStatus !== undefined ? { sipStatus: refer.sipStatus } : {}) };
+    if (refer.result === 'transferred') {
+      const connected = (): boolean => (human.dialog as unknown as { connected?: boolean }).connected === true;
+      if (connected()) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, REPLACED_LEG_GRACE_MS);
+          human.dialog.once('destroy', () => { clearTimeout(t); resolve(); });
+        });
+      }
+      if (connected()) human.dialog.destroy({ headers: { Reason: 'SIP;cause=200;text="replaced"' } });
+      await human.session.close('replaced');
+    }
+    return outcome;
   }
 
   /** Whisper and optional DTMF confirmation, with the human alone. */

@@ -118,3 +118,22 @@ describe('warm transfer with a whisper and confirm: dtmf', () => {
     expect(event(gw, 'call_end')).toMatchObject({ hangupBy: 'caller', transfer: { result: 'rejected' } });
   }, 60_000);
 });
+
+describe('warm transfer completed by REFER with Replaces (transfer.warm_completion: replaces)', () => {
+  it('once the human answered, the caller is referred to the human\'s dialog with Replaces; transferred by REFER, both legs leave trunkgate', async () => {
+    human = await startSippHuman('uas-human-agent-echo.xml', ['-rtp_echo']);
+    gw = await startTestGateway({
+      trunk: { codecs: ['PCMU'], transfer: { method: 'auto', warm_completion: 'replaces' }, routes: [{ pattern: '*', agent: 'xfer' }] },
+      agents: { xfer: { type: 'module', module: TRANSFER_AGENT, settings: { target: human.uri, after_ms: 200, mode: 'warm' } } },
+    });
+    const caller = await runSippCaller('uac-accept-refer-replaces-expect-bye.xml', gw.sipPort);
+    expect(caller.code, caller.errors).toBe(0);
+    // Our leg to the human ends too (a real human's UA ends it itself once replaced).
+    expect((await human.result).code).toBe(0);
+    await gw.waitIdle();
+    expect(event(gw, 'test_transfer_outcome')).toMatchObject({ result: 'transferred', method: 'refer', sipStatus: 200 });
+    expect(event(gw, 'bridged')).toBeUndefined();
+    expect(event(gw, 'call_end')).toMatchObject({ hangupBy: 'gateway', transfer: { result: 'transferred', method: 'refer' } });
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+  }, 60_000);
+});
