@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../log.js';
 import type { SipRequest, SipResponse } from '../message/index.js';
-import { createResponse, generateBranch, generateTag } from '../message/index.js';
+import { createResponse, generateBranch, generateTag, parseRAck, type RAck } from '../message/index.js';
 import type { TransportLayer } from '../transport/layer.js';
 import type { Endpoint, InboundMessage } from '../transport/types.js';
 import type { ClientTransaction, ClientTransactionHandlers } from '../transaction/client.js';
@@ -173,7 +173,15 @@ export class DialogLayer {
     dialog.remoteSeq = req.cseq.seq;
     if (TARGET_REFRESH.has(req.method)) dialog.refreshTarget(req);
     if (req.method === 'PRACK') {
-      const invite = this.#reliable.prack(req, dialog);
+      // RFC 3262 §7.2: a PRACK without a readable RAck cannot be matched to anything — 400 naming it.
+      let rack: RAck;
+      try {
+        rack = parseRAck(req.headers.get('rack') ?? '');
+      } catch {
+        r.transaction.respond(createResponse(req, 400, req.headers.has('rack') ? 'Bad RAck' : 'Missing RAck'));
+        return;
+      }
+      const invite = this.#reliable.prack(rack, dialog);
       if (!invite) {
         // RFC 3262 §3: a PRACK matching no unacknowledged reliable provisional response → 481.
         r.transaction.respond(createResponse(req, 481));
