@@ -3,7 +3,7 @@ import { createResponse, generateTag, unsupportedRequired } from '../sip/message
 import type { IncomingAck, IncomingCancel, IncomingRequest } from '../sip/stack.js';
 import type { ServerTransaction } from '../sip/transaction/server.js';
 import { deliverToApp, newTransactionId, type BridgeContext } from './bridge-context.js';
-import { drachtioDialogId, type PendingServerRequest } from './call-state.js';
+import { drachtioDialogId, type DrachtioDialog, type PendingServerRequest } from './call-state.js';
 import type { ProxyCore } from './proxy.js';
 
 /**
@@ -59,7 +59,7 @@ export class NetworkRequests {
   }
 
   #inDialog(req: IncomingRequest, stackDialog: Dialog): void {
-    const d = this.#ctx.state.dialogsByStack.get(stackDialog);
+    const d = this.#ctx.state.dialogsByStack.get(stackDialog) ?? this.#earlySubscriptionDialog(stackDialog);
     if (!d || d.app.closed) {
       this.#ctx.stack.respond(req.transaction, createResponse(req.message, 481));
       return;
@@ -70,6 +70,28 @@ export class NetworkRequests {
     };
     this.#track(pending, false);
     deliverToApp(d.app, 'network', req.source, req.raw.toString('utf8'), pending.id, d.id, req.receivedAt);
+    // A NOTIFY that terminated a subscription-only dialog: the stack ended it on receipt, and so
+    // does drachtio-server (processRequestInsideDialog: SD_Clear before the app answers).
+    if (stackDialog.state === 'terminated' && req.message.method !== 'BYE') this.#ctx.state.removeDialog(d);
+  }
+
+  /**
+   * A NOTIFY that came before the final response to an application's SUBSCRIBE or REFER made the
+   * stack's dialog (RFC 6665 §4.1.2.4). drachtio-server finds the invite-in-progress's leg and
+   * routes the NOTIFY to that application in the dialog's id (findDialogByLeg looks in the IIPs
+   * first); the same here: the dialog is the application's from now on, the 2xx confirms it.
+   */
+  #earlySubscriptionDialog(stackDialog: Dialog): DrachtioDialog | undefined {
+    if (stackDialog.usage === 'INVITE' || stackDialog.role !== 'uac') return undefined;
+    for (const p of this.#ctx.state.clientRequests.values()) {
+      const r = p.request;
+      if (!p.dialog && r.method === stackDialog.usage && r.callId === stackDialog.callId && r.from.params.tag === stackDialog.localTag) {
+        const d: DrachtioDialog = { id: drachtioDialogId(r.callId, stackDialog.localTag), app: p.app, stack: stackDialog, method: r.method, role: 'uac' };
+        this.#ctx.state.addDialog(d);
+        return d;
+      }
+    }
+    return undefined;
   }
 
   /**
