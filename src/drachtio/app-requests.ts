@@ -29,9 +29,12 @@ const DIALOG_OWNED = new Set(['from', 'f', 'to', 't', 'route', 'contact', 'm']);
  */
 export class AppRequests {
   #ctx: BridgeContext;
+  #onAckSent: (d: DrachtioDialog) => void;
 
-  constructor(ctx: BridgeContext) {
+  /** `onAckSent`: the application ACKed a 2xx in dialog `d` (requests held for it may go on). */
+  constructor(ctx: BridgeContext, hooks: { onAckSent?: (d: DrachtioDialog) => void } = {}) {
     this.#ctx = ctx;
+    this.#onAckSent = hooks.onAckSent ?? (() => undefined);
   }
 
   async send(app: AppConnection, msg: SipMsg, text: AppRequest): Promise<void> {
@@ -214,7 +217,7 @@ export class AppRequests {
       if (ok) {
         const sd = this.#ctx.stack.findDialog(req.callId, req.from.params.tag ?? '', res.to.params.tag ?? '');
         if (sd && sd.state !== 'terminated') {
-          this.#ctx.state.addDialog({ id: dialogId, app: p.app, stack: sd, method: req.method, role: 'uac' });
+          this.#ctx.state.addDialog({ id: dialogId, app: p.app, stack: sd, method: req.method, role: 'uac', awaitingAck: req.method === 'INVITE' });
           if (p.app.closed && req.method === 'INVITE') this.#byeOrphan(dialogId);
         } else dialogId = '';
         if (req.method === 'INVITE') this.#ctx.cdr.publish({ type: 'start', source: 'network', role: 'uac' }, res.toString());
@@ -263,6 +266,7 @@ export class AppRequests {
     if (text.body && !contentType && text.body.startsWith('v=0')) headers.push({ name: 'Content-Type', value: 'application/sdp' });
     try {
       const ack = await this.#ctx.stack.sendAck(d.stack, { headers, ...(text.body ? { body: text.body } : {}) });
+      this.#onAckSent(d);
       const raw = ack.toString();
       const proto = (ack.topVia?.transport.toLowerCase() ?? 'udp') as TransportProtocol;
       app.send(formatSipSent(msg.msgId, metaFor('application', localFor(this.#ctx, proto), Buffer.byteLength(raw)), newTransactionId(), '', raw));

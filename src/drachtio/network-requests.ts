@@ -64,6 +64,10 @@ export class NetworkRequests {
       this.#ctx.stack.respond(req.transaction, createResponse(req.message, 481));
       return;
     }
+    if (d.awaitingAck) {
+      (d.held ??= []).push(req);
+      return;
+    }
     const pending: PendingServerRequest = {
       id: newTransactionId(), app: d.app, incoming: req, transaction: req.transaction,
       localTag: stackDialog.localTag, dialog: d, canceled: false,
@@ -73,6 +77,25 @@ export class NetworkRequests {
     // A NOTIFY that terminated a subscription-only dialog: the stack ended it on receipt, and so
     // does drachtio-server (processRequestInsideDialog: SD_Clear before the app answers).
     if (stackDialog.state === 'terminated' && req.message.method !== 'BYE') this.#ctx.state.removeDialog(d);
+  }
+
+  /**
+   * The application ACKed the 2xx of its INVITE: the far end's requests that came before that ACK
+   * go to it now, in order. drachtio-srf's createB2BUA holds a B leg's requests until the A leg's
+   * ACK — but only from the moment its createUAC promise has resolved, a microtask after srf
+   * handled the 2xx (and sent its ACK); a re-INVITE that B sent right after its 200 and that reached
+   * srf in the same read as the 200 would be answered by srf's Dialog itself and never reach A.
+   * Holding the far end's requests until the application's ACK closes that window; the ACK leaves
+   * srf synchronously with the 2xx's handling, so nothing waits longer than one round trip to srf.
+   */
+  releaseHeld(d: DrachtioDialog): void {
+    d.awaitingAck = false;
+    const held = d.held ?? [];
+    d.held = undefined;
+    for (const req of held) {
+      if (req.transaction.finalSent) continue;
+      if (req.dialog) this.#inDialog(req, req.dialog);
+    }
   }
 
   /**

@@ -19,6 +19,10 @@ export function teardownApp(ctx: BridgeContext, requests: AppRequests, app: AppC
   for (const p of client) requests.cancelPending(p);
   for (const d of dialogs) {
     ctx.state.removeDialog(d);
+    for (const held of d.held ?? []) {
+      if (!held.transaction.finalSent) ctx.stack.respond(held.transaction, createResponse(held.message, 481));
+    }
+    d.held = undefined;
     // A subscription (SUBSCRIBE / REFER) dialog is forgotten: nothing but a terminating NOTIFY
     // ends one, and only the application knew what to notify.
     if (d.method !== 'INVITE') {
