@@ -253,7 +253,9 @@ export function acceptReliableProvisional(dialog: Dialog, response: SipResponse)
   try {
     rseq = parseRSeq(response.headers.get('rseq') ?? '');
   } catch {
-    return false;
+    // An RSeq we cannot read orders nothing: the response goes up as any provisional does
+    // (drachtio-server passes every 1xx to the application; the application decides on a PRACK).
+    return true;
   }
   const cseq = response.cseq.seq;
   const seen = dialog.reliableReceived;

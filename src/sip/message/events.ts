@@ -21,21 +21,28 @@ export interface SubscriptionState {
   params: Params;
 }
 
-/** Leading token, then parameters — the shape of both headers; as sofia-sip's sip_event_d / sip_subscription_state_d (sip_event.c). */
-function tokenWithParams(value: string, what: string): { token: string; params: Params } {
+/**
+ * Leading token, then parameters — the shape of both headers, read as sofia-sip's sip_event_d and
+ * sip_subscription_state_d (sip_event.c) do: Event must end after its parameters; after the
+ * substate of Subscription-State, text that does not start parameters is ignored (`lenient`).
+ */
+function tokenWithParams(value: string, what: string, lenient: boolean): { token: string; params: Params } {
   let i = skipWs(value, 0);
   const start = i;
   while (i < value.length && isTokenChar(value.charCodeAt(i))) i++;
   const token = value.slice(start, i);
   if (!token) throw new SipParseError('BAD_HEADER_VALUE', `Bad ${what}`);
   i = skipWs(value, i);
-  if (i < value.length && value[i] !== ';') throw new SipParseError('BAD_HEADER_VALUE', `Bad ${what}`);
+  if (i < value.length && value[i] !== ';') {
+    if (lenient) return { token, params: {} };
+    throw new SipParseError('BAD_HEADER_VALUE', `Bad ${what}`);
+  }
   return { token, params: i < value.length ? parseParams(value, i, 'BAD_HEADER_VALUE') : {} };
 }
 
 /** Event (RFC 6665 §8.2.1): `event-type *( SEMI event-param )`. Throws SipParseError BAD_HEADER_VALUE. */
 export function parseEvent(value: string): EventHeader {
-  const { token, params } = tokenWithParams(value, 'Event');
+  const { token, params } = tokenWithParams(value, 'Event', false);
   const ev: EventHeader = { type: token, params };
   if (typeof params.id === 'string') ev.id = params.id;
   return ev;
@@ -43,7 +50,7 @@ export function parseEvent(value: string): EventHeader {
 
 /** Subscription-State (RFC 6665 §8.2.3): `substate-value *( SEMI subexp-params )`. Throws SipParseError BAD_HEADER_VALUE. */
 export function parseSubscriptionState(value: string): SubscriptionState {
-  const { token, params } = tokenWithParams(value, 'Subscription-State');
+  const { token, params } = tokenWithParams(value, 'Subscription-State', true);
   const ss: SubscriptionState = { state: token.toLowerCase(), params };
   if (typeof params.reason === 'string') ss.reason = params.reason.toLowerCase();
   const expires = Number(params.expires);

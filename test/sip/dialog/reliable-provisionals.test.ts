@@ -221,4 +221,14 @@ describe('acceptReliableProvisional (RFC 3262 §4, UAC)', () => {
       for (let i = 1; i < accepted.length; i++) expect(accepted[i]).toBe(accepted[i - 1]! + 1);
     }));
   });
+
+  it('passes up a reliable provisional whose RSeq it cannot read, without counting it (drachtio-server passes every 1xx on)', () => {
+    const d = Dialog.fromUac(req, ringing(5));
+    expect(acceptReliableProvisional(d, ringing(5))).toBe(true);
+    const garbled = ringing(6);
+    garbled.headers.set('RSeq', 'six');
+    expect(acceptReliableProvisional(d, garbled)).toBe(true);
+    expect(acceptReliableProvisional(d, ringing(6))).toBe(true);
+    expect(acceptReliableProvisional(d, ringing(6))).toBe(false);
+  });
 });
