@@ -108,7 +108,7 @@ export class AppRequests {
       { name: 'Max-Forwards', value: '70' },
     ];
     // drachtio-server adds Contact to INVITE and SUBSCRIBE (doSendRequestOutsideDialog); a REFER
-    // creates a dialog as well (RFC 3515 §2.4.4), so it needs one too (RFC 3261 §8.1.1.8).
+    // creates a dialog as well (RFC 3515, implicit subscription), so it needs one too (RFC 3261 §8.1.1.8).
     if (!hasContact && createsDialog(method)) core.push({ name: 'Contact', value: contact });
     if (text.body && !contentType) {
       if (!text.body.startsWith('v=0')) {

@@ -6,6 +6,9 @@ import { deliverToApp, newTransactionId, type BridgeContext } from './bridge-con
 import { drachtioDialogId, type DrachtioDialog, type PendingServerRequest } from './call-state.js';
 import type { ProxyCore } from './proxy.js';
 
+/** Requests an early INVITE dialog passes to the INVITE's application (drachtio-server: see NetworkRequests.#inEarlyDialog). */
+const EARLY_DIALOG_METHODS = new Set(['NOTIFY', 'OPTIONS', 'INFO', 'MESSAGE', 'PUBLISH', 'SUBSCRIBE', 'UPDATE']);
+
 /**
  * Requests from the network, on their way to applications: new requests go to an application
  * that routed their method (round robin), in-dialog requests to the dialog's owner, ACKs and
@@ -60,6 +63,7 @@ export class NetworkRequests {
 
   #inDialog(req: IncomingRequest, stackDialog: Dialog): void {
     const d = this.#ctx.state.dialogsByStack.get(stackDialog) ?? this.#earlySubscriptionDialog(stackDialog);
+    if (!d && this.#inEarlyDialog(req, stackDialog)) return;
     if (!d || d.app.closed) {
       this.#ctx.stack.respond(req.transaction, createResponse(req.message, 481));
       return;
@@ -96,6 +100,31 @@ export class NetworkRequests {
       if (req.transaction.finalSent) continue;
       if (req.dialog) this.#inDialog(req, req.dialog);
     }
+  }
+
+  /**
+   * A request in the early dialog of an INVITE the application has not answered 2xx yet (no
+   * drachtio dialog exists). drachtio-server (sip-dialog-controller.cpp processRequestInsideDialog,
+   * "received … during invite-in-progress, routing as out-of-dialog") hands NOTIFY, OPTIONS, INFO,
+   * MESSAGE, PUBLISH and SUBSCRIBE to the application as new requests, and an UPDATE to the
+   * INVITE's application (drachtio-srf emits `update` on the pending INVITE, matched by Call-ID).
+   * The same here, each with its own transaction id; anything else (BYE …) gets 481 as there.
+   */
+  #inEarlyDialog(req: IncomingRequest, stackDialog: Dialog): boolean {
+    if (stackDialog.usage !== 'INVITE' || stackDialog.role !== 'uas' || stackDialog.state !== 'early') return false;
+    if (!EARLY_DIALOG_METHODS.has(req.message.method)) return false;
+    let invite: PendingServerRequest | undefined;
+    for (const p of this.#ctx.state.serverRequests.values()) {
+      const m = p.incoming.message;
+      if (!p.dialog && m.method === 'INVITE' && m.callId === stackDialog.callId && p.localTag === stackDialog.localTag) invite = p;
+    }
+    if (!invite || invite.app.closed) return false;
+    const pending: PendingServerRequest = {
+      id: newTransactionId(), app: invite.app, incoming: req, transaction: req.transaction, localTag: stackDialog.localTag, canceled: false,
+    };
+    this.#track(pending, false);
+    deliverToApp(invite.app, 'network', req.source, req.raw.toString('utf8'), pending.id, '', req.receivedAt);
+    return true;
   }
 
   /**

@@ -10,7 +10,7 @@ export type DialogState = 'early' | 'confirmed' | 'terminated';
 export type DialogRole = 'uac' | 'uas';
 /**
  * The request that created the dialog: an INVITE (invite usage) or a SUBSCRIBE or REFER (a
- * subscription usage, RFC 6665 §4.1.2.4 / §4.2.1, RFC 3515 §2.4.4 — REFER's implicit subscription).
+ * subscription usage, RFC 6665 §4.1.2.4 / §4.2.1, RFC 3515: REFER's implicit subscription).
  */
 export type DialogUsage = 'INVITE' | 'SUBSCRIBE' | 'REFER';
 

@@ -339,8 +339,8 @@ export class DialogLayer {
     }
     if (!dialog && createsDialog(request.method)) {
       // SUBSCRIBE / REFER out of any dialog: a 2xx creates the subscriber's dialog (RFC 6665
-      // §4.1.2.1, RFC 3515 §2.4.4) unless an early NOTIFY already did; a failure ends what an
-      // early NOTIFY created.
+      // §4.1.2.1, REFER's implicit subscription of RFC 3515) unless an early NOTIFY already did; a
+      // failure ends what an early NOTIFY created.
       this.#forgetSubscription(request);
       const existing = this.find(request.callId, request.from.params.tag ?? '', res.to.params.tag ?? '');
       if (ok && res.to.params.tag && !existing) this.#add(Dialog.fromUac(request, res));
@@ -415,8 +415,8 @@ export class DialogLayer {
         }
       }
     } else if (createsDialog(req.method) && !req.to.params.tag && ok) {
-      // SUBSCRIBE / REFER: the 2xx creates the notifier's dialog (RFC 6665 §4.2.1, RFC 3515
-      // §2.4.4; §12.1.1: the To tag is ours to add).
+      // SUBSCRIBE / REFER: the 2xx creates the notifier's dialog (RFC 6665 §4.2.1, REFER's
+      // implicit subscription of RFC 3515; §12.1.1: the To tag is ours to add).
       if (!res.to.params.tag) res.headers.set('To', `${req.headers.get('to')!};tag=${generateTag()}`);
       this.#add(Dialog.fromUas(req, res));
     } else if (req.method === 'BYE' && res.status >= 200) {
