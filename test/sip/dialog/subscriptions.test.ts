@@ -37,10 +37,12 @@ function nextRequest(s: SipStack): Promise<IncomingRequest> {
 const notifyHeaders = (state: string) => [{ name: 'Event', value: 'presence' }, { name: 'Subscription-State', value: state }];
 
 describe('subscription dialogs on the SipStack (RFC 6665)', () => {
-  it('a 2xx to SUBSCRIBE creates the dialog on both sides; the notifier’s NOTIFYs arrive in it; "terminated" ends it on both', async () => {
+  for (const method of ['SUBSCRIBE', 'REFER'] as const) it(`a 2xx to ${method} creates the dialog on both sides; the notifier’s NOTIFYs arrive in it; "terminated" ends it on both`, async () => {
     const a = await newStack();
     const b = await newStack();
-    const sub = request('SUBSCRIBE', a, b, [{ name: 'Event', value: 'presence' }, { name: 'Expires', value: '60' }]);
+    const sub = request(method, a, b, method === 'SUBSCRIBE'
+      ? [{ name: 'Event', value: 'presence' }, { name: 'Expires', value: '60' }]
+      : [{ name: 'Refer-To', value: '<sip:agent@127.0.0.1>' }]);
     const gotSub = nextRequest(b);
     const tx = a.sendRequest(sub);
     const incoming = await gotSub;
@@ -50,7 +52,7 @@ describe('subscription dialogs on the SipStack (RFC 6665)', () => {
     const toTag = res.to.params.tag!;
     const notifierDialog = b.findDialog(sub.callId, toTag, sub.from.params.tag!)!;
     const subscriberDialog = a.findDialog(sub.callId, sub.from.params.tag!, toTag)!;
-    expect([notifierDialog.usage, notifierDialog.role, subscriberDialog.usage, subscriberDialog.role]).toEqual(['SUBSCRIBE', 'uas', 'SUBSCRIBE', 'uac']);
+    expect([notifierDialog.usage, notifierDialog.role, subscriberDialog.usage, subscriberDialog.role]).toEqual([method, 'uas', method, 'uac']);
 
     for (const [state, left] of [['active;expires=60', 1], ['terminated;reason=noresource', 0]] as const) {
       const got = nextRequest(a);
