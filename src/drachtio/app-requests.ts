@@ -3,6 +3,7 @@ import {
 } from '../sip/message/index.js';
 import type { HeaderField } from '../sip/message/types.js';
 import type { ClientTransaction } from '../sip/transaction/client.js';
+import { createsDialog } from '../sip/dialog/dialog.js';
 import { isReliableProvisional } from '../sip/dialog/reliable-provisionals.js';
 import { resolveUri, uriProtocol } from '../sip/transport/resolve.js';
 import type { Endpoint, TransportProtocol } from '../sip/transport/types.js';
@@ -28,9 +29,12 @@ const DIALOG_OWNED = new Set(['from', 'f', 'to', 't', 'route', 'contact', 'm']);
  */
 export class AppRequests {
   #ctx: BridgeContext;
+  #onAckSent: (d: DrachtioDialog) => void;
 
-  constructor(ctx: BridgeContext) {
+  /** `onAckSent`: the application ACKed a 2xx in dialog `d` (requests held for it may go on). */
+  constructor(ctx: BridgeContext, hooks: { onAckSent?: (d: DrachtioDialog) => void } = {}) {
     this.#ctx = ctx;
+    this.#onAckSent = hooks.onAckSent ?? (() => undefined);
   }
 
   async send(app: AppConnection, msg: SipMsg, text: AppRequest): Promise<void> {
@@ -103,7 +107,9 @@ export class AppRequests {
       { name: 'CSeq', value: cseq ?? `${1 + Math.floor(Math.random() * 10_000)} ${method}` },
       { name: 'Max-Forwards', value: '70' },
     ];
-    if (!hasContact && (method === 'INVITE' || method === 'SUBSCRIBE')) core.push({ name: 'Contact', value: contact });
+    // drachtio-server adds Contact to INVITE and SUBSCRIBE (doSendRequestOutsideDialog); a REFER
+    // creates a dialog as well (RFC 3515, implicit subscription), so it needs one too (RFC 3261 §8.1.1.8).
+    if (!hasContact && createsDialog(method)) core.push({ name: 'Contact', value: contact });
     if (text.body && !contentType) {
       if (!text.body.startsWith('v=0')) {
         app.send(formatSipFailure(msg.msgId, 'missing content-type'));
@@ -174,7 +180,7 @@ export class AppRequests {
   #dialogIdFor(p: PendingClientRequest, res: SipResponse): string {
     if (p.dialog) return p.dialog.id;
     const m = p.request.method;
-    if ((m === 'INVITE' || m === 'SUBSCRIBE') && res.to.params.tag) return drachtioDialogId(p.request.callId, p.request.from.params.tag ?? '');
+    if (createsDialog(m) && res.to.params.tag) return drachtioDialogId(p.request.callId, p.request.from.params.tag ?? '');
     return '';
   }
 
@@ -207,19 +213,25 @@ export class AppRequests {
     let dialogId = this.#dialogIdFor(p, res);
     // The early dialog of a reliable provisional ends here; a 2xx (re)adds the confirmed one.
     if (p.earlyDialog) this.#ctx.state.removeDialog(p.earlyDialog);
-    if (!p.dialog && (req.method === 'INVITE' || req.method === 'SUBSCRIBE')) {
+    if (!p.dialog && createsDialog(req.method)) {
       if (ok) {
         const sd = this.#ctx.stack.findDialog(req.callId, req.from.params.tag ?? '', res.to.params.tag ?? '');
-        if (sd) {
-          this.#ctx.state.addDialog({ id: dialogId, app: p.app, stack: sd, method: req.method, role: 'uac' });
-          if (p.app.closed) this.#byeOrphan(dialogId);
+        if (sd && sd.state !== 'terminated') {
+          this.#ctx.state.addDialog({ id: dialogId, app: p.app, stack: sd, method: req.method, role: 'uac', awaitingAck: req.method === 'INVITE' });
+          if (p.app.closed && req.method === 'INVITE') this.#byeOrphan(dialogId);
         } else dialogId = '';
         if (req.method === 'INVITE') this.#ctx.cdr.publish({ type: 'start', source: 'network', role: 'uac' }, res.toString());
       } else if (req.method === 'INVITE') {
         this.#ctx.cdr.publish({ type: 'stop', source: 'network', reason: p.canceled ? 'call-canceled' : 'call-rejected' }, res.toString());
       }
     }
-    if (p.dialog && (req.method === 'BYE' || res.status === 481 || res.status === 408)) this.#ctx.state.removeDialog(p.dialog);
+    // The stack ended the dialog (BYE, 481/408, a NOTIFY that terminated the subscription: RFC 6665 §4.2.2).
+    if (p.dialog && (req.method === 'BYE' || res.status === 481 || res.status === 408 || p.dialog.stack.state === 'terminated')) {
+      this.#ctx.state.removeDialog(p.dialog);
+    }
+    // A failed SUBSCRIBE / REFER ends the dialog an early NOTIFY had made (RFC 6665 §4.1.2.4).
+    const early = !ok && !p.dialog ? this.#ctx.state.dialogs.get(drachtioDialogId(req.callId, req.from.params.tag ?? '')) : undefined;
+    if (early && early.stack.state === 'terminated') this.#ctx.state.removeDialog(early);
     deliverToApp(p.app, 'network', p.transaction.destination, res, p.id, dialogId);
   }
 
@@ -254,6 +266,7 @@ export class AppRequests {
     if (text.body && !contentType && text.body.startsWith('v=0')) headers.push({ name: 'Content-Type', value: 'application/sdp' });
     try {
       const ack = await this.#ctx.stack.sendAck(d.stack, { headers, ...(text.body ? { body: text.body } : {}) });
+      this.#onAckSent(d);
       const raw = ack.toString();
       const proto = (ack.topVia?.transport.toLowerCase() ?? 'udp') as TransportProtocol;
       app.send(formatSipSent(msg.msgId, metaFor('application', localFor(this.#ctx, proto), Buffer.byteLength(raw)), newTransactionId(), '', raw));

@@ -1,3 +1,4 @@
+import { createsDialog } from '../sip/dialog/dialog.js';
 import { ReliableProvisionalError } from '../sip/dialog/reliable-provisionals.js';
 import { canonicalHeaderName, createResponse, parseNameAddr } from '../sip/message/index.js';
 import type { HeaderField } from '../sip/message/types.js';
@@ -54,7 +55,9 @@ export class AppResponses {
       extra.push({ name: canonicalHeaderName(h.name), value });
     }
     const status = text.status;
-    const dialogCreating = (req.method === 'INVITE' || req.method === 'SUBSCRIBE') && status > 100 && status < 300;
+    // drachtio-server adds its Contact to responses to INVITE and SUBSCRIBE; a 2xx to REFER creates
+    // a dialog too (RFC 3515, implicit subscription), which needs one (RFC 3261 §12.1.1).
+    const dialogCreating = createsDialog(req.method) && status > 100 && status < 300;
     if (dialogCreating && !hasContact) extra.push({ name: 'Contact', value: this.#ctx.stack.contact(local.protocol, '', p.incoming.source.address) });
     if (text.body && !contentType && text.body.startsWith('v=0')) extra.push({ name: 'Content-Type', value: 'application/sdp' });
     if (this.#ctx.userAgent && !extra.some((h) => h.name.toLowerCase() === 'server')) extra.push({ name: 'Server', value: this.#ctx.userAgent });
@@ -81,7 +84,7 @@ export class AppResponses {
     // it, and the PRACK arrives with it (sip-dialog-controller.cpp processPrack).
     if (!p.dialog && res.headers.has('rseq')) dialogId = drachtioDialogId(req.callId, req.from.params.tag ?? '');
     const initialInvite = req.method === 'INVITE' && !p.dialog;
-    if (!p.dialog && dialogCreating && status >= 200) {
+    if (!p.dialog && dialogCreating && status >= 200 && !req.to.params.tag) {
       const remoteTag = req.from.params.tag ?? '';
       const toTag = safeTag(res.headers.get('to'));
       const sd = this.#ctx.stack.findDialog(req.callId, toTag, remoteTag);

@@ -45,6 +45,12 @@ export interface DrachtioDialog {
   method: string;
   /** How the dialog's CDR start was recorded; stops mirror it. */
   role: 'uac' | 'uas';
+  /**
+   * A UAC INVITE dialog whose 2xx the application has not ACKed yet: requests from the far end
+   * wait in `held` until it does (see NetworkRequests.releaseHeld).
+   */
+  awaitingAck?: boolean;
+  held?: IncomingRequest[];
 }
 
 export function drachtioDialogId(callId: string, fromTag: string): string {

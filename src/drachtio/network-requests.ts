@@ -3,8 +3,11 @@ import { createResponse, generateTag, unsupportedRequired } from '../sip/message
 import type { IncomingAck, IncomingCancel, IncomingRequest } from '../sip/stack.js';
 import type { ServerTransaction } from '../sip/transaction/server.js';
 import { deliverToApp, newTransactionId, type BridgeContext } from './bridge-context.js';
-import { drachtioDialogId, type PendingServerRequest } from './call-state.js';
+import { drachtioDialogId, type DrachtioDialog, type PendingServerRequest } from './call-state.js';
 import type { ProxyCore } from './proxy.js';
+
+/** Requests an early INVITE dialog passes to the INVITE's application (drachtio-server: see NetworkRequests.#inEarlyDialog). */
+const EARLY_DIALOG_METHODS = new Set(['NOTIFY', 'OPTIONS', 'INFO', 'MESSAGE', 'PUBLISH', 'SUBSCRIBE', 'UPDATE']);
 
 /**
  * Requests from the network, on their way to applications: new requests go to an application
@@ -59,9 +62,14 @@ export class NetworkRequests {
   }
 
   #inDialog(req: IncomingRequest, stackDialog: Dialog): void {
-    const d = this.#ctx.state.dialogsByStack.get(stackDialog);
+    const d = this.#ctx.state.dialogsByStack.get(stackDialog) ?? this.#earlySubscriptionDialog(stackDialog);
+    if (!d && this.#inEarlyDialog(req, stackDialog)) return;
     if (!d || d.app.closed) {
       this.#ctx.stack.respond(req.transaction, createResponse(req.message, 481));
+      return;
+    }
+    if (d.awaitingAck) {
+      (d.held ??= []).push(req);
       return;
     }
     const pending: PendingServerRequest = {
@@ -70,6 +78,72 @@ export class NetworkRequests {
     };
     this.#track(pending, false);
     deliverToApp(d.app, 'network', req.source, req.raw.toString('utf8'), pending.id, d.id, req.receivedAt);
+    // A NOTIFY that terminated a subscription-only dialog: the stack ended it on receipt, and so
+    // does drachtio-server (processRequestInsideDialog: SD_Clear before the app answers).
+    if (stackDialog.state === 'terminated' && req.message.method !== 'BYE') this.#ctx.state.removeDialog(d);
+  }
+
+  /**
+   * The application ACKed the 2xx of its INVITE: the far end's requests that came before that ACK
+   * go to it now, in order. drachtio-srf's createB2BUA holds a B leg's requests until the A leg's
+   * ACK — but only from the moment its createUAC promise has resolved, a microtask after srf
+   * handled the 2xx (and sent its ACK); a re-INVITE that B sent right after its 200 and that reached
+   * srf in the same read as the 200 would be answered by srf's Dialog itself and never reach A.
+   * Holding the far end's requests until the application's ACK closes that window; the ACK leaves
+   * srf synchronously with the 2xx's handling, so nothing waits longer than one round trip to srf.
+   */
+  releaseHeld(d: DrachtioDialog): void {
+    d.awaitingAck = false;
+    const held = d.held ?? [];
+    d.held = undefined;
+    for (const req of held) {
+      if (req.transaction.finalSent) continue;
+      if (req.dialog) this.#inDialog(req, req.dialog);
+    }
+  }
+
+  /**
+   * A request in the early dialog of an INVITE the application has not answered 2xx yet (no
+   * drachtio dialog exists). drachtio-server (sip-dialog-controller.cpp processRequestInsideDialog,
+   * "received … during invite-in-progress, routing as out-of-dialog") hands NOTIFY, OPTIONS, INFO,
+   * MESSAGE, PUBLISH and SUBSCRIBE to the application as new requests, and an UPDATE to the
+   * INVITE's application (drachtio-srf emits `update` on the pending INVITE, matched by Call-ID).
+   * The same here, each with its own transaction id; anything else (BYE …) gets 481 as there.
+   */
+  #inEarlyDialog(req: IncomingRequest, stackDialog: Dialog): boolean {
+    if (stackDialog.usage !== 'INVITE' || stackDialog.role !== 'uas' || stackDialog.state !== 'early') return false;
+    if (!EARLY_DIALOG_METHODS.has(req.message.method)) return false;
+    let invite: PendingServerRequest | undefined;
+    for (const p of this.#ctx.state.serverRequests.values()) {
+      const m = p.incoming.message;
+      if (!p.dialog && m.method === 'INVITE' && m.callId === stackDialog.callId && p.localTag === stackDialog.localTag) invite = p;
+    }
+    if (!invite || invite.app.closed) return false;
+    const pending: PendingServerRequest = {
+      id: newTransactionId(), app: invite.app, incoming: req, transaction: req.transaction, localTag: stackDialog.localTag, canceled: false,
+    };
+    this.#track(pending, false);
+    deliverToApp(invite.app, 'network', req.source, req.raw.toString('utf8'), pending.id, '', req.receivedAt);
+    return true;
+  }
+
+  /**
+   * A NOTIFY that came before the final response to an application's SUBSCRIBE or REFER made the
+   * stack's dialog (RFC 6665 §4.1.2.4). drachtio-server finds the invite-in-progress's leg and
+   * routes the NOTIFY to that application in the dialog's id (findDialogByLeg looks in the IIPs
+   * first); the same here: the dialog is the application's from now on, the 2xx confirms it.
+   */
+  #earlySubscriptionDialog(stackDialog: Dialog): DrachtioDialog | undefined {
+    if (stackDialog.usage === 'INVITE' || stackDialog.role !== 'uac') return undefined;
+    for (const p of this.#ctx.state.clientRequests.values()) {
+      const r = p.request;
+      if (!p.dialog && r.method === stackDialog.usage && r.callId === stackDialog.callId && r.from.params.tag === stackDialog.localTag) {
+        const d: DrachtioDialog = { id: drachtioDialogId(r.callId, stackDialog.localTag), app: p.app, stack: stackDialog, method: r.method, role: 'uac' };
+        this.#ctx.state.addDialog(d);
+        return d;
+      }
+    }
+    return undefined;
   }
 
   /**

@@ -123,9 +123,9 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
     ...(options.sip.userAgent ? { userAgent: options.sip.userAgent } : {}),
   };
   const proxy = new ProxyCore(ctx);
-  const requests = new AppRequests(ctx);
-  const responses = new AppResponses(ctx);
   const network = new NetworkRequests(ctx, proxy);
+  const requests = new AppRequests(ctx, { onAckSent: (d) => network.releaseHeld(d) });
+  const responses = new AppResponses(ctx);
   stack.onRequest((r) => network.onRequest(r));
   stack.onAck((a) => network.onAck(a));
   stack.onCancel((c) => network.onCancel(c));

@@ -19,8 +19,18 @@ export function teardownApp(ctx: BridgeContext, requests: AppRequests, app: AppC
   for (const p of client) requests.cancelPending(p);
   for (const d of dialogs) {
     ctx.state.removeDialog(d);
+    for (const held of d.held ?? []) {
+      if (!held.transaction.finalSent) ctx.stack.respond(held.transaction, createResponse(held.message, 481));
+    }
+    d.held = undefined;
+    // A subscription (SUBSCRIBE / REFER) dialog is forgotten: nothing but a terminating NOTIFY
+    // ends one, and only the application knew what to notify.
+    if (d.method !== 'INVITE') {
+      ctx.stack.dialogs.end(d.stack);
+      continue;
+    }
     // Early dialogs (a reliable provisional) end with the INVITE's CANCEL above.
-    if (d.method !== 'INVITE' || d.stack.state !== 'confirmed') continue;
+    if (d.stack.state !== 'confirmed') continue;
     void hangUp(ctx, d.stack)
       .then((bye) => ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'system-initiated-termination' }, bye.toString()))
       .catch((err: unknown) => ctx.logger.warn({ err, dialog: d.id }, 'BYE after app disconnect failed'));

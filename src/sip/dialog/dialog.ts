@@ -8,6 +8,16 @@ import type { HeaderField } from '../message/types.js';
 
 export type DialogState = 'early' | 'confirmed' | 'terminated';
 export type DialogRole = 'uac' | 'uas';
+/**
+ * The request that created the dialog: an INVITE (invite usage) or a SUBSCRIBE or REFER (a
+ * subscription usage, RFC 6665 §4.1.2.4 / §4.2.1, RFC 3515: REFER's implicit subscription).
+ */
+export type DialogUsage = 'INVITE' | 'SUBSCRIBE' | 'REFER';
+
+/** Methods whose 2xx (out of any dialog) creates a dialog. */
+export function createsDialog(method: string): method is DialogUsage {
+  return method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER';
+}
 
 export interface DialogId {
   callId: string;
@@ -29,6 +39,10 @@ function isLooseRoute(route: string): boolean {
   return Object.prototype.hasOwnProperty.call(uri.params, 'lr');
 }
 
+function usageOf(method: string): DialogUsage {
+  return createsDialog(method) ? method : 'INVITE';
+}
+
 export interface InDialogRequestOptions {
   headers?: HeaderField[];
   body?: Buffer | string;
@@ -38,6 +52,7 @@ export interface InDialogRequestOptions {
 
 export class Dialog {
   readonly role: DialogRole;
+  readonly usage: DialogUsage;
   readonly callId: string;
   readonly localTag: string;
   readonly remoteTag: string;
@@ -69,11 +84,12 @@ export class Dialog {
   reliableReceived: { cseq: number; rseq: number } | undefined;
 
   private constructor(init: {
-    role: DialogRole; callId: string; localTag: string; remoteTag: string; localHeader: string; remoteHeader: string;
+    role: DialogRole; usage: DialogUsage; callId: string; localTag: string; remoteTag: string; localHeader: string; remoteHeader: string;
     routeSet: string[]; remoteTarget: string; localContact: string; localSeq: number; remoteSeq: number | undefined;
     inviteSeq: number; secure: boolean; state: DialogState;
   }) {
     this.role = init.role;
+    this.usage = init.usage;
     this.callId = init.callId;
     this.localTag = init.localTag;
     this.remoteTag = init.remoteTag;
@@ -94,6 +110,7 @@ export class Dialog {
     const contact = request.headers.getAll('contact')[0];
     return new Dialog({
       role: 'uas',
+      usage: usageOf(request.method),
       callId: request.callId,
       localTag: response.to.params.tag ?? '',
       remoteTag: request.from.params.tag ?? '',
@@ -115,6 +132,7 @@ export class Dialog {
     const contact = response.headers.getAll('contact')[0];
     return new Dialog({
       role: 'uac',
+      usage: usageOf(request.method),
       callId: request.callId,
       localTag: request.from.params.tag ?? '',
       remoteTag: response.to.params.tag ?? '',
@@ -128,6 +146,33 @@ export class Dialog {
       inviteSeq: request.cseq.seq,
       secure: request.uri.startsWith('sips:'),
       state: response.status >= 200 ? 'confirmed' : 'early',
+    });
+  }
+
+  /**
+   * RFC 6665 §4.1.2.4: "Due to the potential for out-of-order messages, packet loss, and forking,
+   * the subscriber MUST be prepared to receive NOTIFY requests before the SUBSCRIBE transaction
+   * has completed" — such a NOTIFY creates the subscriber's dialog, as a request creates the
+   * UAS side's (§12.1.1: route set from its Record-Route, remote target from its Contact).
+   */
+  static fromNotify(subscribe: SipRequest, notify: SipRequest): Dialog {
+    const contact = notify.headers.getAll('contact')[0];
+    return new Dialog({
+      role: 'uac',
+      usage: usageOf(subscribe.method),
+      callId: subscribe.callId,
+      localTag: subscribe.from.params.tag ?? '',
+      remoteTag: notify.from.params.tag ?? '',
+      localHeader: subscribe.headers.get('from')!,
+      remoteHeader: notify.headers.get('from')!,
+      routeSet: notify.headers.getAll('record-route'),
+      remoteTarget: contact ? uriOf(contact) : subscribe.uri,
+      localContact: subscribe.headers.getAll('contact')[0] ?? '',
+      localSeq: subscribe.cseq.seq,
+      remoteSeq: notify.cseq.seq,
+      inviteSeq: subscribe.cseq.seq,
+      secure: subscribe.uri.startsWith('sips:'),
+      state: 'confirmed',
     });
   }
 

@@ -6,14 +6,14 @@
  */
 import type { Logger } from '../../log.js';
 import type { SipRequest, SipResponse } from '../message/index.js';
-import { createResponse, generateBranch, generateTag } from '../message/index.js';
+import { createResponse, endsSubscription, generateBranch, generateTag, parseRAck, type RAck } from '../message/index.js';
 import type { TransportLayer } from '../transport/layer.js';
 import type { Endpoint, InboundMessage } from '../transport/types.js';
 import type { ClientTransaction, ClientTransactionHandlers } from '../transaction/client.js';
 import type { TransactionAck, TransactionLayer, TransactionRequest } from '../transaction/layer.js';
 import type { ServerTransaction } from '../transaction/server.js';
 import type { Clock, TimerHandle, Timers } from '../transaction/timers.js';
-import { Dialog, dialogKey } from './dialog.js';
+import { Dialog, createsDialog, dialogKey } from './dialog.js';
 import {
   ReliableProvisionalError, UasReliableProvisionals, acceptReliableProvisional, isReliableProvisional, peerSupports100rel,
   wantsReliable,
@@ -60,6 +60,8 @@ export class DialogLayer {
   readonly #o: DialogLayerOptions;
   readonly #dialogs = new Map<string, Dialog>();
   readonly #pending2xx = new Map<string, Pending2xx>();
+  /** Out-of-dialog SUBSCRIBE / REFER we sent, awaiting a final response, by Call-ID and From tag (for an early NOTIFY). */
+  readonly #pendingSubscriptions = new Map<string, SipRequest>();
   #onRequest: (r: DialogRequest) => void = () => undefined;
   #onAck: (a: DialogAck) => void = () => undefined;
   readonly #ackTimeoutListeners = new Set<(d: Dialog) => void>();
@@ -121,6 +123,11 @@ export class DialogLayer {
     return d;
   }
 
+  /** Ends a dialog without a message (its owner is gone and a subscription has no BYE). */
+  end(d: Dialog): void {
+    this.#remove(d);
+  }
+
   #remove(d: Dialog): void {
     d.terminate();
     if (this.#dialogs.get(d.key) === d) this.#dialogs.delete(d.key);
@@ -137,7 +144,7 @@ export class DialogLayer {
       this.#onRequest(r);
       return;
     }
-    const dialog = this.find(req.callId, toTag, req.from.params.tag ?? '');
+    const dialog = this.find(req.callId, toTag, req.from.params.tag ?? '') ?? this.#dialogFromEarlyNotify(req);
     if (!dialog) {
       if (this.#o.rejectUnknownDialogs) {
         // §12.2.2: "If the UAS … has no matching dialog … it SHOULD respond 481".
@@ -173,7 +180,15 @@ export class DialogLayer {
     dialog.remoteSeq = req.cseq.seq;
     if (TARGET_REFRESH.has(req.method)) dialog.refreshTarget(req);
     if (req.method === 'PRACK') {
-      const invite = this.#reliable.prack(req, dialog);
+      // RFC 3262 §7.2: a PRACK without a readable RAck cannot be matched to anything — 400 naming it.
+      let rack: RAck;
+      try {
+        rack = parseRAck(req.headers.get('rack') ?? '');
+      } catch {
+        r.transaction.respond(createResponse(req, 400, req.headers.has('rack') ? 'Bad RAck' : 'Missing RAck'));
+        return;
+      }
+      const invite = this.#reliable.prack(rack, dialog);
       if (!invite) {
         // RFC 3262 §3: a PRACK matching no unacknowledged reliable provisional response → 481.
         r.transaction.respond(createResponse(req, 481));
@@ -182,7 +197,22 @@ export class DialogLayer {
       this.#onRequest({ ...r, dialog, prackFor: invite });
       return;
     }
+    // RFC 6665 §4.1.3: a NOTIFY with "Subscription-State: terminated" ends the subscription, and
+    // with it a dialog no INVITE shares (§4.5.2) — on receipt, as drachtio-server does
+    // (sip-dialog-controller.cpp processRequestInsideDialog clears it before the app answers).
+    if (dialog.usage !== 'INVITE' && endsSubscription(req)) this.#remove(dialog);
     this.#onRequest({ ...r, dialog });
+  }
+
+  /**
+   * RFC 6665 §4.1.2.4: "the subscriber MUST be prepared to receive NOTIFY requests before the
+   * SUBSCRIBE transaction has completed": a NOTIFY in answer to a SUBSCRIBE (or REFER, RFC 3515)
+   * of ours that has no final response yet creates the dialog.
+   */
+  #dialogFromEarlyNotify(req: SipRequest): Dialog | undefined {
+    if (req.method !== 'NOTIFY') return undefined;
+    const sub = this.#pendingSubscriptions.get(subscriptionKey(req.callId, req.to.params.tag ?? ''));
+    return sub ? this.#add(Dialog.fromNotify(sub, req)) : undefined;
   }
 
   receiveAck(a: TransactionAck): void {
@@ -219,6 +249,9 @@ export class DialogLayer {
     const destination = options.destination;
     const dialog = options.dialog;
     const handlers = this.#wrapHandlers(request, dialog, options);
+    if (!dialog && (request.method === 'SUBSCRIBE' || request.method === 'REFER')) {
+      this.#pendingSubscriptions.set(subscriptionKey(request.callId, request.from.params.tag ?? ''), request);
+    }
     if (destination) {
       this.#addVia(request, destination);
       return this.#o.transactions.createClientTransaction(request, destination, handlers);
@@ -269,11 +302,13 @@ export class DialogLayer {
       onTimeout: (tx) => {
         if (isInvite && dialog) dialog.localInvitePending = false;
         else if (isInvite) this.#dropEarly(request);
+        this.#forgetSubscription(request);
         h.onTimeout?.(tx);
       },
       onTransportError: (err, tx) => {
         if (isInvite && dialog) dialog.localInvitePending = false;
         else if (isInvite) this.#dropEarly(request);
+        this.#forgetSubscription(request);
         h.onTransportError?.(err, tx);
       },
     };
@@ -302,9 +337,36 @@ export class DialogLayer {
       }
       return;
     }
+    if (!dialog && createsDialog(request.method)) {
+      // SUBSCRIBE / REFER out of any dialog: a 2xx creates the subscriber's dialog (RFC 6665
+      // §4.1.2.1, REFER's implicit subscription of RFC 3515) unless an early NOTIFY already did; a
+      // failure ends what an early NOTIFY created.
+      this.#forgetSubscription(request);
+      const existing = this.find(request.callId, request.from.params.tag ?? '', res.to.params.tag ?? '');
+      if (ok && res.to.params.tag && !existing) this.#add(Dialog.fromUac(request, res));
+      else if (!ok) this.#dropSubscriptionDialogs(request);
+      return;
+    }
     if (dialog && ok && TARGET_REFRESH.has(request.method)) dialog.refreshTarget(res);
-    // §15: BYE ends the dialog; so do 481 and 408 to in-dialog requests (§12.2.1.2).
-    if (dialog && (request.method === 'BYE' || res.status === 481 || res.status === 408)) this.#remove(dialog);
+    // §15: BYE ends the dialog; so do 481 and 408 to in-dialog requests (§12.2.1.2); and a NOTIFY
+    // we sent with "Subscription-State: terminated" ends a subscription-only dialog once answered
+    // (RFC 6665 §4.2.2; drachtio-server: RIP clearDialogOnResponse).
+    if (dialog && (request.method === 'BYE' || res.status === 481 || res.status === 408
+      || (dialog.usage !== 'INVITE' && endsSubscription(request)))) this.#remove(dialog);
+  }
+
+  #forgetSubscription(request: SipRequest): void {
+    if (request.method !== 'SUBSCRIBE' && request.method !== 'REFER') return;
+    const key = subscriptionKey(request.callId, request.from.params.tag ?? '');
+    if (this.#pendingSubscriptions.get(key) === request) this.#pendingSubscriptions.delete(key);
+  }
+
+  /** A SUBSCRIBE / REFER failed: dialogs its early NOTIFYs created end (RFC 6665 §4.1.2.4). */
+  #dropSubscriptionDialogs(request: SipRequest): void {
+    const fromTag = request.from.params.tag ?? '';
+    for (const d of [...this.#dialogs.values()]) {
+      if (d.usage !== 'INVITE' && d.role === 'uac' && d.callId === request.callId && d.localTag === fromTag) this.#remove(d);
+    }
   }
 
   /** A non-2xx final (or a timeout / transport error) ends every early dialog of an INVITE (§12.3). */
@@ -352,6 +414,11 @@ export class DialogLayer {
           if (d) this.#remove(d);
         }
       }
+    } else if (createsDialog(req.method) && !req.to.params.tag && ok) {
+      // SUBSCRIBE / REFER: the 2xx creates the notifier's dialog (RFC 6665 §4.2.1, REFER's
+      // implicit subscription of RFC 3515; §12.1.1: the To tag is ours to add).
+      if (!res.to.params.tag) res.headers.set('To', `${req.headers.get('to')!};tag=${generateTag()}`);
+      this.#add(Dialog.fromUas(req, res));
     } else if (req.method === 'BYE' && res.status >= 200) {
       const d = this.find(req.callId, req.to.params.tag ?? '', req.from.params.tag ?? '');
       if (d) this.#remove(d);
@@ -464,8 +531,13 @@ export class DialogLayer {
 
   close(): void {
     this.#reliable.close();
+    this.#pendingSubscriptions.clear();
     for (const [key, p] of [...this.#pending2xx]) this.#stop2xx(key, p);
     for (const d of this.#dialogs.values()) d.terminate();
     this.#dialogs.clear();
   }
+}
+
+function subscriptionKey(callId: string, localTag: string): string {
+  return `${callId}\u0000${localTag}`;
 }

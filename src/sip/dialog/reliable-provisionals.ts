@@ -12,7 +12,7 @@
  */
 import type { Logger } from '../../log.js';
 import type { SipRequest, SipResponse } from '../message/index.js';
-import { formatRSeq, hasOptionTag, parseRAck, parseRSeq } from '../message/index.js';
+import { formatRSeq, hasOptionTag, parseRSeq, type RAck } from '../message/index.js';
 import type { ServerTransaction } from '../transaction/server.js';
 import type { Clock, TimerHandle, Timers } from '../transaction/timers.js';
 import type { Dialog } from './dialog.js';
@@ -214,15 +214,7 @@ export class UasReliableProvisionals {
    * core that does not match any unacknowledged reliable provisional response, the UAS MUST
    * respond to the PRACK with a 481 response."
    */
-  prack(request: SipRequest, dialog: Dialog): ServerTransaction | undefined {
-    const value = request.headers.get('rack');
-    if (!value) return undefined;
-    let rack;
-    try {
-      rack = parseRAck(value);
-    } catch {
-      return undefined;
-    }
+  prack(rack: RAck, dialog: Dialog): ServerTransaction | undefined {
     if (rack.method.toUpperCase() !== 'INVITE') return undefined;
     const s = this.#byKey.get(stateKey(dialog.callId, dialog.localTag, dialog.remoteTag, rack.cseq));
     if (!s || !s.outstanding || s.outstanding.rseq !== rack.rseq) return undefined;
@@ -261,7 +253,9 @@ export function acceptReliableProvisional(dialog: Dialog, response: SipResponse)
   try {
     rseq = parseRSeq(response.headers.get('rseq') ?? '');
   } catch {
-    return false;
+    // An RSeq we cannot read orders nothing: the response goes up as any provisional does
+    // (drachtio-server passes every 1xx to the application; the application decides on a PRACK).
+    return true;
   }
   const cseq = response.cseq.seq;
   const seen = dialog.reliableReceived;

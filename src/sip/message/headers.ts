@@ -131,9 +131,10 @@ export function parseSessionExpires(value: string): SessionExpires {
   const delta = parseDecimal(semi < 0 ? value : value.slice(0, semi), 2 ** 32 - 1, 'BAD_HEADER_VALUE', 'Session-Expires');
   const params = semi < 0 ? {} : parseParams(value, semi, 'BAD_HEADER_VALUE');
   const se: SessionExpires = { delta, params };
+  // RFC 4028 §4 allows only uac / uas; another value is left in `params` and read as no refresher
+  // (sofia-sip's sip_session_expires_d keeps any value; RFC 4028 §9 then lets the UAS choose).
   const r = params.refresher?.toLowerCase();
   if (r === 'uac' || r === 'uas') se.refresher = r;
-  else if (r !== undefined) throw new SipParseError('BAD_HEADER_VALUE', 'Bad refresher');
   return se;
 }
 
@@ -141,8 +142,16 @@ export function formatSessionExpires(se: { delta: number; refresher?: 'uac' | 'u
   return se.refresher ? `${se.delta};refresher=${se.refresher}` : String(se.delta);
 }
 
-/** Refer-To (RFC 3515 §2.1): a name-addr/addr-spec. */
+/**
+ * Refer-To (RFC 3515 §2.1): a name-addr/addr-spec. A URI with `?headers` must be in `<>`
+ * (RFC 3261 §20.1); as sofia-sip's sip_refer_to_d ("Missing <> around URL"), a bare one whose
+ * headers run to the end of the value is read as if it had them — phones send
+ * `Refer-To: sip:b@host?Replaces=…` for attended transfers.
+ */
 export function parseReferTo(value: string): NameAddr {
+  const t = trimLws(value);
+  const q = t.indexOf('?');
+  if (q > 0 && !t.includes('<') && !t.startsWith('"') && !/[\s;,]/.test(t.slice(q))) return parseNameAddr(`<${t}>`);
   return parseNameAddr(value);
 }
 

@@ -18,6 +18,7 @@ export {
   parseAuthChallenge, formatAuthChallenge, parseAuthCredentials, formatAuthCredentials,
   type AuthChallenge, type AuthCredentials,
 } from './auth.js';
+export { parseEvent, parseSubscriptionState, endsSubscription, type EventHeader, type SubscriptionState } from './events.js';
 export { parseRSeq, formatRSeq, parseRAck, formatRAck, MAX_RSEQ, type RAck } from './rack.js';
 export { optionTags, hasOptionTag, unsupportedRequired } from './option-tags.js';
 export { parseMultipart, buildMultipart, type BodyPart, type MultipartInput } from './multipart.js';

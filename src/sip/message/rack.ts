@@ -28,18 +28,23 @@ export function formatRSeq(rseq: number): string {
   return String(rseq);
 }
 
-/** RAck (RFC 3262 §7.2). Throws SipParseError BAD_HEADER_VALUE. */
+/**
+ * RAck (RFC 3262 §7.2). Throws SipParseError BAD_HEADER_VALUE when the three parts are not there.
+ * Liberal where a strict reading buys nothing, as sofia-sip's sip_rack_d (sip_prack.c) is: tokens
+ * after the method are ignored (SIPp scenarios that build RAck from a regexp on CSeq send
+ * `RAck: 350402750 1 INVITE INVITE`), and a response-num of 0 parses (it matches no RSeq, §3: 481).
+ */
 export function parseRAck(value: string): RAck {
   const parts: string[] = [];
   let i = skipWs(value, 0);
-  while (i < value.length) {
+  while (i < value.length && parts.length < 3) {
     const start = i;
     while (i < value.length && !isLws(value.charCodeAt(i))) i++;
     parts.push(value.slice(start, i));
     i = skipWs(value, i);
   }
   if (parts.length !== 3) throw new SipParseError('BAD_HEADER_VALUE', 'Bad RAck');
-  const rseq = parseRSeq(parts[0]!);
+  const rseq = parseDecimal(parts[0]!, MAX_RSEQ, 'BAD_HEADER_VALUE', 'RAck response-num');
   const cseq = parseDecimal(parts[1]!, 2 ** 31 - 1, 'BAD_HEADER_VALUE', 'RAck CSeq');
   const method = parts[2]!;
   if (!isToken(method)) throw new SipParseError('BAD_HEADER_VALUE', 'Bad RAck method');

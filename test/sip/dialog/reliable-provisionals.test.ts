@@ -153,6 +153,34 @@ describe('reliable provisional responses on the SipStack (RFC 3262)', () => {
     expect((await tx.response).status).toBe(486);
   });
 
+  it('§7.2: matches a PRACK whose RAck has tokens after the method (as sofia-sip); answers 400 to one without a readable RAck, without telling the TU', async () => {
+    const a = await newStack();
+    const b = await newStack();
+    const tuPracks: IncomingRequest[] = [];
+    let inviteTx: ServerTransaction | undefined;
+    b.onRequest((r) => {
+      if (r.message.method === 'INVITE') { inviteTx = r.transaction; b.respond(r.transaction, reliable(r.message, b, 180)); }
+      else { tuPracks.push(r); b.respond(r.transaction, createResponse(r.message, 200)); }
+    });
+    const req = invite(a, b);
+    let first!: (res: SipResponse) => void;
+    const ringing = new Promise<SipResponse>((resolve) => { first = resolve; });
+    const tx = a.sendRequest(req, { onProvisional: (res) => { if (res.status === 180) first(res); } });
+    const res = await ringing;
+    const d = a.findDialog(req.callId, req.from.params.tag!, res.to.params.tag!)!;
+    const send = (rack: string | undefined) => a.sendRequest(
+      d.createRequest('PRACK', { headers: rack === undefined ? [] : [{ name: 'RAck', value: rack }] }), { dialog: d }).response;
+    const missing = await send(undefined);
+    expect([missing.status, missing.reason]).toEqual([400, 'Missing RAck']);
+    const garbled = await send('one 1 INVITE');
+    expect([garbled.status, garbled.reason]).toEqual([400, 'Bad RAck']);
+    expect(tuPracks).toHaveLength(0);
+    expect((await send(`${parseRSeq(res.headers.get('rseq')!)} 1 INVITE INVITE`)).status).toBe(200);
+    expect(tuPracks).toHaveLength(1);
+    b.respond(inviteTx!, createResponse(inviteTx!.request, 486));
+    expect((await tx.response).status).toBe(486);
+  });
+
   it('§3: refuses to send a reliable provisional for an INVITE without 100rel in Supported or Require (ReliableProvisionalError PEER_NO_100REL)', async () => {
     const a = await newStack();
     const b = await newStack();
@@ -192,5 +220,15 @@ describe('acceptReliableProvisional (RFC 3262 §4, UAC)', () => {
       expect(accepted[0]).toBe(first);
       for (let i = 1; i < accepted.length; i++) expect(accepted[i]).toBe(accepted[i - 1]! + 1);
     }));
+  });
+
+  it('passes up a reliable provisional whose RSeq it cannot read, without counting it (drachtio-server passes every 1xx on)', () => {
+    const d = Dialog.fromUac(req, ringing(5));
+    expect(acceptReliableProvisional(d, ringing(5))).toBe(true);
+    const garbled = ringing(6);
+    garbled.headers.set('RSeq', 'six');
+    expect(acceptReliableProvisional(d, garbled)).toBe(true);
+    expect(acceptReliableProvisional(d, ringing(6))).toBe(true);
+    expect(acceptReliableProvisional(d, ringing(6))).toBe(false);
   });
 });

@@ -93,8 +93,13 @@ describe('Replaces, Session-Expires, option tags, Refer-To, Referred-By', () => 
     expect(parseSessionExpires('1800;refresher=uas')).toMatchObject({ delta: 1800, refresher: 'uas' });
     expect(parseSessionExpires('90')).toMatchObject({ delta: 90 });
     expect(parseSessionExpires(formatSessionExpires({ delta: 600, refresher: 'uac' }))).toMatchObject({ delta: 600, refresher: 'uac' });
-    expect(code(() => parseSessionExpires('1800;refresher=proxy'))).toBe('BAD_HEADER_VALUE');
     expect(code(() => parseSessionExpires('soon'))).toBe('BAD_HEADER_VALUE');
+  });
+
+  it('parseSessionExpires reads a refresher other than uac/uas as none, keeping it in params (as sofia-sip)', () => {
+    const se = parseSessionExpires('1800;refresher=proxy');
+    expect(se.refresher).toBeUndefined();
+    expect(se).toMatchObject({ delta: 1800, params: { refresher: 'proxy' } });
   });
 
   it('parseOptionTags splits Supported/Require', () => {
@@ -108,5 +113,13 @@ describe('Replaces, Session-Expires, option tags, Refer-To, Referred-By', () => 
     expect(r.uri.headers.Replaces).toBe('12345%40192.168.118.3%3Bto-tag%3D12345%3Bfrom-tag%3D5FFE-3994');
     expect(parseReferredBy('<sip:referrer@referrer.example>;cid="20398823.2UWQFN309shb3@referrer.example"').params.cid)
       .toBe('"20398823.2UWQFN309shb3@referrer.example"');
+  });
+
+  it('Refer-To without <> around a URI with headers is read as sofia-sip reads it (the headers run to the end)', () => {
+    const r = parseReferTo('sip:dave@denver.example.org;user=phone?Replaces=12345%40h%3Bto-tag%3D1%3Bfrom-tag%3D2');
+    expect(r.uri.params.user).toBe('phone');
+    expect(r.uri.headers.Replaces).toBe('12345%40h%3Bto-tag%3D1%3Bfrom-tag%3D2');
+    // Anything after such headers stays ambiguous (a header value or a parameter?): still an error.
+    expect(code(() => parseReferTo('sip:dave@denver.example.org?Replaces=x;method=INVITE'))).toBe('BAD_NAME_ADDR');
   });
 });

@@ -63,7 +63,22 @@ describe('RAck (RFC 3262 §7.2)', () => {
     }));
   });
 
-  it.each(['', '1', '1 2', '1 2 INVITE x', '0 1 INVITE', 'a 1 INVITE', '1 b INVITE', '1 2147483648 INVITE', '1 2 IN"VITE'])(
+  it('ignores tokens after the method, as sofia-sip does (SIPp: "RAck: 350402750 1 INVITE INVITE")', () => {
+    expect(parseRAck('350402750 1 INVITE INVITE')).toEqual({ rseq: 350402750, cseq: 1, method: 'INVITE' });
+    expect(parseRAck('7 2 INVITE ;x=y "z"')).toEqual({ rseq: 7, cseq: 2, method: 'INVITE' });
+  });
+
+  it('reads any trailing text after a valid RAck without changing it', () => {
+    fc.assert(fc.property(rack, fc.string({ maxLength: 20 }), (r, tail) => {
+      expect(parseRAck(`${formatRAck(r)} ${tail}`)).toEqual(r);
+    }));
+  });
+
+  it('parses a response-num of 0 (it can match no RSeq: the PRACK gets 481, RFC 3262 §3)', () => {
+    expect(parseRAck('0 1 INVITE')).toEqual({ rseq: 0, cseq: 1, method: 'INVITE' });
+  });
+
+  it.each(['', '1', '1 2', 'a 1 INVITE', '1 b INVITE', '1 2147483648 INVITE', '4294967296 1 INVITE', '1 2 IN"VITE'])(
     'rejects %j with SipParseError BAD_HEADER_VALUE', (v) => {
       expectParseError(() => parseRAck(v));
     });
