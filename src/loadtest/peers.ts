@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { GATEWAY_NODE_FLAGS } from '../runtime/node-flags.js';
-import { startChild, waitForUdpPort, type Child } from './child.js';
+import { startChild, waitForPort, type Child } from './child.js';
 import { LoadtestError } from './errors.js';
 import { freeLoopbackPort, freeLoopbackRange } from './ports.js';
 import type { PortRange } from './udp-drops.js';
@@ -69,7 +69,7 @@ export async function startSippUas(opts: SippUasOptions): Promise<RunningPeer & 
     '-buff_size', '4194304', '-nostdin', '-trace_err', '-error_file', join(opts.workDir, `uas-${port}-errors.log`),
   ];
   const child = startChild('sipp', args, { name: 'sipp uas', cwd: opts.workDir });
-  await waitForUdpPort(child, port, 10_000, 'sipp uas');
+  await waitForPort(child, port, 10_000, 'sipp uas');
   return {
     kind: 'sipp-uas', target: `127.0.0.1:${port}`, pid: child.pid, child,
     watchPorts: [media, { min: port, max: port }], callEnds: [], refused: {},
@@ -94,7 +94,7 @@ export async function startKamailioRelay(opts: KamailioOptions): Promise<Running
     mkdirSync(runDir, { recursive: true });
     writeFileSync(cfgPath, cfg);
     const child = startChild('kamailio', ['-f', cfgPath, '-DD', '-E', '-m', '256', '-M', '16', '-Y', runDir], { name: 'kamailio', cwd: opts.workDir });
-    await waitForUdpPort(child, port, 10_000, 'kamailio');
+    await waitForPort(child, port, 10_000, 'kamailio');
     return {
       kind: 'kamailio', target: `127.0.0.1:${port}`, pid: child.pid,
       watchPorts: [{ min: port, max: port }, ...uas.watchPorts], callEnds: [], refused: {},
@@ -184,7 +184,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
     t.unref();
   });
   try {
-    await Promise.race([ready.then(() => waitForUdpPort(child, sipPort, 10_000, 'gateway')), failed, timeout]);
+    await Promise.race([ready.then(() => waitForPort(child, sipPort, 10_000, 'gateway')), failed, timeout]);
   } catch (err) {
     await child.stop();
     throw err;

@@ -30,8 +30,7 @@ async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
 }
 
 describe('the native UDP pump', () => {
-  it('is built and loads on Linux (npm run setup builds it; without it media falls back to dgram)', () => {
-    if (process.platform !== 'linux') return;
+  it.runIf(process.platform === 'linux')('is built and loads on Linux (npm run setup builds it; without it media falls back to dgram)', () => {
     expect(nativePumpLoadError()).toBeUndefined();
     expect(nativePumpBinder()?.kind).toBe('native');
   });

@@ -232,8 +232,7 @@ describe('MediaWorkerPool lifecycle', () => {
     return Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
   }
 
-  it('worker threads run at the nice value asked for (raising priority needs root or CAP_SYS_NICE; otherwise the reason is reported)', async () => {
-    if (process.platform !== 'linux') return;
+  it.runIf(process.platform === 'linux')('worker threads run at the nice value asked for (raising priority needs root or CAP_SYS_NICE; otherwise the reason is reported)', async () => {
     const own = new MediaWorkerPool({ workers: 2, nice: -7 });
     try {
       await own.ready();
@@ -252,8 +251,7 @@ describe('MediaWorkerPool lifecycle', () => {
     }
   });
 
-  it('nice: null leaves the worker threads at the process priority', async () => {
-    if (process.platform !== 'linux') return;
+  it.runIf(process.platform === 'linux')('nice: null leaves the worker threads at the process priority', async () => {
     const own = new MediaWorkerPool({ workers: 1, nice: null });
     try {
       await own.ready();

@@ -26,7 +26,7 @@ async function uacRun(protocol: TransportProtocol, calls: number, rate: number, 
   const args = [...scenario, '-i', '127.0.0.1', '-p', String(sippPort), '-t', protocol === 'udp' ? 'u1' : 't1', '-m', String(calls)];
   if (lost) args.push('-lost', String(lost));
   const uas = runSipp({ args, timeoutMs: 280_000 });
-  await new Promise((r) => setTimeout(r, 500)); // let SIPp bind its port
+  await uas.listening();
   // Default timers (T1 = 500 ms) so lost packets recover through retransmission.
   const stack = new SipStack({ listen: [{ protocol, address: '127.0.0.1', port: 0 }] });
   await stack.start();
