@@ -161,14 +161,16 @@ describe('MediaSession', () => {
     expect(s.closed).toBe(true);
   });
 
-  it('reports zero loss, low jitter and the latched source for a clean loopback stream', async () => {
+  // The jitter figure on the wall clock depends on the machine's load; its computation (RFC 3550
+  // §6.4.1, J += (|D| − J)/16) is tested with exact arrival times in test/media/rtp/rtcp.test.ts.
+  it('reports zero loss, a jitter figure and the latched source for a clean loopback stream', async () => {
     const ports = await allocator(2);
     const [a, b] = await pair(ports);
     await until(() => b.stats().packetsIn > 20 && a.stats().packetsIn > 20);
     const st = b.stats();
     expect(st.packetsLost).toBe(0);
     expect(st.latchedSource?.port).toBe(a.localPort);
-    expect(st.jitterMs).toBeLessThan(20);
+    expect(Number.isFinite(st.jitterMs) && st.jitterMs >= 0).toBe(true);
   });
 
   it('a listener that throws does not stop the media', async () => {
