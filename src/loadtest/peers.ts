@@ -32,6 +32,8 @@ export interface GatewayCallEnd {
   jitterMs: number;
   lateFrames?: number;
   framesSent?: number;
+  /** RFC 4733 digits the gateway's media session received. */
+  dtmfIn?: number;
 }
 
 export interface RunningPeer {
@@ -169,6 +171,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
         ...(typeof rec.setupMs === 'number' ? { setupMs: rec.setupMs } : {}),
         ...(typeof rec.lateFrames === 'number' ? { lateFrames: rec.lateFrames } : {}),
         ...(typeof rec.framesSent === 'number' ? { framesSent: rec.framesSent } : {}),
+        ...(typeof rec.dtmfIn === 'number' ? { dtmfIn: rec.dtmfIn } : {}),
       });
     } else if (rec.event === 'call_refused' && typeof rec.reason === 'string') {
       refused[rec.reason] = (refused[rec.reason] ?? 0) + 1;

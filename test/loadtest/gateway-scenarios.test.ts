@@ -51,8 +51,11 @@ describe('sipp-scenarios against the trunkgate gateway with the echo agent', () 
     expect(await call('uac-pcma-pcap-expect-200.xml', ['-d', '1000'])).toBe(0);
   });
 
-  it('takes RFC 2833 DTMF during a call', async () => {
+  it('receives the four RFC 2833 digits SIPp replays during a call (the gateway\'s call_end counts them)', async () => {
+    const before = gateway.callEnds.length;
     expect(await call('uac-dtmf-2833-expect-200.xml', ['-d', '200'])).toBe(0);
+    await expect.poll(() => gateway.callEnds.length, { timeout: 10_000 }).toBe(before + 1);
+    expect(gateway.callEnds.at(-1)!.dtmfIn).toBe(4); // 1, 2, 3, # from sip-tester's dtmf_2833_*.pcap
   });
 
   it('answers hold with recvonly or inactive and resume without a one-way direction', async () => {

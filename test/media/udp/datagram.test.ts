@@ -185,16 +185,26 @@ describe.each(BINDERS)('media sockets on %s', (_name, layer) => {
   });
 
   it('close() is idempotent, stops delivery and frees the port', async () => {
-    const got: Buffer[] = [];
-    const s = await open(await freePort(), (m) => got.push(m));
+    const got: string[] = [];
+    const gotAgain: string[] = [];
+    const s = await open(await freePort(), (m) => got.push(m.toString()));
     const port = s.port;
+    const p = await peer();
+    p.socket.send(Buffer.from('before'), port, LO);
+    await until(() => got.length === 1);
     await s.close();
     await s.close();
     s.send(Buffer.from('after close'), port, LO); // ignored, does not throw
-    const again = await open(port, (m) => got.push(m));
-    const p = await peer();
-    p.socket.send(Buffer.from('x'), again.port, LO);
-    await until(() => got.length === 1);
+    // dgram sends after a tick: wait until the kernel has it, while the port is still unbound
+    await new Promise<void>((r) => p.socket.send(Buffer.from('to nobody'), port, LO, () => r()));
+    const again = await open(port, (m) => gotAgain.push(m.toString()));
+    expect(again.port).toBe(port);
+    p.socket.send(Buffer.from('x'), port, LO);
+    await until(() => gotAgain.length === 1);
+    // Datagrams are delivered in order on loopback: had the closed socket still been reading, or
+    // the new one inherited its queue, 'to nobody' or 'after close' would show up before 'x'.
+    expect(gotAgain).toEqual(['x']);
+    expect(got).toEqual(['before']);
   });
 
   it('a datagram sent just before close() still leaves (an RTCP BYE is not lost)', async () => {
