@@ -100,8 +100,11 @@ describe('MediaWorkerPool sessions', () => {
     s.clear();
     expect(marks[2]).toEqual({ name: 'never-played', cleared: true, queuedMs: 0 });
     expect(s.queuedMs).toBe(0);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(marks).toHaveLength(3); // the worker's own report of the cleared mark is not repeated
+    // The worker answers in order: once a mark placed after clear() comes back, any report the
+    // worker made of the cleared mark has arrived too, and it must not have been repeated.
+    s.mark('barrier');
+    await until(() => marks.length === 4 || marks.some((m) => m.name === 'barrier'));
+    expect(marks.map((m) => m.name)).toEqual(['first', 'second', 'never-played', 'barrier']);
     expect(s.queuedMs).toBe(0);
   });
 
