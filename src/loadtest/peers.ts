@@ -34,6 +34,8 @@ export interface GatewayCallEnd {
   framesSent?: number;
   /** RFC 4733 digits the gateway's media session received. */
   dtmfIn?: number;
+  /** The number dialled (its `to`), which names the call. */
+  to?: string;
 }
 
 export interface RunningPeer {
@@ -172,6 +174,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
         ...(typeof rec.lateFrames === 'number' ? { lateFrames: rec.lateFrames } : {}),
         ...(typeof rec.framesSent === 'number' ? { framesSent: rec.framesSent } : {}),
         ...(typeof rec.dtmfIn === 'number' ? { dtmfIn: rec.dtmfIn } : {}),
+        ...(typeof rec.to === 'string' ? { to: rec.to } : {}),
       });
     } else if (rec.event === 'call_refused' && typeof rec.reason === 'string') {
       refused[rec.reason] = (refused[rec.reason] ?? 0) + 1;

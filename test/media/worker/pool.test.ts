@@ -56,23 +56,26 @@ describe('MediaWorkerPool sessions', () => {
     s.on('audio', (f) => s.play(f.samples, f.sampleRate));
 
     const codec = createCodec('PCMU');
-    const sent = seededNoise(8000 * 2, 12345);
+    const sent = seededNoise(8000 * 3, 12345);
+    const frames = sent.length / 160;
     // On absolute 20 ms deadlines, as a phone sends (a drifting sender would make the playout conceal).
     const start = performance.now();
-    for (let i = 0; i < sent.length / 160; i++) {
+    for (let i = 0; i < frames; i++) {
       sender.socket.send(writeRtpPacket(0, i === 0, 1000 + i, 5000 + i * 160, 0x1234, codec.encode(sent.subarray(i * 160, (i + 1) * 160))), s.localPort, LO);
       await new Promise((r) => setTimeout(r, Math.max(0, start + (i + 1) * 20 - performance.now())));
     }
-    await until(() => sender.packets.filter((p) => isRtp(p, 0)).length >= 90);
+    // Every frame reached the worker (its counters come with its next tick), then nearly all came back.
+    await until(() => s.stats().packetsIn === frames);
+    await until(() => sender.packets.filter((p) => isRtp(p, 0)).length >= frames - 5);
     const echoed = sender.packets.filter((p) => isRtp(p, 0)).sort((a, b) => a.readUInt16BE(2) - b.readUInt16BE(2));
     const received = new Int16Array(echoed.length * 160);
     echoed.forEach((p, i) => received.set(codec.decode(p.subarray(12)), i * 160));
-    // Per 500 ms window (a late tick under load conceals a frame and shifts what follows).
-    const windows = windowedCorrelation(sent, received, 4000, 8000);
-    expect(windows.length).toBeGreaterThanOrEqual(3);
+    // Per 500 ms window (a late tick under load conceals a frame and shifts what follows), over the
+    // part of the signal whose echo is complete even at a lag of a few frames: a median over six
+    // windows is not decided by the jitter buffer's start-up or by the last echoes still in flight.
+    const windows = windowedCorrelation(sent.subarray(0, Math.min(sent.length, received.length - 4 * 160)), received, 4000, 8000);
+    expect(windows.length).toBeGreaterThanOrEqual(5);
     expect(median(windows.map((w) => w.ncc)), JSON.stringify(windows)).toBeGreaterThanOrEqual(0.9);
-    // Counters reach the main thread with the worker's next tick.
-    await until(() => s.stats().packetsIn === 100);
     expect(s.stats().latchedSource).toEqual({ address: LO, port: sender.port });
   });
 
