@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SipStack, type TransportProtocol } from '../../../src/sip/index.js';
 import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
-import { liveResources, settle } from '../fixtures/leaks.js';
+import { expectNoMoreResourcesThan, liveResources } from '../fixtures/leaks.js';
 import { runUacCalls } from '../fixtures/uac.js';
 
 const LOSSY_UAS = fileURLToPath(new URL('../fixtures/uas-answers-bye-retransmissions-for-64t1.xml', import.meta.url));
@@ -42,9 +42,7 @@ async function uacRun(protocol: TransportProtocol, calls: number, rate: number, 
   expect(sipp.stats['SuccessfulCall(C)']).toBe(String(calls));
   await stack.close();
   expect(stack.counters()).toMatchObject({ clientTransactions: 0, serverTransactions: 0, dialogs: 0, connections: 0, sockets: 0, timers: 0 });
-  await settle();
-  const after = liveResources();
-  for (const kind of Object.keys(before)) expect(after[kind], kind).toBeLessThanOrEqual(before[kind]!);
+  await expectNoMoreResourcesThan(before);
 }
 
 describe('SipStack as UAC against sipp -sn uas (real sipp on 127.0.0.1)', () => {
