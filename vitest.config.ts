@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Run on their own after this suite: vitest.alone.config.ts.
+    exclude: ['test/**/*.alone.test.ts', '**/node_modules/**'],
     setupFiles: ['test/setup/worker-ports.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,7 +1,7 @@
 /** Child processes of a load test: spawn, wait for readiness, stop by pid (never by name). */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { LoadtestError } from './errors.js';
+import { portBound } from './ports.js';
 
 export interface Child {
   readonly proc: ChildProcess;
@@ -42,23 +42,17 @@ export function startChild(command: string, args: string[], options: SpawnOption
   };
 }
 
-/** True when some socket is bound to this local UDP port (from /proc/net/udp). */
-export function udpPortBound(port: number): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    try { if (readFileSync(file, 'utf8').includes(hex)) return true; } catch { /* no IPv6 */ }
-  }
-  return false;
-}
-
-/** Waits until the child binds `port` (UDP), failing early when it exits. */
-export async function waitForUdpPort(child: Child, port: number, timeoutMs: number, name: string): Promise<void> {
+/**
+ * Waits until the child binds `port` (UDP; over TCP: listens on it), failing early when it exits.
+ * Polls /proc/net: the kernel has no event for another process's bind.
+ */
+export async function waitForPort(child: Child, port: number, timeoutMs: number, name: string, protocol: 'udp' | 'tcp' = 'udp'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void child.exited.then(() => { exited = true; });
-  while (!udpPortBound(port)) {
+  while (!portBound(port, protocol)) {
     if (exited) throw new LoadtestError('PEER_START_FAILED', `${name} exited before listening on ${port}: ${child.stderrTail().slice(-500)}`);
-    if (Date.now() > deadline) throw new LoadtestError('PEER_START_FAILED', `${name} did not listen on UDP ${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new LoadtestError('PEER_START_FAILED', `${name} did not listen on ${protocol.toUpperCase()} ${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

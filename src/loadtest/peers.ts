@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { GATEWAY_NODE_FLAGS } from '../runtime/node-flags.js';
-import { startChild, waitForUdpPort, type Child } from './child.js';
+import { startChild, waitForPort, type Child } from './child.js';
 import { LoadtestError } from './errors.js';
 import { freeLoopbackPort, freeLoopbackRange } from './ports.js';
 import type { PortRange } from './udp-drops.js';
@@ -32,6 +32,10 @@ export interface GatewayCallEnd {
   jitterMs: number;
   lateFrames?: number;
   framesSent?: number;
+  /** RFC 4733 digits the gateway's media session received. */
+  dtmfIn?: number;
+  /** The number dialled (its `to`), which names the call. */
+  to?: string;
 }
 
 export interface RunningPeer {
@@ -69,7 +73,7 @@ export async function startSippUas(opts: SippUasOptions): Promise<RunningPeer & 
     '-buff_size', '4194304', '-nostdin', '-trace_err', '-error_file', join(opts.workDir, `uas-${port}-errors.log`),
   ];
   const child = startChild('sipp', args, { name: 'sipp uas', cwd: opts.workDir });
-  await waitForUdpPort(child, port, 10_000, 'sipp uas');
+  await waitForPort(child, port, 10_000, 'sipp uas');
   return {
     kind: 'sipp-uas', target: `127.0.0.1:${port}`, pid: child.pid, child,
     watchPorts: [media, { min: port, max: port }], callEnds: [], refused: {},
@@ -94,7 +98,7 @@ export async function startKamailioRelay(opts: KamailioOptions): Promise<Running
     mkdirSync(runDir, { recursive: true });
     writeFileSync(cfgPath, cfg);
     const child = startChild('kamailio', ['-f', cfgPath, '-DD', '-E', '-m', '256', '-M', '16', '-Y', runDir], { name: 'kamailio', cwd: opts.workDir });
-    await waitForUdpPort(child, port, 10_000, 'kamailio');
+    await waitForPort(child, port, 10_000, 'kamailio');
     return {
       kind: 'kamailio', target: `127.0.0.1:${port}`, pid: child.pid,
       watchPorts: [{ min: port, max: port }, ...uas.watchPorts], callEnds: [], refused: {},
@@ -169,6 +173,8 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
         ...(typeof rec.setupMs === 'number' ? { setupMs: rec.setupMs } : {}),
         ...(typeof rec.lateFrames === 'number' ? { lateFrames: rec.lateFrames } : {}),
         ...(typeof rec.framesSent === 'number' ? { framesSent: rec.framesSent } : {}),
+        ...(typeof rec.dtmfIn === 'number' ? { dtmfIn: rec.dtmfIn } : {}),
+        ...(typeof rec.to === 'string' ? { to: rec.to } : {}),
       });
     } else if (rec.event === 'call_refused' && typeof rec.reason === 'string') {
       refused[rec.reason] = (refused[rec.reason] ?? 0) + 1;
@@ -184,7 +190,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
     t.unref();
   });
   try {
-    await Promise.race([ready.then(() => waitForUdpPort(child, sipPort, 10_000, 'gateway')), failed, timeout]);
+    await Promise.race([ready.then(() => waitForPort(child, sipPort, 10_000, 'gateway')), failed, timeout]);
   } catch (err) {
     await child.stop();
     throw err;

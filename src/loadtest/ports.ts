@@ -8,6 +8,7 @@
  * a gateway binds its media ports only call by call, long after the probe.
  */
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { PortRange } from './udp-drops.js';
 
@@ -27,6 +28,26 @@ export function tcpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> 
     srv.once('error', () => resolve(false));
     srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * True when a local socket holds `port` right now: over UDP any bound socket, over TCP a listening
+ * one (state 0A, TCP_LISTEN). Read from /proc/net/{udp,tcp}{,6}, so it never binds the port itself
+ * (a probe that binds would take it from the peer about to bind it). Only the local_address column
+ * counts: a connected socket's remote port is not a bound port.
+ */
+export function portBound(port: number, protocol: 'udp' | 'tcp' = 'udp'): boolean {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const file of [`/proc/net/${protocol}`, `/proc/net/${protocol}6`]) {
+    let text: string;
+    try { text = readFileSync(file, 'utf8'); } catch { continue; /* no IPv6 */ }
+    for (const line of text.split('\n').slice(1)) {
+      // "  sl  local_address rem_address   st ..."
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (local?.endsWith(suffix) && (protocol === 'udp' || state === '0A')) return true;
+    }
+  }
+  return false;
 }
 
 function configuredRange(): { min: number; max: number } {

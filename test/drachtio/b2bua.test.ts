@@ -28,7 +28,7 @@ async function call(aArgs: string[], bArgs: string[]): Promise<{ a: SippResult; 
   b2bua(srf, `sip:service@127.0.0.1:${bPort}`, (o) => outcomes.push(o));
   const bRun = runSipp({ args: [...bArgs, '-p', String(bPort), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
   kills.push(bRun.kill);
-  await new Promise((r) => setTimeout(r, 300)); // let SIPp bind
+  await bRun.listening();
   const aRun = runSipp({ args: [...aArgs, `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
   kills.push(aRun.kill);
   const [a, b] = await Promise.all([aRun, bRun]);

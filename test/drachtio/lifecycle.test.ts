@@ -28,7 +28,7 @@ describe('applications coming and going', () => {
     });
     const b = runSipp({ args: ['-sn', 'uas', '-p', String(bPort), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
     kills.push(b.kill);
-    await new Promise((r) => setTimeout(r, 300));
+    await b.listening();
     const a = await uac('uac-expect-bye.xml', h.sipPort);
     await up;
     expect(h.server.stats.dialogs).toBe(2);
@@ -48,7 +48,7 @@ describe('applications coming and going', () => {
     });
     const b = runSipp({ args: ['-sf', scenario('uas-ring-expect-cancel.xml'), '-p', String(bPort), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
     kills.push(b.kill);
-    await new Promise((r) => setTimeout(r, 300));
+    await b.listening();
     const a = await uac('uac-expect-480.xml', h.sipPort);
     // The B leg is out (its INVITE pending); a CANCEL waits for its 180 if need be (§9.1).
     await until(() => h!.server.stats.pendingClientRequests === 1);
@@ -174,7 +174,14 @@ describe('applications coming and going', () => {
     });
     srf.invite(async (req: any, res: any) => { await srf.createUAS(req, res, { localSdp: SDP }); });
     await until(() => h!.server.stats.applications === 1);
-    await new Promise((r) => setTimeout(r, 200)); // route|cdr:* messages are fire-and-forget in srf
+    // srf sends route|cdr:* without waiting for the answers. The control connection is ordered and
+    // the server handles each message as it arrives, so once it has answered a message this app sends
+    // afterwards, the routes are in place. That message is a request to the server's own SIP address,
+    // which the server refuses at once ('can not send request to myself', as drachtio-server does).
+    const refusal = await new Promise<Error | null>((resolve) => {
+      srf.request(`sip:barrier@127.0.0.1:${h!.sipPort}`, { method: 'OPTIONS' }, (err: Error | null) => resolve(err));
+    });
+    expect(refusal?.message).toMatch(/myself/);
     const r = await runSipp({ args: ['-sn', 'uac', `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1', '-d', '100'], timeoutMs: 40_000 });
     expect(r.code, r.errors).toBe(0);
     await stopped;

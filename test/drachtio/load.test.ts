@@ -31,7 +31,7 @@ async function load(lost: number): Promise<void> {
   b2bua(srf, `sip:service@127.0.0.1:${bPort};transport=tcp`);
   const b = runSipp({ args: ['-sn', 'uas', '-t', 't1', '-p', String(bPort), '-i', '127.0.0.1', '-m', '1000'], timeoutMs: 200_000 });
   kills.push(b.kill);
-  await new Promise((r) => setTimeout(r, 300));
+  await b.listening();
   const a = await runSipp({
     args: ['-sn', 'uac', `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1000', '-r', '100',
       '-d', '1000', '-buff_size', '4194304', ...(lost ? ['-lost', String(lost)] : [])],

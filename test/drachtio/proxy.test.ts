@@ -19,7 +19,7 @@ describe('srf.proxyRequest through the embedded server', () => {
       });
       const b = runSipp({ args: ['-sn', 'uas', '-p', String(bPort), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 30_000 });
       kills.push(b.kill);
-      await new Promise((r) => setTimeout(r, 300));
+      await b.listening();
       const a = runSipp({ args: ['-sf', scenario('uac-through-proxy.xml'), `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 30_000 });
       kills.push(a.kill);
       const [ra, rb] = await Promise.all([a, b]);

@@ -203,7 +203,7 @@ describe('reliable provisional responses, UAC side (RFC 3262 §4)', () => {
     const bTrace = traceFile();
     const bRun = runSipp({ args: ['-sf', scenario('uas-reliable-180-expect-prack.xml'), '-p', String(bPort), '-i', '127.0.0.1', '-m', '1', '-trace_msg', '-message_file', bTrace], timeoutMs: 60_000 });
     kills.push(bRun.kill);
-    await new Promise((r) => setTimeout(r, 300)); // let SIPp bind
+    await bRun.listening();
     const aRun = runSipp({ args: ['-sn', 'uac', '-d', '200', `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 60_000 });
     kills.push(aRun.kill);
     const [a, b] = await Promise.all([aRun, bRun]);

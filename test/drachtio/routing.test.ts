@@ -11,7 +11,7 @@ async function uas(args: string[]): Promise<{ port: number; done: ReturnType<typ
   const port = await freePort();
   const done = runSipp({ args: [...args, '-p', String(port), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
   kills.push(done.kill);
-  await new Promise((r) => setTimeout(r, 300));
+  await done.listening();
   return { port, done };
 }
 

@@ -11,7 +11,7 @@ async function sippUas(args: string[]): Promise<{ port: number; result: ReturnTy
   const port = await freePort();
   const result = runSipp({ args: [...args, '-p', String(port), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 40_000 });
   stopSipp = result.kill;
-  await new Promise((r) => setTimeout(r, 300)); // SIPp binds its socket at start-up
+  await result.listening();
   return { port, result };
 }
 

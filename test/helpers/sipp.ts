@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { portBound } from '../../src/loadtest/ports.js';
 
 export interface SippResult {
   /** SIPp exit code: 0 = every call succeeded, 1 = at least one failed, 97/99 = errors. */
@@ -23,8 +25,18 @@ export interface SippOptions {
   timeoutMs?: number;
 }
 
+export interface SippRun extends Promise<SippResult> {
+  kill: () => void;
+  /**
+   * Resolves once SIPp holds its SIP port (`-p`): bound over UDP, listening over TCP (`-t t1`).
+   * Rejects if SIPp exits first (with its stderr) or after `timeoutMs`. Start the other side only
+   * after this: a request sent before the bind is refused (TCP) or waits for a retransmission (UDP).
+   */
+  listening: (timeoutMs?: number) => Promise<void>;
+}
+
 /** Runs real SIPp to completion and collects its statistics. Always on loopback. */
-export function runSipp(opts: SippOptions): Promise<SippResult> & { kill: () => void } {
+export function runSipp(opts: SippOptions): SippRun {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
   const args = [...opts.args, '-nostdin', '-trace_err', '-error_file', join(dir, 'err.log'),
     '-trace_stat', '-stf', join(dir, 'stat.csv'), '-fd', '1'];
@@ -51,7 +63,23 @@ export function runSipp(opts: SippOptions): Promise<SippResult> & { kill: () => 
       } catch { /* no stats */ }
       resolve({ code, stdout, stderr, errors, stats, dir });
     });
-  }) as Promise<SippResult> & { kill: () => void };
+  }) as SippRun;
   p.kill = () => child.kill('SIGTERM');
+  let closed = false;
+  child.once('close', () => { closed = true; });
+  p.listening = async (timeoutMs = 10_000) => {
+    const pIndex = opts.args.indexOf('-p');
+    if (pIndex < 0) throw new Error('runSipp().listening() needs an explicit -p PORT');
+    const port = Number(opts.args[pIndex + 1]);
+    const tIndex = opts.args.indexOf('-t');
+    const protocol = tIndex >= 0 && opts.args[tIndex + 1]?.startsWith('t') ? 'tcp' : 'udp';
+    const deadline = Date.now() + timeoutMs;
+    // The kernel has no event for another process's bind: poll /proc/net until it shows the port.
+    while (!portBound(port, protocol)) {
+      if (closed) throw new Error(`SIPp exited before binding ${protocol} ${port}: ${stderr.slice(-500)}`);
+      if (Date.now() > deadline) throw new Error(`SIPp did not bind ${protocol} ${port} within ${timeoutMs} ms`);
+      await delay(10);
+    }
+  };
   return p;
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCENARIO_DIR, startGatewayChild, type RunningPeer } from '../../src/loadtest/peers.js';
+import { SCENARIO_DIR, startGatewayChild, type GatewayCallEnd, type RunningPeer } from '../../src/loadtest/peers.js';
 import { freePort, freePortRange } from '../helpers/ports.js';
 import { runSipp } from '../helpers/sipp.js';
 
@@ -27,22 +27,29 @@ describe('sipp-scenarios against the trunkgate gateway with the echo agent', () 
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  async function call(scenario: string, extra: string[] = []): Promise<number | null> {
+  async function call(scenario: string, extra: string[] = [], dialled = '15551234567'): Promise<number | null> {
     const port = await freePort();
     const media = await freePortRange(4);
     const r = await runSipp({
-      args: [gateway.target, '-sf', join(SCENARIO_DIR, scenario), '-s', '15551234567', '-i', '127.0.0.1', '-p', String(port), '-mp', String(media.min), '-m', '1', ...extra],
+      args: [gateway.target, '-sf', join(SCENARIO_DIR, scenario), '-s', dialled, '-i', '127.0.0.1', '-p', String(port), '-mp', String(media.min), '-m', '1', ...extra],
       cwd: SCENARIO_DIR, timeoutMs: 60_000,
     });
     if (r.code !== 0) process.stderr.write(`${scenario}: ${r.errors}\n`);
     return r.code;
   }
 
+  /**
+   * The gateway's call_end line for the call to `dialled`. Each test that reads one dials its own
+   * number: the previous test's call may end (and log) after this one started.
+   */
+  async function callEnd(dialled: string): Promise<GatewayCallEnd> {
+    await expect.poll(() => gateway.callEnds.filter((e) => e.to === dialled).length, { timeout: 10_000 }).toBe(1);
+    return gateway.callEnds.find((e) => e.to === dialled)!;
+  }
+
   it('answers a PCMU call with audio and the gateway logs RTP both ways when the caller hangs up', async () => {
-    const before = gateway.callEnds.length;
-    expect(await call('uac-pcmu-caller-hangs-up-expect-200.xml', ['-d', '1500'])).toBe(0);
-    await expect.poll(() => gateway.callEnds.length, { timeout: 10_000 }).toBe(before + 1);
-    const end = gateway.callEnds.at(-1)!;
+    expect(await call('uac-pcmu-caller-hangs-up-expect-200.xml', ['-d', '1500'], '15550000001')).toBe(0);
+    const end = await callEnd('15550000001');
     expect(end.packetsIn).toBeGreaterThan(20);
     expect(end.packetsOut).toBeGreaterThan(20);
   });
@@ -51,8 +58,9 @@ describe('sipp-scenarios against the trunkgate gateway with the echo agent', () 
     expect(await call('uac-pcma-pcap-expect-200.xml', ['-d', '1000'])).toBe(0);
   });
 
-  it('takes RFC 2833 DTMF during a call', async () => {
-    expect(await call('uac-dtmf-2833-expect-200.xml', ['-d', '200'])).toBe(0);
+  it('receives the four RFC 2833 digits SIPp replays during a call (the gateway\'s call_end counts them)', async () => {
+    expect(await call('uac-dtmf-2833-expect-200.xml', ['-d', '200'], '15550000002')).toBe(0);
+    expect((await callEnd('15550000002')).dtmfIn).toBe(4); // 1, 2, 3, # from sip-tester's dtmf_2833_*.pcap
   });
 
   it('answers hold with recvonly or inactive and resume without a one-way direction', async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ProcSampler, parseProcStat, parseVmRss, processTree, readTreeUsage } from '../../src/loadtest/proc-sampler.js';
 
@@ -23,21 +24,37 @@ describe('parseVmRss', () => {
 });
 
 describe('process tree sampling', () => {
-  it('counts a child process in its parent tree and its CPU while it spins', async () => {
-    // A shell whose child spins for ~1.5 s: the tree rooted at the shell must include the spinner's CPU.
-    const sh = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e "const e=Date.now()+1500; while(Date.now()<e){}"; sleep 0.2`], { stdio: 'ignore' });
+  it('counts a child process in its parent tree and the CPU time it spends between two samples', async () => {
+    // A shell whose child spins for 400 ms of its own CPU time (not wall-clock time: the machine may
+    // be busy) once told to, then waits to be told to exit.
+    const spinner = `process.stdin.once('data', () => {
+      const t0 = process.cpuUsage();
+      for (;;) { const u = process.cpuUsage(t0); if (u.user + u.system >= 400000) break; }
+      process.stdout.write('done\\n');
+      process.stdin.once('data', () => process.exit(0));
+    });`;
+    // `; true` keeps the shell from exec'ing node in its place
+    const sh = spawn('sh', ['-c', '"$0" -e "$1"; true', process.execPath, spinner], { stdio: ['pipe', 'pipe', 'ignore'] });
     const exited = new Promise((r) => sh.once('exit', r));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(processTree(sh.pid!).length).toBeGreaterThanOrEqual(2);
-    const sampler = new ProcSampler(sh.pid!, 250);
+    const done = new Promise<void>((r) => sh.stdout.on('data', (d: Buffer) => { if (d.toString().includes('done')) r(); }));
+    // the shell has started node when its tree has two processes (no event for that: poll /proc)
+    const deadline = Date.now() + 10_000;
+    while (processTree(sh.pid!).length < 2) {
+      if (Date.now() > deadline) throw new Error('the shell never started its child');
+      await delay(10);
+    }
+    const sampler = new ProcSampler(sh.pid!, 100);
     sampler.start();
-    await new Promise((r) => setTimeout(r, 1000));
+    sh.stdin.write('go\n');
+    await done;
     const samples = sampler.stop();
+    sh.stdin.write('exit\n');
     await exited;
-    expect(samples.length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...samples.map((s) => s.cpuPercent))).toBeGreaterThan(5);
-    expect(sampler.cpuSeconds).toBeGreaterThan(0);
-    expect(samples.every((s) => s.rssBytes > 0)).toBe(true);
+    expect(samples.length).toBeGreaterThanOrEqual(2); // the baseline and the final sample
+    // /proc counts CPU in clock ticks (10 ms): 400 ms of the child's CPU, less rounding at each end.
+    expect(sampler.cpuSeconds).toBeGreaterThanOrEqual(0.38);
+    expect(Math.max(...samples.map((x) => x.cpuPercent))).toBeGreaterThan(0);
+    expect(samples.every((x) => x.rssBytes > 0 && x.processes >= 2)).toBe(true);
   });
 
   it('reports nothing for a process that does not exist', () => {

@@ -16,10 +16,13 @@ describe.skipIf(!process.env.TRUNKGATE_SLOW)('ramps (slow: set TRUNKGATE_SLOW=1)
     expect(r.max).toBeGreaterThanOrEqual(72);
   }, 180_000);
 
-  it('rampConcurrentMedia passes small levels through the gateway with audio', async () => {
+  it('rampConcurrentMedia passes 10 concurrent calls through the gateway with audio, stops at the first failing level and reports the best passing one', async () => {
     const r = await rampConcurrentMedia({ peer: 'gateway', outDir: workDir, levels: [10, 20], callSeconds: 3, progress: () => undefined });
-    expect(r.steps.length).toBeGreaterThan(0);
+    expect(r.steps[0]!.target).toBe(10);
+    expect(r.steps[0]!.passed, r.steps[0]!.why).toBe(true);
     expect(r.steps[0]!.mediaLossPercent).not.toBeNull();
-    if (r.steps[0]!.passed) expect(r.max).toBeGreaterThanOrEqual(10);
+    // whatever 20 gives on this machine: only the last step may have failed, and max is the best pass
+    expect(r.steps.slice(0, -1).every((s) => s.passed)).toBe(true);
+    expect(r.max).toBe(Math.max(...r.steps.filter((s) => s.passed).map((s) => s.target)));
   }, 180_000);
 });

@@ -20,8 +20,7 @@ async function runPair(p: Pair): Promise<{ uac: SippResult; uas: SippResult }> {
   const uacMedia = await freePortRange(4);
   const calls = String(p.calls ?? 1);
   const uas = runSipp({ args: [...p.uas, '-i', '127.0.0.1', '-p', String(uasPort), '-mp', String(uasMedia.min), '-m', calls], cwd: SCENARIO_DIR, timeoutMs: 60_000 });
-  // the UAS binds within milliseconds; SIPp retransmits the INVITE anyway if it is late
-  await new Promise((r) => setTimeout(r, 200));
+  await uas.listening();
   const uac = await runSipp({ args: [`127.0.0.1:${uasPort}`, ...p.uac, '-s', '15551234567', '-i', '127.0.0.1', '-p', String(uacPort), '-mp', String(uacMedia.min), '-m', calls], cwd: SCENARIO_DIR, timeoutMs: 60_000 });
   if (uac.code !== 0) uas.kill();
   return { uac, uas: await uas };

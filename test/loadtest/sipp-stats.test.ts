@@ -53,6 +53,7 @@ describe('parseSippStatCsv on real SIPp output', () => {
   it('reads the cumulative successful and failed calls of a SIPp run', async () => {
     const uasPort = await freePort();
     const uas = runSipp({ args: ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(uasPort), '-m', '5'] });
+    await uas.listening();
     const dir = mkdtempSync(join(tmpdir(), 'loadtest-stat-'));
     const uacPort = await freePort();
     const uac = await runSipp({

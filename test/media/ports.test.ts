@@ -15,7 +15,7 @@ describe('PortAllocator', () => {
     const l1 = a.allocate();
     a.allocate();
     expect(() => a.allocate()).toThrow(PortExhaustedError);
-    try { a.allocate(); } catch (e) { expect((e as PortExhaustedError).code).toBe('MEDIA_PORTS_EXHAUSTED'); }
+    expect(() => a.allocate()).toThrow(expect.objectContaining({ code: 'MEDIA_PORTS_EXHAUSTED' }));
     l1.release();
     expect(a.allocate().port).toBe(l1.port);
   });

@@ -24,9 +24,10 @@ describe('drachtio wire framing', () => {
   });
 
   it('rejects a non-numeric length with DRACHTIO_BAD_FRAME', () => {
-    const d = new FrameDecoder();
-    expect(() => d.push(Buffer.from('x1#abc'))).toThrow(DrachtioError);
-    try { new FrameDecoder().push(Buffer.from('#abc')); } catch (e) { expect((e as DrachtioError).code).toBe('DRACHTIO_BAD_FRAME'); }
+    for (const input of ['x1#abc', '#abc']) {
+      expect(() => new FrameDecoder().push(Buffer.from(input)), input).toThrow(DrachtioError);
+      expect(() => new FrameDecoder().push(Buffer.from(input)), input).toThrow(expect.objectContaining({ code: 'DRACHTIO_BAD_FRAME' }));
+    }
   });
 
   it('rejects a stream of digits with no separator', () => {

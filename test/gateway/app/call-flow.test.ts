@@ -47,11 +47,12 @@ ${pause(6500)}${byeFromCaller()}`));
     expect(median(windows.map((w) => w.ncc)), detail).toBeGreaterThanOrEqual(0.9);
     await gw.waitIdle();
     expect(gw.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
-    // call_end carries the pacer's own counts: every PCMU packet that left is a frame sent.
+    // call_end carries the pacer's own counts: every PCMU packet that left is a frame sent. How
+    // many were late depends on the machine's load: logged here as a count, bounded only by the
+    // concurrency check (test/loadtest/concurrent-calls.test.ts) and the benchmarks.
     const end = gw.logs().find((l) => l.event === 'call_end') as { framesSent?: unknown; lateFrames?: unknown } | undefined;
     expect(end?.framesSent).toBe(rtp.length);
-    expect(typeof end?.lateFrames).toBe('number');
-    expect(end?.lateFrames as number).toBeLessThanOrEqual(rtp.length);
+    expect(Number.isInteger(end?.lateFrames) && (end?.lateFrames as number) >= 0).toBe(true);
   }, 60_000);
 
   it('ends cleanly when the agent hangs up: the gateway sends BYE and releases the media port', async () => {

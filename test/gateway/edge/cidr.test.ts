@@ -42,7 +42,13 @@ describe('parseCidr', () => {
     fc.assert(fc.property(fc.ipV6(), (addr) => {
       const parsed = parseAddress(addr);
       expect(parsed).toBeDefined();
-      expect(parseCidr(`${addr}/128`).contains(addr)).toBe(true);
+      // Other spellings of the same address: upper case, and the RFC 5952 form WHATWG URL writes
+      // (zeros compressed, embedded IPv4 as hex groups).
+      const canonical = new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+      for (const form of [addr.toUpperCase(), canonical, `[${addr}]`]) {
+        expect(parseAddress(form), form).toEqual(parsed);
+        expect(parseCidr(`${addr}/128`).contains(form), form).toBe(true);
+      }
     }));
   });
 });

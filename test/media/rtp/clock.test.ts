@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MediaClock, type ClockTick } from '../../../src/media/rtp/clock.js';
 
 describe('MediaClock', () => {
@@ -27,25 +27,34 @@ describe('MediaClock', () => {
     expect(n).toBe(5);
   });
 
+  // Fake timers and a time source the test moves: a 75 ms stall inside tick 2 and nothing else late,
+  // whatever the machine's load (on real timers a late tick 1 turns tick 2 into a catch-up tick).
   it.each([
     ['a catch-up reader (the native UDP pump) runs the overdue ticks back to back, reading before each, at most 3 at a time', true, [2, 3, 4, 'other work', 'other work', 'other work', 5]],
     ['without a reader, each overdue tick waits for an event-loop turn (socket reads between them)', false, [2, 'other work', 3, 'other work', 4]],
   ] as const)('after a stall, %s', async (_title, canRead, expected) => {
-    const clock = new MediaClock({ periodMs: 20 });
-    let reads = 0;
-    clock.catchUpReader = () => { reads++; return canRead; };
-    const seen: (number | string)[] = [];
-    await new Promise<void>((resolve) => {
-      const stop = clock.subscribe((t) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+    try {
+      let stalled = 0;
+      const clock = new MediaClock({ periodMs: 20, now: () => Date.now() + stalled });
+      let reads = 0;
+      clock.catchUpReader = () => { reads++; return canRead; };
+      const seen: (number | string)[] = [];
+      let stop: () => void = () => undefined;
+      stop = clock.subscribe((t) => {
         if (t.index < 2) return;
         seen.push(t.index);
         // other work that was due during the stall (a socket read, a timer)
         setImmediate(() => seen.push('other work'));
-        if (t.index === 2) { const until = performance.now() + 75; while (performance.now() < until) { /* stall the loop */ } }
-        if (t.index === 5) { stop(); resolve(); }
+        if (t.index === 2) stalled += 75; // the loop is stuck for 75 ms inside this tick
+        if (t.index === 5) stop();
       });
-    });
-    expect(seen.slice(0, expected.length)).toEqual(expected);
-    expect(reads).toBeGreaterThan(0);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(seen.slice(0, expected.length)).toEqual(expected);
+      expect(reads).toBeGreaterThan(0);
+      expect(clock.running).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

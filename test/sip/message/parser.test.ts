@@ -183,7 +183,9 @@ describe('SipRequest / SipResponse', () => {
 
   it('typed views of a missing header throw MISSING_HEADER', () => {
     const res = new SipResponse({ status: 200 });
-    expect(() => res.from).toThrow(SipParseError);
-    try { void res.vias; } catch (err) { expect((err as SipParseError).code).toBe('MISSING_HEADER'); }
+    for (const view of [() => res.from, () => res.vias, () => res.callId, () => res.cseq]) {
+      expect(view).toThrow(SipParseError);
+      expect(view).toThrow(expect.objectContaining({ code: 'MISSING_HEADER' }));
+    }
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TransportProtocol } from '../../../src/sip/index.js';
 import { freePort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
-import { liveResources, settle } from '../fixtures/leaks.js';
+import { expectNoMoreResourcesThan, liveResources } from '../fixtures/leaks.js';
 import { startUas } from '../fixtures/uas.js';
 
 async function uasRun(protocol: TransportProtocol, calls: number, rate: number, lost?: number): Promise<void> {
@@ -20,9 +20,7 @@ async function uasRun(protocol: TransportProtocol, calls: number, rate: number, 
   expect(uas.counts.invites).toBeGreaterThanOrEqual(calls);
   await uas.stack.close();
   expect(uas.stack.counters()).toMatchObject({ clientTransactions: 0, serverTransactions: 0, dialogs: 0, connections: 0, sockets: 0, timers: 0 });
-  await settle();
-  const after = liveResources();
-  for (const kind of Object.keys(before)) expect(after[kind], kind).toBeLessThanOrEqual(before[kind]!);
+  await expectNoMoreResourcesThan(before);
 }
 
 describe('SipStack as UAS under SIPp load (real sipp on 127.0.0.1)', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipRequest, SipStack, createResponse, generateCallId, generateTag, type IncomingCancel, type IncomingRequest } from '../../../src/sip/index.js';
-import { liveResources, settle } from '../fixtures/leaks.js';
+import { expectNoMoreResourcesThan, liveResources } from '../fixtures/leaks.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -101,9 +101,7 @@ describe('SipStack', () => {
     for (const s of [a, b]) {
       expect(s.counters()).toEqual({ clientTransactions: 0, serverTransactions: 0, dialogs: 0, connections: 0, sockets: 0, timers: 0 });
     }
-    await settle();
-    const after = liveResources();
-    for (const kind of Object.keys(before)) expect(after[kind], kind).toBeLessThanOrEqual(before[kind]!);
+    await expectNoMoreResourcesThan(before);
     expect(() => a.sendRequest(invite(a, b))).toThrow();
   });
 });
