@@ -28,22 +28,35 @@ function snapshot() {
   return { udpSockets: res.UDPWRAP ?? 0, tcpSockets: res.TCPWRAP ?? 0, ...gw.proc.gateway.stats(), dialogs: gw.proc.server!.stats.dialogs, otherTimers: (res.Timeout ?? 0) - stackTimers };
 }
 
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1000));
+type Snapshot = ReturnType<typeof snapshot>;
+
+/**
+ * The snapshot once nothing outnumbers `before` (a closed socket leaves the list only once libuv has
+ * finished closing it, a turn or two later), or the last one after `timeoutMs` for the assertions to show.
+ */
+async function settled(before: Snapshot, timeoutMs = 5000): Promise<Snapshot> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = snapshot();
+    const clean = now.udpSockets <= before.udpSockets && now.tcpSockets <= before.tcpSockets && now.otherTimers <= before.otherTimers && now.dialogs <= before.dialogs && now.mediaPortsInUse === 0;
+    if (clean || Date.now() > deadline) return now;
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 describe('after 1,000 calls', () => {
   it('no call, media port, socket or timer is left behind', async () => {
     // Warm up: lazy singletons (shared media clock, codec tables) exist before we count.
     expect((await calls(5, 50)).code).toBe(0);
     await gw.waitIdle();
-    await settle();
-    const before = snapshot();
+    // Baseline once the warm-up calls' sockets and timers are gone.
+    const before = await settled(snapshot(), 2000);
 
     const r = await calls(1000, 100);
     expect(r.code, r.errors.slice(0, 2000)).toBe(0);
     expect(r.stats['SuccessfulCall(C)']).toBe('1000');
     await gw.waitIdle(30_000);
-    await settle();
-    const after = snapshot();
+    const after = await settled(before);
 
     expect(after.callsTotal - before.callsTotal).toBe(1000);
     expect(after).toMatchObject({ activeCalls: 0, pendingCalls: 0, mediaPortsInUse: 0, dialogs: before.dialogs });

@@ -41,22 +41,35 @@ async function calls(count: number, rate: number) {
   return runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', String(count), '-r', String(rate), '-l', '200'], timeoutMs: 150_000 });
 }
 
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1000));
+type Snapshot = ReturnType<typeof snapshot>;
+
+/**
+ * The snapshot once nothing outnumbers `before` (a closed socket leaves the list only once libuv has
+ * finished closing it, a turn or two later), or the last one after `timeoutMs` for the assertions to show.
+ */
+async function settled(before: Snapshot, timeoutMs = 5000): Promise<Snapshot> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = snapshot();
+    const clean = now.udpSockets <= before.udpSockets && now.tcpSockets <= before.tcpSockets && now.otherTimers <= before.otherTimers && now.dialogs <= before.dialogs && now.mediaPortsInUse === 0;
+    if (clean || Date.now() > deadline) return now;
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 describe(`after ${TRANSFERS} bridged transfers`, () => {
   it('every transfer reached the human, and no call, dialog, media port, socket or timer is left behind', async () => {
     expect((await calls(5, 50)).code).toBe(0);
     await gw.waitIdle();
-    await settle();
-    const before = snapshot();
+    // Baseline once the warm-up calls' sockets and timers are gone.
+    const before = await settled(snapshot(), 2000);
     const outcomesBefore = gw.logs().filter((l) => l.event === 'transfer').length;
 
     const r = await calls(TRANSFERS, 50);
     expect(r.code, r.errors.slice(0, 2000)).toBe(0);
     expect(r.stats['SuccessfulCall(C)']).toBe(String(TRANSFERS));
     await gw.waitIdle(30_000);
-    await settle();
-    const after = snapshot();
+    const after = await settled(before);
 
     const outcomes = gw.logs().filter((l) => l.event === 'transfer').slice(outcomesBefore);
     expect(outcomes).toHaveLength(TRANSFERS);
