@@ -5,8 +5,11 @@
  * the human, where a fall-back bridge needs one, is a SIPp UAS. Every wait is for a named message:
  * SIPp's exit, or a log line carrying the call's Call-ID.
  */
-import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp, type SippResult } from '../../helpers/sipp.js';
@@ -79,15 +82,129 @@ async function outcomeOf(g: TestGateway): Promise<{ agent: Log; transfer: Log; e
 }
 
 describe('blind transfer by REFER (RFC 3515)', () => {
-  it('a carrier that honours the REFER (202, NOTIFY 100 active, NOTIFY 200 terminated): transferred by refer, and the gateway BYEs the caller', async () => {
+  it.each(['202', '200'])('a carrier that honours the REFER (%s, NOTIFY 100 active, NOTIFY 200 terminated): transferred by refer, and the gateway BYEs the caller', async (status) => {
     const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 } });
-    const r = await carrier(g, 'uac-accept-refer-expect-bye.xml');
+    const r = await carrier(g, 'uac-accept-refer-expect-bye.xml', status === '200' ? ['-set', 'refer_status', '200'] : []);
     expect(r.code, r.errors).toBe(0);
     const o = await outcomeOf(g);
+    expect(g.logs().some((l) => l.event === 'refer_response' && l.callId === o.callId && l.status === Number(status))).toBe(true);
     expect(o.agent).toMatchObject({ result: 'transferred', method: 'refer', sipStatus: 200 });
     expect(o.transfer).toMatchObject({ result: 'transferred', method: 'refer' });
     expect(o.end).toMatchObject({ hangupBy: 'gateway', transfer: { result: 'transferred', method: 'refer' } });
     await g.waitIdle();
     expect(g.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  }, 60_000);
+
+  it('a carrier that refuses the REFER (603) with transfer.method refer: outcome rejected, sipStatus 603, and the call stays with the agent', async () => {
+    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 }, settings: { hangup_after_failure: true } });
+    const r = await carrier(g, 'uac-refuse-refer-expect-bye.xml');
+    expect(r.code, r.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(o.agent).toMatchObject({ result: 'rejected', method: 'refer', sipStatus: 603 });
+    // The agent (not the transfer) ended the call: the call went back to `answered` after the refusal.
+    expect(o.end).toMatchObject({ hangupBy: 'agent', transfer: { result: 'rejected', method: 'refer', sipStatus: 603 } });
+    await g.waitIdle();
+    expect(g.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  }, 60_000);
+
+  it('a carrier that refuses the REFER (603) with transfer.method auto: falls back to a bridge to the target, transferred by bridge', async () => {
+    const h = await human(['-sf', join(SCENARIOS, 'peers/uas-hangs-up.xml')]);
+    const g = await gateway({ transfer: { method: 'auto', refer_timeout_s: 10 }, settings: { target: h.uri } });
+    const r = await carrier(g, 'uac-refuse-refer-expect-bye.xml');
+    expect(r.code, r.errors).toBe(0);
+    const hr = await h.done;
+    expect(hr.code, hr.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(g.logs().some((l) => l.event === 'transfer_fallback' && l.callId === o.callId && l.referStatus === 603)).toBe(true);
+    expect(o.agent).toMatchObject({ result: 'transferred', method: 'bridge' });
+    expect(o.end).toMatchObject({ hangupBy: 'human', transfer: { result: 'transferred', method: 'bridge' } });
+    await g.waitIdle();
+    expect(g.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  }, 60_000);
+
+  it.each([
+    ['uac-refer-bye-races-notify.xml', 'right behind the BYE, in one TCP write', ['-t', 't1']],
+    ['uac-refer-bye-then-notify.xml', 'after the BYE was answered, in the dialog that is gone', []],
+  ])('a BYE overtaking the final NOTIFY is not a failure: %s (NOTIFY 200 %s) → transferred, the NOTIFY answered 200, call_end reports it', async (scn, _when, args) => {
+    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 } });
+    const r = await carrier(g, scn, args);
+    expect(r.code, r.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(o.agent).toMatchObject({ result: 'transferred', method: 'refer', sipStatus: 200 });
+    expect(o.end).toMatchObject({ hangupBy: 'caller', transfer: { result: 'transferred', method: 'refer' } });
+    await g.waitIdle();
+    expect(g.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  }, 60_000);
+
+  it.each(['202', '200'])('NOTIFYs that overtake the REFER\'s answer (NOTIFY 100, NOTIFY 200, then %s): transferred', async (status) => {
+    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 } });
+    const r = await carrier(g, 'uac-refer-notify-before-answer-expect-bye.xml', status === '200' ? ['-set', 'refer_status', '200'] : []);
+    expect(r.code, r.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(o.agent).toMatchObject({ result: 'transferred', method: 'refer', sipStatus: 200 });
+    expect(o.end).toMatchObject({ hangupBy: 'gateway', transfer: { result: 'transferred' } });
+  }, 60_000);
+
+  it('Refer-Sub: false in the 202 (RFC 4488, no NOTIFY will come): transferred', async () => {
+    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 } });
+    const r = await carrier(g, 'uac-refer-sub-false-expect-bye.xml');
+    expect(r.code, r.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(o.agent).toMatchObject({ result: 'transferred', method: 'refer' });
+    expect(o.end).toMatchObject({ hangupBy: 'gateway', transfer: { result: 'transferred' } });
+  }, 60_000);
+
+  it('a final NOTIFY without a body (Subscription-State: terminated): failed, the call stays with the agent', async () => {
+    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 }, settings: { hangup_after_failure: true } });
+    const r = await carrier(g, 'uac-refer-bodiless-notify-expect-bye.xml');
+    expect(r.code, r.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(o.agent).toMatchObject({ result: 'failed', method: 'refer' });
+    expect(o.agent.sipStatus).toBeUndefined();
+    expect(o.end).toMatchObject({ hangupBy: 'agent', transfer: { result: 'failed' } });
+  }, 60_000);
+
+  it('no NOTIFY after the 202, transfer.method refer: failed after refer_timeout_s, the call stays with the agent', async () => {
+    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 2 }, settings: { hangup_after_failure: true } });
+    const r = await carrier(g, 'uac-refer-no-notify-expect-bye.xml');
+    expect(r.code, r.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(o.agent).toMatchObject({ result: 'failed', method: 'refer' });
+    expect(o.agent.ms as number).toBeGreaterThanOrEqual(2000);
+    expect(o.end).toMatchObject({ hangupBy: 'agent', transfer: { result: 'failed', method: 'refer' } });
+  }, 60_000);
+
+  it('no NOTIFY after the 202, transfer.method auto: falls back to a bridge after refer_timeout_s, transferred by bridge', async () => {
+    const h = await human(['-sf', join(SCENARIOS, 'peers/uas-hangs-up.xml')]);
+    const g = await gateway({ transfer: { method: 'auto', refer_timeout_s: 2 }, settings: { target: h.uri } });
+    const r = await carrier(g, 'uac-refer-no-notify-expect-bye.xml');
+    expect(r.code, r.errors).toBe(0);
+    const hr = await h.done;
+    expect(hr.code, hr.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(g.logs().some((l) => l.event === 'transfer_fallback' && l.callId === o.callId)).toBe(true);
+    expect(o.agent).toMatchObject({ result: 'transferred', method: 'bridge' });
+    expect(o.end).toMatchObject({ hangupBy: 'human', transfer: { result: 'transferred', method: 'bridge' } });
+  }, 60_000);
+
+  it('a digest challenge (407) to the REFER is answered with the trunk\'s outbound credentials: the second REFER carries a valid Proxy-Authorization', async () => {
+    const g = await gateway({
+      transfer: { method: 'refer', refer_timeout_s: 10 },
+      trunk: { outbound: { proxy: '127.0.0.1:5999', username: 'carrier-user', password: 'carrier-secret' } },
+    });
+    const log = join(mkdtempSync(join(tmpdir(), 'tg-refer-auth-')), 'sipp.log');
+    const r = await carrier(g, 'uac-refer-challenge-expect-bye.xml', ['-trace_logs', '-log_file', log]);
+    expect(r.code, r.errors).toBe(0);
+    const o = await outcomeOf(g);
+    expect(o.agent).toMatchObject({ result: 'transferred', method: 'refer' });
+    // RFC 2617 §3.2.2 with qop=auth: the response the carrier would check.
+    const header = /Proxy-Authorization:\s*(Digest .*)/.exec(readFileSync(log, 'utf8'))?.[1];
+    expect(header, 'the second REFER carries Proxy-Authorization').toBeDefined();
+    const p = Object.fromEntries([...header!.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)].map((m) => [m[1]!, m[2] ?? m[3]!]));
+    expect(p).toMatchObject({ username: 'carrier-user', realm: 'carrier.example', nonce: '8a5f4b3e9d2c1f0e7a6b5c4d3e2f1a0b', qop: 'auth' });
+    const md5 = (x: string): string => createHash('md5').update(x).digest('hex');
+    const ha1 = md5(`carrier-user:carrier.example:carrier-secret`);
+    const ha2 = md5(`REFER:${p.uri}`);
+    expect(p.response).toBe(md5(`${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${ha2}`));
   }, 60_000);
 });
