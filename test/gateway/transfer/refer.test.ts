@@ -95,16 +95,36 @@ describe('blind transfer by REFER (RFC 3515)', () => {
     expect(g.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
   }, 60_000);
 
-  it('a carrier that refuses the REFER (603) with transfer.method refer: outcome rejected, sipStatus 603, and the call stays with the agent', async () => {
-    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 }, settings: { hangup_after_failure: true } });
-    const r = await carrier(g, 'uac-refuse-refer-expect-bye.xml');
-    expect(r.code, r.errors).toBe(0);
+  it('a carrier that refuses the REFER (603) with transfer.method refer: outcome rejected, sipStatus 603, and the call is back with the agent (answered, a new transfer possible)', async () => {
+    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 } });
+    const r = carrier(g, 'uac-refuse-refer-expect-bye.xml');
+    await g.waitFor(() => g.logs().some((l) => l.event === 'test_transfer_outcome' && l.callId === callIdOf(g)));
+    const call = g.proc.gateway.app.calls.get(callIdOf(g)!)!;
+    expect(call.state).toBe('answered');
+    expect(call.transfers).toMatchObject([{ result: 'rejected', method: 'refer', sipStatus: 603 }]);
+    // the call goes on until someone ends it: here the gateway, whose BYE the carrier expects
+    void call.end('gateway', 'test over');
+    const done = await r;
+    expect(done.code, done.errors).toBe(0);
     const o = await outcomeOf(g);
     expect(o.agent).toMatchObject({ result: 'rejected', method: 'refer', sipStatus: 603 });
-    // The agent (not the transfer) ended the call: the call went back to `answered` after the refusal.
-    expect(o.end).toMatchObject({ hangupBy: 'agent', transfer: { result: 'rejected', method: 'refer', sipStatus: 603 } });
+    expect(o.end).toMatchObject({ hangupBy: 'gateway', transfer: { result: 'rejected', method: 'refer', sipStatus: 603 } });
     await g.waitIdle();
     expect(g.proc.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  }, 60_000);
+
+  it('the gateway ending the call while the REFER waits for its NOTIFY stops the REFER at once: call_end reports the transfer without waiting for refer_timeout_s', async () => {
+    const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 120 } });
+    const r = carrier(g, 'uac-refer-no-notify-expect-bye.xml');
+    await g.waitFor(() => g.logs().some((l) => l.event === 'refer_response' && l.status === 202 && l.callId === callIdOf(g)));
+    void g.proc.gateway.app.calls.get(callIdOf(g)!)!.end('gateway', 'test over');
+    const done = await r;
+    expect(done.code, done.errors).toBe(0);
+    // outcomeOf waits 30 s at most, far less than the 120 s the REFER would otherwise wait
+    const o = await outcomeOf(g);
+    expect(o.agent).toMatchObject({ method: 'refer' });
+    expect(o.agent.result).not.toBe('transferred');
+    expect(o.end).toMatchObject({ hangupBy: 'gateway', transfer: { method: 'refer' } });
   }, 60_000);
 
   it('a carrier that refuses the REFER (603) with transfer.method auto: falls back to a bridge to the target, transferred by bridge', async () => {
