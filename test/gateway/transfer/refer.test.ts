@@ -143,8 +143,8 @@ describe('blind transfer by REFER (RFC 3515)', () => {
   }, 60_000);
 
   it.each([
-    ['uac-refer-bye-races-notify.xml', 'right behind the BYE, in one TCP write', ['-t', 't1']],
-    ['uac-refer-bye-then-notify.xml', 'after the BYE was answered, in the dialog that is gone', []],
+    ['uac-refer-bye-races-notify-expect-200.xml', 'right behind the BYE, in one TCP write', ['-t', 't1']],
+    ['uac-refer-bye-then-notify-expect-200.xml', 'after the BYE was answered, in the dialog that is gone', []],
   ])('a BYE overtaking the final NOTIFY is not a failure: %s (NOTIFY 200 %s) → transferred, the NOTIFY answered 200, call_end reports it', async (scn, _when, args) => {
     const g = await gateway({ transfer: { method: 'refer', refer_timeout_s: 10 } });
     const r = await carrier(g, scn, args);
