@@ -14,7 +14,7 @@ import type { TrunkConfig } from '../config/schema.js';
 import { compilePattern, matchesPattern, normalizeNumber, userOf } from '../routing/numbers.js';
 import type { Call } from '../app/call.js';
 import { sipfragBody } from './sipfrag.js';
-import { resolveTarget } from './targets.js';
+import { resolveTarget, type ResolvedTarget } from './targets.js';
 
 export interface AcceptReferContext {
   call: Call;
@@ -90,10 +90,14 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
     log.warn({ event: 'refer_refused', status: 403, referTo }, 'REFER to a target accept_refer does not allow: 403');
     return void res.send(403);
   }
-  const via = permit.kind === 'number'
-    ? resolveTarget(permit.number, { config: { transfer_targets: {} }, trunk: ctx.trunk, callerNumber: call.info.from, carrierAddress: ctx.carrierAddress })
-    : undefined;
-  const target = via?.inviteUri ?? (permit as { uri: string }).uri;
+  let via: ResolvedTarget | undefined;
+  try {
+    if (permit.kind === 'number') via = resolveTarget(permit.number, { config: { transfer_targets: {} }, trunk: ctx.trunk, callerNumber: call.info.from, carrierAddress: ctx.carrierAddress });
+  } catch (err) {
+    log.warn({ event: 'refer_refused', status: 403, referTo, err }, 'REFER to a number the trunk cannot dial: 403');
+    return void res.send(403);
+  }
+  const target = permit.kind === 'uri' ? permit.uri : via!.inviteUri;
   res.send(202);
   log.info({ event: 'refer_accepted', referTo: target }, 'REFER accepted: calling the new target');
   call.to('transferring');
