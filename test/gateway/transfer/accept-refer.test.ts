@@ -96,6 +96,28 @@ describe('a REFER from the trunk (the gateway is the transferee)', () => {
     expect(named).toHaveLength(0);
   }, 60_000);
 
+  it('to an allowed target who is busy: the final NOTIFY carries 486, and the call stays with the agent (answered, the old leg kept)', async () => {
+    const port = await freePort();
+    const busy = runSipp({ args: ['-sf', fileURLToPath(new URL('../../drachtio/scenarios/uas-reply-486.xml', import.meta.url)), '-i', '127.0.0.1', '-p', String(port), '-m', '1'], timeoutMs: 60_000 });
+    peers.push(busy);
+    gw = await startTestGateway({ trunk: { accept_refer: { allow: ['desk'] } }, extra: { transfer_targets: { desk: { uri: `sip:desk@127.0.0.1:${port}` } } } });
+    const g = gw;
+    const r = carrier(g, 'uac-send-refer-expect-notify-486.xml', `sip:desk@127.0.0.1:${port}`);
+    await g.waitFor(() => eventsOf(g, 'refer_target_failed').length === 1);
+    expect(eventsOf(g, 'refer_target_failed')).toMatchObject([{ status: 486 }]);
+    const b = await busy;
+    expect(b.code, b.errors).toBe(0);
+    const call = g.proc.gateway.app.calls.get(callIdOf(g)!)!;
+    expect(call.state).toBe('answered');
+    expect(call.agent).toBeDefined();
+    // the carrier still has its leg: the gateway's BYE reaches it on the original dialog
+    void call.end('gateway', 'test over');
+    const done = await r;
+    expect(done.code, done.errors).toBe(0);
+    await g.waitFor(() => eventsOf(g, 'call_end').length === 1);
+    expect(eventsOf(g, 'refer_completed')).toHaveLength(0);
+  }, 60_000);
+
   it.each([
     ['no accept_refer (default: none allowed)', {}],
     ['an allow list the target is not on', { accept_refer: { allow: ['sip:*@pbx.example.com', '+9180*', 'desk'] } }],
