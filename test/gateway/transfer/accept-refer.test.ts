@@ -96,14 +96,15 @@ describe('a REFER from the trunk (the gateway is the transferee)', () => {
     expect(named).toHaveLength(0);
   }, 60_000);
 
-  it('to an allowed target who is busy: the final NOTIFY carries 486, and the call stays with the agent (answered, the old leg kept)', async () => {
+  it('to an allowed target who is busy: the final NOTIFY carries 486, and the call stays with the agent on the old leg (answered; a re-INVITE on it is answered)', async () => {
     const port = await freePort();
     const busy = runSipp({ args: ['-sf', fileURLToPath(new URL('../../drachtio/scenarios/uas-reply-486.xml', import.meta.url)), '-i', '127.0.0.1', '-p', String(port), '-m', '1'], timeoutMs: 60_000 });
     peers.push(busy);
     gw = await startTestGateway({ trunk: { accept_refer: { allow: ['desk'] } }, extra: { transfer_targets: { desk: { uri: `sip:desk@127.0.0.1:${port}` } } } });
     const g = gw;
     const r = carrier(g, 'uac-send-refer-expect-notify-486.xml', `sip:desk@127.0.0.1:${port}`);
-    await g.waitFor(() => eventsOf(g, 'refer_target_failed').length === 1);
+    // the carrier re-INVITEs once it has the final NOTIFY: the call is still on its dialog
+    await g.waitFor(() => eventsOf(g, 'reinvite').length === 1);
     expect(eventsOf(g, 'refer_target_failed')).toMatchObject([{ status: 486 }]);
     const b = await busy;
     expect(b.code, b.errors).toBe(0);
