@@ -10,6 +10,16 @@ import type { ProxyCore } from './proxy.js';
 const EARLY_DIALOG_METHODS = new Set(['NOTIFY', 'OPTIONS', 'INFO', 'MESSAGE', 'PUBLISH', 'SUBSCRIBE', 'UPDATE']);
 
 /**
+ * Methods whose requests drachtio-server hands to an application as new requests even when they
+ * carry a To tag that matches no dialog (controller.cpp processMessageStatelessly: NOTIFY, OPTIONS,
+ * INFO, MESSAGE, SUBSCRIBE, PUBLISH and REGISTER go to PendingRequestController::processNewRequest;
+ * BYE, UPDATE and a tagged INVITE get 481). A NOTIFY that a BYE overtook reaches the application
+ * this way, which alone knows whether a subscription still waits for it (RFC 6665 §4.1.3: 481
+ * otherwise).
+ */
+const PASSED_ON_WITHOUT_DIALOG = new Set(['NOTIFY', 'OPTIONS', 'INFO', 'MESSAGE', 'SUBSCRIBE', 'PUBLISH', 'REGISTER']);
+
+/**
  * Requests from the network, on their way to applications: new requests go to an application
  * that routed their method (round robin), in-dialog requests to the dialog's owner, ACKs and
  * CANCELs to whoever holds the INVITE (drachtio-server controller.cpp / sip-dialog-controller.cpp).
@@ -36,7 +46,7 @@ export class NetworkRequests {
     }
     if (this.#proxy.handlesInDialog(req)) return;
     if (this.#rejectsExtensions(req)) return;
-    if (msg.to.params.tag) {
+    if (msg.to.params.tag && !PASSED_ON_WITHOUT_DIALOG.has(msg.method)) {
       // §12.2.2: an in-dialog request matching no dialog.
       this.#ctx.stack.respond(req.transaction, createResponse(msg, 481));
       return;

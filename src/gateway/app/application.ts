@@ -289,7 +289,10 @@ export class GatewayApp {
     };
     const watch = (d: Srf.Dialog): void => watchCallerDialog(call, d, {
       trunk: admitted.trunk, timers: this.#timers, initialTimer: call.timer ? { kind: 'off' } : admitted.timer, sdpAddress,
-      onRefer: (req, res) => acceptRefer(req, res, d, { call, trunk: admitted.trunk, targets, srf: this.srf, sdpAddress, adoptDialog: adopt }),
+      onRefer: (req, res) => acceptRefer(req, res, d, {
+        call, trunk: admitted.trunk, targets, srf: this.srf, sdpAddress, adoptDialog: adopt,
+        carrierAddress: this.#callCtx.get(call)!.req.source_address,
+      }),
     });
     watch(dialog);
   }

@@ -14,6 +14,7 @@ import type { TrunkConfig } from '../config/schema.js';
 import { compilePattern, matchesPattern, normalizeNumber, userOf } from '../routing/numbers.js';
 import type { Call } from '../app/call.js';
 import { sipfragBody } from './sipfrag.js';
+import { resolveTarget, type ResolvedTarget } from './targets.js';
 
 export interface AcceptReferContext {
   call: Call;
@@ -22,6 +23,8 @@ export interface AcceptReferContext {
   targets: Record<string, { uri: string }>;
   srf: Srf;
   sdpAddress: string;
+  /** The carrier's address (the INVITE's source): numbers go there without the trunk's `outbound.proxy`. */
+  carrierAddress: string;
   /** Rebind the call to the new dialog (in-dialog handlers, BYE on end). */
   adoptDialog(dialog: Srf.Dialog): void;
 }
@@ -29,25 +32,46 @@ export interface AcceptReferContext {
 const OLD_DIALOG_GRACE_MS = 5000;
 const RING_TIMEOUT_MS = 30_000;
 
-/** Whether a Refer-To URI is one `allow` lists: target names, number patterns, or SIP URI globs. */
-export function referAllowed(referTo: string, allow: readonly string[], trunk: Pick<TrunkConfig, 'country_code' | 'national_prefix'>, targets: Record<string, { uri: string }>): boolean {
+/**
+ * How an allowed Refer-To is reached: a transfer target's URI or one a SIP URI glob lists is called
+ * as written; a number a number pattern lists is called through the trunk (its outbound proxy, or
+ * the carrier the call came from) — never at the host the REFER names, which would let any host
+ * be dialled for an allowed number.
+ */
+export type ReferPermit = { kind: 'uri'; uri: string } | { kind: 'number'; number: string };
+
+/** The phone number a Refer-To carries: a tel: URI, or a sip: URI whose user part is a number. */
+function numberIn(uri: string): string | undefined {
+  const user = userOf(uri);
+  return /^\+?[0-9][0-9\-.()]*$/.test(user) ? user : undefined;
+}
+
+/** What `allow` (target names, number patterns, SIP URI globs) permits for a Refer-To, or undefined (403). */
+export function referPermit(referTo: string, allow: readonly string[], trunk: Pick<TrunkConfig, 'country_code' | 'national_prefix'>, targets: Record<string, { uri: string }>): ReferPermit | undefined {
   const uri = referTo.trim().replace(/^<|>.*$/g, '').split('?')[0]!;
   const bare = uri.split(';')[0]!.toLowerCase();
   const ctx = { countryCode: trunk.country_code, nationalPrefix: trunk.national_prefix };
+  const number = numberIn(uri);
   for (const a of allow) {
     const named = targets[a];
-    if (named && named.uri.split(';')[0]!.toLowerCase() === bare) return true;
+    if (named && named.uri.split(';')[0]!.toLowerCase() === bare) return { kind: 'uri', uri: named.uri };
     if (/^(sips?|tel):/i.test(a)) {
       const glob = new RegExp(`^${a.toLowerCase().split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^@;]*')}$`);
-      if (glob.test(bare)) return true;
+      if (glob.test(bare) && !/^tel:/i.test(bare)) return { kind: 'uri', uri };
+      if (glob.test(bare) && number) return { kind: 'number', number };
       continue;
     }
-    if (named) continue;
+    if (named || !number) continue;
     try {
-      if (matchesPattern(compilePattern(a, ctx), normalizeNumber(userOf(uri), ctx))) return true;
+      if (matchesPattern(compilePattern(a, ctx), normalizeNumber(number, ctx))) return { kind: 'number', number };
     } catch { /* not a number pattern: the config check reports it */ }
   }
-  return false;
+  return undefined;
+}
+
+/** Whether a Refer-To URI is one `allow` lists: target names, number patterns, or SIP URI globs. */
+export function referAllowed(referTo: string, allow: readonly string[], trunk: Pick<TrunkConfig, 'country_code' | 'national_prefix'>, targets: Record<string, { uri: string }>): boolean {
+  return referPermit(referTo, allow, trunk, targets) !== undefined;
 }
 
 export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog: Srf.Dialog, ctx: AcceptReferContext): void {
@@ -62,11 +86,19 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
     log.info({ event: 'refer_refused', status: 491, state: call.state }, 'REFER while the call is busy');
     return void res.send(491);
   }
-  if (!referAllowed(referTo, ctx.trunk.accept_refer.allow, ctx.trunk, ctx.targets)) {
+  const permit = referPermit(referTo, ctx.trunk.accept_refer.allow, ctx.trunk, ctx.targets);
+  if (!permit) {
     log.warn({ event: 'refer_refused', status: 403, referTo }, 'REFER to a target accept_refer does not allow: 403');
     return void res.send(403);
   }
-  const target = referTo.trim().replace(/^<|>.*$/g, '').split('?')[0]!;
+  let via: ResolvedTarget | undefined;
+  try {
+    if (permit.kind === 'number') via = resolveTarget(permit.number, { config: { transfer_targets: {} }, trunk: ctx.trunk, callerNumber: call.info.from, carrierAddress: ctx.carrierAddress });
+  } catch (err) {
+    log.warn({ event: 'refer_refused', status: 403, referTo, err }, 'REFER to a number the trunk cannot dial: 403');
+    return void res.send(403);
+  }
+  const target = permit.kind === 'uri' ? permit.uri : via!.inviteUri;
   res.send(202);
   log.info({ event: 'refer_accepted', referTo: target }, 'REFER accepted: calling the new target');
   call.to('transferring');
@@ -94,7 +126,10 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
   // Never wait for ever: the new party gets the ring time of a transfer, then CANCEL (→ 487 sipfrag).
   const ring = setTimeout(() => invite?.cancel(() => undefined), RING_TIMEOUT_MS);
   const stopRing = call.onTeardown(() => { clearTimeout(ring); invite?.cancel(() => undefined); });
-  void ctx.srf.createUAC(target, { localSdp: offer.sdp, headers: { 'Referred-By': req.get('Referred-By') ?? '' } }, {
+  void ctx.srf.createUAC(target, {
+    localSdp: offer.sdp, headers: { 'Referred-By': req.get('Referred-By') ?? '' },
+    ...(via?.proxy ? { proxy: via.proxy } : {}), ...(via?.auth ? { auth: via.auth } : {}),
+  }, {
     cbRequest: ((a: unknown, b?: Srf.SrfRequest) => { invite = b ?? (a as Srf.SrfRequest | undefined); }) as (req: Srf.SrfRequest) => void,
     cbProvisional: (p) => {
       if (p.status >= 180 && !sentRinging) { sentRinging = true; notify(p.status, p.reason ?? 'Ringing', false); }

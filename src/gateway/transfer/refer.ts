@@ -31,6 +31,8 @@ export interface ReferOptions {
    * the application passes them here by Call-ID.
    */
   lateNotify: (listener: (req: Srf.SrfRequest) => void) => () => void;
+  /** Aborted when the call ends for another reason than the caller's BYE: the REFER is given up (failed). */
+  signal?: AbortSignal;
 }
 
 export interface ReferOutcome {
@@ -40,7 +42,7 @@ export interface ReferOutcome {
   /** The last sipfrag status seen. */
   sipStatus?: number;
   reason: string;
-  /** The carrier accepted the REFER: a fall-back bridge is no longer possible when the outcome is a failure after this. */
+  /** The carrier accepted the REFER (a 2xx): a later failure is the carrier's or the target's, not a refusal. */
   accepted: boolean;
 }
 
@@ -63,6 +65,7 @@ export function referTransfer(dialog: Srf.Dialog, o: ReferOptions): Promise<Refe
       clearTimeout(byeTimer);
       dialog.off('notify', onNotify);
       dialog.off('destroy', onDestroy);
+      o.signal?.removeEventListener('abort', onAbort);
       stopLate?.();
       resolve({ ...outcome, accepted, ...(referStatus !== undefined ? { referStatus } : {}) });
     };
@@ -94,9 +97,12 @@ export function referTransfer(dialog: Srf.Dialog, o: ReferOptions): Promise<Refe
       stopLate = o.lateNotify((req) => handleNotify(req));
       byeTimer = setTimeout(() => finish({ result: 'caller_hung_up', ...(lastStatus !== undefined ? { sipStatus: lastStatus } : {}), reason: 'caller leg ended before the final NOTIFY' }), o.byeGraceMs ?? DEFAULT_BYE_GRACE_MS);
     };
+    const onAbort = (): void => finish({ result: 'failed', ...(lastStatus !== undefined ? { sipStatus: lastStatus } : {}), reason: 'the call ended before the final NOTIFY' });
     const timer = setTimeout(() => finish({ result: 'failed', ...(lastStatus !== undefined ? { sipStatus: lastStatus } : {}), reason: `no final NOTIFY in ${Math.round(o.timeoutMs / 1000)} s` }), o.timeoutMs);
     dialog.on('notify', onNotify);
     dialog.on('destroy', onDestroy);
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
 
     dialog.request({
       method: 'REFER',

@@ -53,7 +53,7 @@ function numberUris(digits: string, ctx: TargetContext): Pick<ResolvedTarget, 'i
   return {
     inviteUri,
     referTo: ctx.trunk.transfer.uri_scheme === 'tel' ? `tel:${user}` : inviteUri,
-    ...(outbound ? { proxy: outbound.proxy.startsWith('sip') ? outbound.proxy : `sip:${outbound.proxy}` } : {}),
+    ...(outbound ? { proxy: /^sips?:/i.test(outbound.proxy) ? outbound.proxy : `sip:${outbound.proxy}` } : {}),
     ...(outbound?.username && outbound.password ? { auth: { username: outbound.username, password: outbound.password } } : {}),
   };
 }

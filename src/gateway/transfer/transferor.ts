@@ -92,11 +92,14 @@ export class Transferor {
     if (options.afterPlayout !== false) await waitPlayout(call.session);
     const started = Date.now();
     let outcome: TransferOutcome;
+    // Resolved once the outcome is in call.transfers: a teardown waiting on it logs it in call_end.
+    let settle!: () => void;
+    const settled = new Promise<void>((r) => { settle = r; });
     if (call.ended) {
       outcome = { result: 'caller_hung_up', method: 'bridge', ms: 0, reason: 'caller hung up before the transfer started' };
     } else {
       try {
-        outcome = await this.#run(ctx, resolved, mode, options, started);
+        outcome = await this.#run(ctx, resolved, mode, options, started, settled);
       } catch (err) {
         outcome = { result: 'failed', method: 'bridge', ms: Date.now() - started, reason: (err as Error)?.message ?? String(err) };
       }
@@ -104,15 +107,25 @@ export class Transferor {
     if (call.ended && outcome.result !== 'transferred') outcome = { ...outcome, result: 'caller_hung_up' };
     if (!call.ended && (call.state as string) === 'transferring') call.to('answered');
     call.transfers.push(outcome);
+    settle();
     call.log.info({ event: 'transfer', target, targetUri: resolved.inviteUri, mode, ...outcome }, `transfer ${outcome.result}`);
     if (outcome.result === 'transferred' && outcome.method === 'refer') void call.end('gateway', 'transferred (REFER)');
     return outcome;
   }
 
-  async #run(ctx: TransferCallContext, target: ResolvedTarget, mode: 'blind' | 'warm', options: TransferOptions, started: number): Promise<TransferOutcome> {
+  async #run(ctx: TransferCallContext, target: ResolvedTarget, mode: 'blind' | 'warm', options: TransferOptions, started: number, settled: Promise<void>): Promise<TransferOutcome> {
     const method = ctx.trunk.transfer.method;
     const useRefer = mode === 'blind' && (method === 'refer' || (method === 'auto' && ctx.callerAllowsRefer));
     if (useRefer && ctx.call.caller.dialog) {
+      // The carrier's BYE may overtake its final NOTIFY (refer.ts waits for it a little): the
+      // call's teardown waits for the outcome too, so call_end reports it. A call ended by anyone
+      // else stops the REFER at once. Only while the REFER runs: a fall-back bridge waits on
+      // teardown cleanups itself.
+      const stop = new AbortController();
+      const holdEnd = ctx.call.onTeardown(() => {
+        if (ctx.call.endedBy?.by !== 'caller') stop.abort();
+        return settled;
+      });
       const refer = await referTransfer(ctx.call.caller.dialog, {
         referTo: target.referTo,
         referredBy: referredBy(ctx),
@@ -120,9 +133,14 @@ export class Transferor {
         auth: ctx.trunk.outbound?.username && ctx.trunk.outbound.password ? { username: ctx.trunk.outbound.username, password: ctx.trunk.outbound.password } : undefined,
         log: ctx.call.log,
         lateNotify: (l) => this.#deps.lateNotify(ctx.call.info.callId, l),
+        signal: stop.signal,
       });
+      holdEnd();
       const outcome: TransferOutcome = { result: refer.result, method: 'refer', ms: Date.now() - started, reason: refer.reason, ...(refer.sipStatus !== undefined ? { sipStatus: refer.sipStatus } : {}) };
-      const fallBack = method === 'auto' && !ctx.call.ended && (refer.result === 'failed' || refer.result === 'rejected') && !refer.accepted;
+      // Refused or unanswered, or accepted and then failed at the carrier (no final NOTIFY in time,
+      // a 5xx sipfrag, a subscription ended without a status): bridge instead. A human's own answer
+      // relayed by sipfrag (busy, no answer, declined) is the outcome.
+      const fallBack = method === 'auto' && !ctx.call.ended && (refer.result === 'failed' || (refer.result === 'rejected' && !refer.accepted));
       if (!fallBack) return outcome;
       ctx.call.log.info({ event: 'transfer_fallback', referStatus: refer.referStatus, reason: refer.reason }, 'REFER did not work: bridging instead');
     }
