@@ -18,8 +18,11 @@
  *   `https://api.plivo.com/v1/Account/{auth_id}/Call/{call_id}/` (no base-URL setting), 204 = ok,
  *   404 = already ended, else error. It never sends a `stop`.
  * - src/pipecat/transports/websocket/fastapi.py: after the pipeline ends, the socket is closed with
- *   Starlette's default close code 1000; a close from the peer is "client disconnected", on which
- *   Pipecat's examples cancel the task (a CancelFrame: the serializer tries its hang-up then).
+ *   Starlette's default close code 1000. A close from the peer is "client disconnected" (Pipecat's
+ *   examples cancel the pipeline then), and the output transport's `_write_frame` skips the
+ *   serializer once the socket is no longer connected: no hang-up request after the carrier closed.
+ *   Only an EndFrame that races the carrier's close reaches the REST API for a call already gone;
+ *   `hangUp()` on a run lets a test make exactly that request.
  *
  * The "pipeline" echoes the caller's audio and ends (EndFrame) after `endAfterFrames` media
  * messages, or never when 0. `plivoApiRoot` exists only because a test must not leave 127.0.0.1:
@@ -94,6 +97,8 @@ export interface PipecatBotRun {
   closedBy?: 'bot' | 'gateway';
   /** Deserialization errors (Pipecat raises on a Twilio message without `event`). */
   errors: string[];
+  /** The serializer's hang-up (at most once), as an EndFrame racing the carrier's close would make it. */
+  hangUp?: () => Promise<void>;
 }
 
 export async function startPipecatBot(options: PipecatBotOptions) {
@@ -190,10 +195,10 @@ export async function startPipecatBot(options: PipecatBotOptions) {
     ws.on('close', (code) => {
       run.closeCode = code;
       run.closedBy ??= 'gateway';
-      // on_client_disconnected → task.cancel(): a CancelFrame reaches the serializer.
-      void hangUp().then(notify);
+      // on_client_disconnected → cancel: the CancelFrame never reaches the serializer (socket gone).
       notify();
     });
+    run.hangUp = hangUp;
   });
 
   const until = (pred: () => boolean, timeoutMs = 20_000): Promise<void> => new Promise((resolve, reject) => {
