@@ -141,7 +141,7 @@ export class TransferNotAvailableError extends Error {
 
 export class AgentLoadError extends Error {
   readonly code = 'AGENT_LOAD_FAILED';
-  constructor(readonly agent: string, reason: string) {
+  constructor(readonly agent: string, readonly reason: string) {
     super(`cannot load agent '${agent}': ${reason}`);
     this.name = 'AgentLoadError';
   }
