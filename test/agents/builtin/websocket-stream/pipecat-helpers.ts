@@ -9,7 +9,8 @@ import { median, speechWav, windowedCorrelation } from '../../../gateway/helpers
 import type { TestGateway } from '../../../gateway/helpers/gateway.js';
 import { expectAnswer, invite, scenario, scenarioFile } from '../../../gateway/helpers/scenarios.js';
 
-export const sentWav = (): string => speechWav('pipecat-bot', 'The quick brown fox jumps over the lazy dog. One two three four five six.', 8000, 'u-law');
+/** Speech then 2 s of silence: the stream outlasts the bot's 250-frame (5 s) end in every case. */
+export const sentWav = (): string => speechWav('pipecat-bot', 'The quick brown fox jumps over the lazy dog. One two three four five six.', 8000, 'u-law', 2);
 
 export async function call(gateway: TestGateway, body: string): Promise<void> {
   const scn = scenarioFile('uac-pipecat', scenario('uac-pipecat', `${invite()}${expectAnswer}  <nop><action><exec rtp_stream="${sentWav()},1,0"/></action></nop>
