@@ -67,18 +67,28 @@ function factoryOf(mod: Record<string, unknown>): AgentFactory | Agent | undefin
   return undefined;
 }
 
+/** Modules loaded so far, by file: the config check and the gateway share one instance of each. */
+const loaded = new Map<string, Promise<Record<string, unknown>>>();
+
+function importOnce(file: string): Promise<Record<string, unknown>> {
+  let p = loaded.get(file);
+  if (!p) {
+    p = /\.[cm]?ts$/.test(file) && !process.env.VITEST
+      ? typescriptImporter().then((tsImport) => tsImport(pathToFileURL(file).href, import.meta.url))
+      : (import(pathToFileURL(file).href) as Promise<Record<string, unknown>>);
+    loaded.set(file, p);
+    p.catch(() => { if (loaded.get(file) === p) loaded.delete(file); }); // a fixed file may be tried again
+  }
+  return p;
+}
+
 /** Loads a user module (.ts, .mts, .cts, .js, .mjs, .cjs); `baseDir` resolves relative paths (the config file's folder). */
 export async function loadAgentModule(name: string, modulePath: string, baseDir: string): Promise<AgentFactory> {
   const file = isAbsolute(modulePath) ? modulePath : resolve(baseDir, modulePath);
   if (!existsSync(file)) throw new AgentLoadError(name, `no such file: ${file}`);
   let mod: Record<string, unknown>;
   try {
-    if (/\.[cm]?ts$/.test(file) && !process.env.VITEST) {
-      const tsImport = await typescriptImporter();
-      mod = await tsImport(pathToFileURL(file).href, import.meta.url);
-    } else {
-      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    }
+    mod = await importOnce(file);
   } catch (err) {
     throw new AgentLoadError(name, `import of ${file} failed: ${(err as Error).message}`);
   }
