@@ -9,7 +9,7 @@ import { median, speechWav, windowedCorrelation } from '../../../gateway/helpers
 import type { TestGateway } from '../../../gateway/helpers/gateway.js';
 import { expectAnswer, invite, scenario, scenarioFile } from '../../../gateway/helpers/scenarios.js';
 
-/** Speech then 2 s of silence: the stream outlasts the bot's 250-frame (5 s) end in every case. */
+/** Speech then 2 s of silence: all the speech (5.8 s) is heard and echoed before the bot's 350-frame (7 s) end, and the stream outlasts that end. */
 export const sentWav = (): string => speechWav('pipecat-bot', 'The quick brown fox jumps over the lazy dog. One two three four five six.', 8000, 'u-law', 2);
 
 export async function call(gateway: TestGateway, body: string): Promise<void> {

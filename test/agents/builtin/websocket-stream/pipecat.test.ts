@@ -34,7 +34,7 @@ async function setup(format: 'twilio' | 'vobiz', bot: Omit<PipecatBotOptions, 'p
 describe('a Pipecat-shaped bot behind the websocket agent', () => {
   it('Twilio format: detected as twilio, hears the caller, is heard, and its REST hang-up (base_url) ends the call with a BYE', async () => {
     const restPort = await freePort();
-    const { bot, out } = await setup('twilio', { twilioBaseUrl: `http://127.0.0.1:${restPort}`, accountSid: 'ACfromtheenvironment', authToken: 'token', endAfterFrames: 250 }, restPort);
+    const { bot, out } = await setup('twilio', { twilioBaseUrl: `http://127.0.0.1:${restPort}`, accountSid: 'ACfromtheenvironment', authToken: 'token', endAfterFrames: 350 }, restPort);
     await call(gw!, byeFromGateway);
     await bot.until(() => bot.runs[0]?.closeCode !== undefined && bot.runs[0].hangup !== undefined);
     const run = bot.runs[0]!;
@@ -54,12 +54,14 @@ describe('a Pipecat-shaped bot behind the websocket agent', () => {
     expect(warnings(gw!)).toEqual([]);
   }, 60_000);
 
-  it('Twilio format: the caller hangs up first: stop, close 1000, no hang-up request; one racing the close gets 404 code 20404 ("already terminated")', async () => {
+  it('Twilio format: a caller digit reaches the bot; the caller hangs up first: stop, close 1000, no hang-up request; one racing the close gets 404 code 20404 ("already terminated")', async () => {
     const restPort = await freePort();
     const { bot } = await setup('twilio', { twilioBaseUrl: `http://127.0.0.1:${restPort}`, accountSid: 'ACx', authToken: 't', endAfterFrames: 0 }, restPort);
-    await call(gw!, `${pause(3000)}${byeFromCaller()}`);
+    await call(gw!, `${pause(1500)}  <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_7.pcap"/></action></nop>
+${pause(1500)}${byeFromCaller()}`);
     await bot.until(() => bot.runs[0]?.closeCode !== undefined);
     const run = bot.runs[0]!;
+    expect(run.dtmf).toEqual(['7']); // RFC 4733 from SIPp → the bot's `dtmf` event, as Pipecat reads it
     expect(run.closedBy).toBe('gateway');
     expect(run.closeCode).toBe(1000);
     expect(run.received.map((r) => (JSON.parse(r) as { event: string }).event).at(-1)).toBe('stop');
@@ -70,7 +72,7 @@ describe('a Pipecat-shaped bot behind the websocket agent', () => {
   }, 60_000);
 
   it('Plivo format (Vobiz): detected as plivo, its hang-up to api.plivo.com fails, and its close (1000) ends the call with a BYE, not an error', async () => {
-    const { bot, out } = await setup('vobiz', { accountSid: 'MAxxxx', authToken: 't', endAfterFrames: 250 });
+    const { bot, out } = await setup('vobiz', { accountSid: 'MAxxxx', authToken: 't', endAfterFrames: 350 });
     await call(gw!, byeFromGateway);
     await bot.until(() => bot.runs[0]?.closeCode !== undefined);
     const run = bot.runs[0]!;

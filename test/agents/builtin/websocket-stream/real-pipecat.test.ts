@@ -63,7 +63,7 @@ async function gateway(format: 'twilio' | 'vobiz', url: string, restPort?: numbe
 describe.skipIf(!python)('real Pipecat (PIPECAT_PYTHON) behind the websocket agent', () => {
   it('Twilio format with base_url: Pipecat echoes the caller and its REST hang-up ends the call with a BYE', async () => {
     const restPort = await freePort();
-    const b = await startRealBot(['--twilio-base-url', `http://127.0.0.1:${restPort}`, '--end-after-frames', '250'], { TWILIO_ACCOUNT_SID: 'ACtest', TWILIO_AUTH_TOKEN: 'token' });
+    const b = await startRealBot(['--twilio-base-url', `http://127.0.0.1:${restPort}`, '--end-after-frames', '350'], { TWILIO_ACCOUNT_SID: 'ACtest', TWILIO_AUTH_TOKEN: 'token' });
     const out = await gateway('twilio', b.url, restPort);
     await call(gw!, byeFromGateway);
     await b.until(/Successfully terminated Twilio call CA[0-9a-f]{32}/);
@@ -102,7 +102,7 @@ describe.skipIf(!python)('real Pipecat (PIPECAT_PYTHON) behind the websocket age
   }, 90_000);
 
   it('Plivo format (Vobiz): Pipecat\'s hang-up cannot reach api.plivo.com, its normal close ends the call with a BYE', async () => {
-    const b = await startRealBot(['--end-after-frames', '250'], { PLIVO_AUTH_ID: 'MAtest', PLIVO_AUTH_TOKEN: 'token' });
+    const b = await startRealBot(['--end-after-frames', '350'], { PLIVO_AUTH_ID: 'MAtest', PLIVO_AUTH_TOKEN: 'token' });
     const out = await gateway('vobiz', b.url);
     await call(gw!, byeFromGateway);
     await b.until(/echo bot: pipeline finished/);
