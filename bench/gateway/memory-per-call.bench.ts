@@ -276,7 +276,7 @@ async function mediaPhase(calls: number): Promise<PhaseReport> {
       const agent = await createEchoAgent({ delay_ms: 200 }, { transferTargets: {}, log });
       // Shared callbacks: this file runs through tsx, whose closures are heavier than production's.
       const io = createAgentIO(session, { hangup: noHangup, transfer: noTransfer, onFailure: noFailure, log });
-      await agent.start({ from: '1', fromUri: 'sip:1@x', to: '2', toUri: 'sip:2@x', trunk: 'bench', callId: id, codec: { name: 'PCMU', clockRate: 8000 }, customParameters: {} }, io.io);
+      await agent.start({ from: '1', fromUri: 'sip:1@x', to: '2', dialled: '2', toUri: 'sip:2@x', trunk: 'bench', callId: id, codec: { name: 'PCMU', clockRate: 8000 }, customParameters: {} }, io.io);
       out.push(session);
     }
     return out;

@@ -1,11 +1,16 @@
 /**
- * An example custom agent, in one file: answers with a short beep, then beeps once for every
- * DTMF digit the caller presses, and hangs up on '#'. Point a config at it:
+ * An agent in one file — a template to copy anywhere and run. It answers with a short beep, beeps
+ * once for every DTMF digit the caller presses, and hangs up on '#'. Point a config at it (the
+ * path is relative to the config file):
  *
  *   agents:
- *     beeper: { type: module, module: ../examples/agents/beep-agent.ts, settings: { greeting_hz: 880 } }
+ *     beeper: { type: module, module: ./beep-agent.ts, settings: { greeting_hz: 880 } }
+ *
+ * and run `trunkgate start --config that.yaml`. The file may be .ts, .mts, .js or .mjs; the gateway
+ * compiles TypeScript itself. The import is types only: the file runs with or without the
+ * `trunkgate` package installed beside it (install it, `npm i -D trunkgate`, for your editor and tsc).
  */
-import type { Agent, AgentFactory } from '../../src/agents/types.js';
+import type { Agent, AgentFactory } from 'trunkgate/agent';
 
 const RATE = 16000;
 

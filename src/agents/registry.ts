@@ -2,17 +2,27 @@
  * Resolves agent names from the config to factories: built-ins (`echo`, `demo`, `websocket`) and custom
  * modules loaded by dynamic import (default export or a named `createAgent`).
  */
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createDemoAgent } from './builtin/demo.js';
 import { createEchoAgent } from './builtin/echo.js';
-import { createWebSocketAgent } from './builtin/websocket-stream/index.js';
+import { createWebSocketAgent, parseSettings } from './builtin/websocket-stream/index.js';
 import { AgentLoadError, type Agent, type AgentFactory } from './types.js';
 
 export const BUILTIN_AGENTS: Record<string, AgentFactory> = {
   echo: createEchoAgent,
   demo: createDemoAgent,
   websocket: createWebSocketAgent,
+};
+
+/**
+ * Settings checks of built-ins that take settings, run when the config is validated (so a bad
+ * setting is a config error naming its field, not a failed call). Each throws an Error whose
+ * message says what is wrong.
+ */
+export const BUILTIN_SETTINGS: Record<string, (settings: Record<string, unknown>) => unknown> = {
+  websocket: parseSettings,
 };
 
 export interface AgentDefinition {
@@ -32,38 +42,60 @@ function isAgent(x: unknown): x is Agent {
   return typeof x === 'object' && x !== null && typeof (x as Agent).start === 'function';
 }
 
-let typescriptLoader: Promise<void> | undefined;
+type TsImport = (specifier: string, parentURL: string) => Promise<Record<string, unknown>>;
+let tsImporter: Promise<TsImport> | undefined;
 
 /**
- * A user writes an agent in one .ts file; the compiled gateway (node dist/cli.js) cannot import
- * TypeScript by itself, so the first .ts agent registers tsx's ESM loader (already present when
- * running from source under tsx or vitest: registering twice is harmless).
+ * A user writes an agent in one .ts file anywhere; the compiled gateway (node dist/cli.js) cannot
+ * import TypeScript by itself, so .ts/.mts/.cts files go through tsx's `tsImport` (scoped to that
+ * import, no global loader). A `.ts` with no `"type": "module"` package.json above it is compiled
+ * as CommonJS by tsx: its exports then arrive as `default`, which `factoryOf` unwraps.
  */
-function ensureTypeScriptLoader(): Promise<void> {
-  typescriptLoader ??= import('tsx/esm/api').then((m) => { m.register(); });
-  return typescriptLoader;
+function typescriptImporter(): Promise<TsImport> {
+  tsImporter ??= import('tsx/esm/api').then((m) => m.tsImport as TsImport);
+  return tsImporter;
 }
 
-/** Loads a user module; `baseDir` resolves relative paths (the config file's folder). */
+const isFunction = (x: unknown): x is AgentFactory => typeof x === 'function';
+
+/** The factory a module exports: `createAgent`, or `default` (a factory or an agent object), also behind CommonJS interop. */
+function factoryOf(mod: Record<string, unknown>): AgentFactory | Agent | undefined {
+  const inner = typeof mod.default === 'object' && mod.default !== null ? (mod.default as Record<string, unknown>) : undefined;
+  for (const candidate of [mod.createAgent, mod.default, inner?.createAgent, inner?.default]) {
+    if (isFunction(candidate) || isAgent(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Modules loaded so far, by file: the config check and the gateway share one instance of each. */
+const loaded = new Map<string, Promise<Record<string, unknown>>>();
+
+function importOnce(file: string): Promise<Record<string, unknown>> {
+  let p = loaded.get(file);
+  if (!p) {
+    p = /\.[cm]?ts$/.test(file) && !process.env.VITEST
+      ? typescriptImporter().then((tsImport) => tsImport(pathToFileURL(file).href, import.meta.url))
+      : (import(pathToFileURL(file).href) as Promise<Record<string, unknown>>);
+    loaded.set(file, p);
+    p.catch(() => { if (loaded.get(file) === p) loaded.delete(file); }); // a fixed file may be tried again
+  }
+  return p;
+}
+
+/** Loads a user module (.ts, .mts, .cts, .js, .mjs, .cjs); `baseDir` resolves relative paths (the config file's folder). */
 export async function loadAgentModule(name: string, modulePath: string, baseDir: string): Promise<AgentFactory> {
   const file = isAbsolute(modulePath) ? modulePath : resolve(baseDir, modulePath);
+  if (!existsSync(file)) throw new AgentLoadError(name, `no such file: ${file}`);
   let mod: Record<string, unknown>;
-  if (/\.[cm]?ts$/.test(file) && !process.env.VITEST) {
-    try {
-      await ensureTypeScriptLoader();
-    } catch (err) {
-      throw new AgentLoadError(name, `${file} is TypeScript and the tsx loader could not be registered: ${(err as Error).message}`);
-    }
-  }
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = await importOnce(file);
   } catch (err) {
     throw new AgentLoadError(name, `import of ${file} failed: ${(err as Error).message}`);
   }
-  const exported = mod.createAgent ?? mod.default;
-  if (typeof exported === 'function') return exported as AgentFactory;
-  if (isAgent(exported)) return () => exported;
-  throw new AgentLoadError(name, `${file} exports neither a default factory nor createAgent`);
+  const exported = factoryOf(mod);
+  if (isFunction(exported)) return exported;
+  if (exported) return () => exported;
+  throw new AgentLoadError(name, `${file} exports neither a default factory nor createAgent (export default function createAgent(settings) { return { start(call, io) {…} }; })`);
 }
 
 export async function resolveAgent(name: string, def: AgentDefinition | undefined, baseDir: string): Promise<ResolvedAgent> {

@@ -19,8 +19,13 @@ export interface CallInfo {
   /** Caller: the From URI's user part (e.g. +919876543210) and the full URI. */
   from: string;
   fromUri: string;
-  /** Dialled number (Request-URI user part) and the full Request-URI. */
+  /**
+   * Dialled number, normalised to E.164 with '+' where the form is recognisable (+919876543210 for
+   * 09876543210 on a trunk with country_code 91), else as dialled; `dialled` is the Request-URI's
+   * user part as received, `toUri` the full Request-URI.
+   */
   to: string;
+  dialled: string;
   toUri: string;
   /** Name of the trunk the call came in on. */
   trunk: string;
@@ -133,7 +138,7 @@ export type AgentFactory = (settings: Record<string, unknown>, context: AgentCon
 
 export class AgentLoadError extends Error {
   readonly code = 'AGENT_LOAD_FAILED';
-  constructor(readonly agent: string, reason: string) {
+  constructor(readonly agent: string, readonly reason: string) {
     super(`cannot load agent '${agent}': ${reason}`);
     this.name = 'AgentLoadError';
   }

@@ -5,8 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { rootLogger } from '../log.js';
-import { ConfigError } from '../gateway/config/load.js';
+import { resolve } from 'node:path';
+import { checkAgents } from '../gateway/config/agents.js';
+import { ConfigError, loadConfigWithNotes } from '../gateway/config/load.js';
+import { DEFAULT_CONFIG_PATH } from '../gateway/start.js';
 import { startGatewayProcess } from './gateway-process.js';
+import { startupSummary } from './startup-summary.js';
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, agent: { type: 'string' } }, strict: true });
@@ -17,12 +21,19 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
+    // Everything in the file, agents included, is checked before anything listens (exit 2).
+    const configPath = resolve(values.config ?? DEFAULT_CONFIG_PATH);
+    const { config, notes } = loadConfigWithNotes(configPath);
+    await checkAgents(config, configPath, values.agent);
+    rootLogger.level = config.logging.level;
+    for (const n of notes) rootLogger.warn({ file: configPath, path: n.path }, `config note: ${n.path}: ${n.reason}`);
     const proc = await startGatewayProcess({
-      ...(values.config ? { configPath: values.config } : {}),
+      config, configPath,
       ...(values.agent ? { agentOverride: values.agent } : {}),
       logger: rootLogger,
     });
-    rootLogger.level = proc.gateway.config.logging.level;
+    const summary = startupSummary(configPath, config, values.agent);
+    rootLogger.info(summary.fields, summary.text);
     const received = await signal;
     rootLogger.info({ signal: received }, 'stopping: new calls get 503, live calls may finish');
     await proc.stop();

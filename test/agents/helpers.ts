@@ -35,6 +35,6 @@ export function recordingIO(rate = 8000) {
 }
 
 export const callInfo: CallInfo = {
-  from: '+919000000001', fromUri: 'sip:+919000000001@127.0.0.1', to: '919876543210', toUri: 'sip:919876543210@127.0.0.1',
+  from: '+919000000001', fromUri: 'sip:+919000000001@127.0.0.1', to: '+919876543210', dialled: '919876543210', toUri: 'sip:919876543210@127.0.0.1',
   trunk: 'test', callId: 'call-1', codec: { name: 'PCMU', clockRate: 8000 }, customParameters: {},
 };

@@ -28,6 +28,8 @@ export interface Admitted {
   trunk: TrunkConfig;
   target: RouteTarget;
   dialled: string;
+  /** E.164 digits without '+' when recognisable (routing/numbers.ts normalizeNumber). */
+  normalized: string;
   timer: SessionTimerDecision;
 }
 
@@ -77,7 +79,7 @@ export function admit(req: Srf.SrfRequest, ctx: AdmissionContext): Admitted | Re
   const timer = decideSessionTimer(timerHeaders(req), ctx.timers);
   if (timer.kind === 'too-small') return { reason: 'session_interval_too_small', status: 422, trunk: trunk.name, headers: { 'Min-SE': String(timer.minSe) } };
 
-  return { trunk, target, dialled: match.dialled, timer };
+  return { trunk, target, dialled: match.dialled, normalized: match.normalized, timer };
 }
 
 export function isAdmitted(a: Admitted | Refusal): a is Admitted {

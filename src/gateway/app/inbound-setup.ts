@@ -44,10 +44,12 @@ export interface SetupDeps {
 }
 
 /** What the agent is told about a call (start()). */
-function callInfo(req: Srf.SrfRequest, trunk: TrunkConfig, dialled: string, codec: NegotiatedMedia['codec']): CallInfo {
+function callInfo(req: Srf.SrfRequest, trunk: TrunkConfig, admitted: Pick<Admitted, 'dialled' | 'normalized'>, codec: NegotiatedMedia['codec']): CallInfo {
   const from = req.getParsedHeader('From').uri;
+  // E.164 when the digits were recognised as a full number (country code known, or dialled with +/00).
+  const e164 = /^\d{8,15}$/.test(admitted.normalized) && (trunk.country_code !== undefined || /^(\+|00)/.test(admitted.dialled)) ? `+${admitted.normalized}` : admitted.dialled;
   return {
-    from: userOf(from), fromUri: from, to: dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),
+    from: userOf(from), fromUri: from, to: e164, dialled: admitted.dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),
     codec: { name: codec.name, clockRate: codec.clockRate },
     customParameters: { ...trunk.custom_parameters },
   };
@@ -79,7 +81,7 @@ export class InboundSetup {
   }
 
   #makeCall(req: Srf.SrfRequest, log: Logger, admitted: Admitted, session: MediaSession, answer: SdpAnswer): Call {
-    const info = callInfo(req, admitted.trunk, admitted.dialled, answer.codec);
+    const info = callInfo(req, admitted.trunk, admitted, answer.codec);
     const call: Call = new Call({ info, log, caller: { dialog: undefined, session, media: answer }, target: targetName(admitted.target) }, (c) => this.#deps.closed(c));
     // Media that ends on its own (its worker thread died) ends the call: BYE, call_end with the reason.
     session.once('close', (reason) => {

@@ -2,7 +2,9 @@
  * Reads and validates a configuration file. Any problem becomes a ConfigError naming the file,
  * the field path (e.g. `trunks[0].sources[1]`) and the reason.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type GatewayConfig } from './schema.js';
@@ -48,12 +50,53 @@ export function parseConfigText(text: string, file = '<inline>'): GatewayConfig 
   return validateConfig(raw, file);
 }
 
-export function loadConfig(file: string): GatewayConfig {
-  let text: string;
+/** Something in a valid file worth a word at start-up (a bare address taken as one host). */
+export type ConfigNote = ConfigIssue;
+
+/** Bare addresses in trunks' sources, read as one host each (the schema writes them out as /32 or /128). */
+function bareAddressNotes(raw: unknown): ConfigNote[] {
+  const trunks = (raw as { trunks?: unknown } | null)?.trunks;
+  if (!Array.isArray(trunks)) return [];
+  return trunks.flatMap((t: unknown, i) => {
+    const sources = (t as { sources?: unknown } | null)?.sources;
+    if (!Array.isArray(sources)) return [];
+    return sources.flatMap((src: unknown, j) => (typeof src === 'string' && !src.includes('/') && isIP(src.trim())
+      ? [{ path: `trunks[${i}].sources[${j}]`, reason: `'${src}' is one address: taken as ${src.trim()}/${isIP(src.trim()) === 4 ? 32 : 128}` }]
+      : []));
+  });
+}
+
+/**
+ * A custom agent's `module:` is relative to the config file's folder (not the working directory):
+ * made absolute here, and a file that is not there is a config error naming the field.
+ */
+function resolveAgentModules(config: GatewayConfig, file: string): void {
+  const base = dirname(resolve(file));
+  const missing: ConfigIssue[] = [];
+  for (const [name, a] of Object.entries(config.agents)) {
+    if (a.type !== 'module' || !a.module) continue;
+    a.module = resolve(base, a.module);
+    if (!existsSync(a.module)) missing.push({ path: `agents.${name}.module`, reason: `no such file: ${a.module} (paths are relative to the config file)` });
+  }
+  if (missing.length) throw new ConfigError('CONFIG_INVALID', file, missing);
+}
+
+function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError('CONFIG_UNREADABLE', file, [{ path: '', reason: (err as NodeJS.ErrnoException).code ?? String(err) }]);
   }
-  return parseConfigText(text, file);
+}
+
+/** The file, validated, with agent module paths made absolute, and the notes for the start-up log. */
+export function loadConfigWithNotes(file: string): { config: GatewayConfig; notes: ConfigNote[] } {
+  const text = readConfigText(file);
+  const config = parseConfigText(text, file);
+  resolveAgentModules(config, file);
+  return { config, notes: bareAddressNotes(parseYaml(text)) };
+}
+
+export function loadConfig(file: string): GatewayConfig {
+  return loadConfigWithNotes(file).config;
 }

@@ -2,15 +2,19 @@
  * The gateway's configuration file (YAML in sip-configs/), validated with zod. Field names are
  * snake_case as written in the file; `GatewayConfig` is the validated, defaulted result.
  */
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
+import { BUILTIN_AGENTS, BUILTIN_SETTINGS } from '../../agents/registry.js';
 import { parseCidr } from '../edge/cidr.js';
 import { compilePattern } from '../routing/numbers.js';
 
 const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
 
+/** A bare address is one host: written out as /32 (/128) here; load.ts notes it at start-up. */
 const cidr = z.string().refine((s) => {
   try { parseCidr(s); return true; } catch { return false; }
-}, { message: 'not an IPv4/IPv6 CIDR (e.g. 203.0.113.0/24 or 2001:db8::/32)' });
+}, { message: 'not an IPv4/IPv6 CIDR (e.g. 203.0.113.0/24, 2001:db8::/32, or 203.0.113.7/32 for one host)' })
+  .transform((s) => (s.includes('/') ? s : `${s.trim()}/${isIPv4(s.trim()) ? 32 : 128}`));
 
 const sipUri = z.string().regex(/^sips?:[^\s]+$/i, { message: 'not a SIP URI (sip:user@host[:port])' });
 
@@ -99,7 +103,8 @@ const trunk = z.object({
   /** National trunk prefix (usually '0'). */
   national_prefix: z.string().regex(/^\d{0,2}$/).default('0'),
   routes: z.array(route).min(1),
-  on_reject: z.enum(['drop', '403']).default('drop'),
+  /** YAML reads an unquoted 403 as a number: the same choice. */
+  on_reject: z.preprocess((v) => (v === 403 ? '403' : v), z.enum(['drop', '403'], { message: 'on_reject must be drop (no answer) or 403 (Forbidden)' })).default('drop'),
   /** Send 183 Session Progress instead of 180 Ringing before answering. */
   early_media: z.boolean().default(false),
   custom_parameters: z.record(z.string(), z.string()).default({}),
@@ -110,8 +115,10 @@ const trunk = z.object({
   accept_refer: acceptRefer.prefault({}),
 }).strict();
 
+const agentTypes = (): string[] => [...Object.keys(BUILTIN_AGENTS), 'module'];
+
 const agent = z.object({
-  type: z.string().min(1),
+  type: z.string().min(1).refine((t) => agentTypes().includes(t), { error: (i) => `unknown agent type '${String(i.input)}' (valid types: ${agentTypes().join(', ')})` }),
   /** For type 'module': path of a module exporting a factory (default export or createAgent). */
   module: z.string().min(1).optional(),
   settings: z.record(z.string(), z.unknown()).default({}),
@@ -177,6 +184,13 @@ export const configSchema = z.object({
   logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   const names = new Set<string>();
+  for (const [name, a] of Object.entries(cfg.agents)) {
+    const check = BUILTIN_SETTINGS[a.type];
+    if (!check) continue;
+    try { check(a.settings); } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['agents', name, 'settings'] });
+    }
+  }
   cfg.trunks.forEach((t, i) => {
     if (names.has(t.name)) ctx.addIssue({ code: 'custom', message: `duplicate trunk name '${t.name}'`, path: ['trunks', i, 'name'] });
     names.add(t.name);

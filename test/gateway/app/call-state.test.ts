@@ -14,7 +14,7 @@ async function call(closedCalls: Call[] = []): Promise<Call> {
   const engine = new MediaEngine({ localAddress: '127.0.0.1', ports: await freePortRange(2), codecs: ['PCMU'] });
   const { answer, session } = await engine.answer(OFFER);
   const c = new Call({
-    info: { from: '1', fromUri: 'sip:1@x', to: '2', toUri: 'sip:2@x', trunk: 't', callId: 'c1', codec: { name: 'PCMU', clockRate: 8000 }, customParameters: {} },
+    info: { from: '1', fromUri: 'sip:1@x', to: '2', dialled: '2', toUri: 'sip:2@x', trunk: 't', callId: 'c1', codec: { name: 'PCMU', clockRate: 8000 }, customParameters: {} },
     log: pino({ level: 'silent' }),
     caller: { dialog: undefined, session, media: answer },
     target: 'echo',

@@ -21,6 +21,9 @@ export class BotConnectError extends Error {
   }
 }
 
+/** RFC 6455 §7.4.1 status code 1000, "normal closure". */
+const NORMAL_CLOSURE = 1000;
+
 function connect(url: string, timeoutMs: number): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
@@ -79,7 +82,13 @@ class WebSocketStreamAgent implements Agent {
       if (isBinary) { io.log.debug('websocket agent: binary frame from bot ignored'); return; }
       this.#command(data.toString());
     });
-    ws.on('close', (code) => { if (!this.#ended) void this.#fail(`bot closed the stream (code ${code})`); });
+    ws.on('close', (code) => {
+      if (this.#ended) return;
+      // RFC 6455 §7.4.1: 1000 is a normal closure. A bot that is done with the call closes so
+      // (Pipecat after its REST hang-up; a Plivo/Vobiz bot never sends `stop`): a hang-up, not a failure.
+      if (code === NORMAL_CLOSURE) { io.log.info({ code }, 'websocket agent: bot closed the stream normally, hanging up'); void this.#end('bot hung up (closed the stream)'); return; }
+      void this.#fail(`bot closed the stream (code ${code})`);
+    });
     ws.on('error', (err) => { io.log.warn({ err }, 'websocket agent: socket error'); });
     for (const m of protocol.opening()) this.#send(m);
     io.log.info({ url: s.url, format: s.format, callSid: protocol.callSid }, 'websocket agent: stream started');

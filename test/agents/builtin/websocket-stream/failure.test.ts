@@ -51,6 +51,32 @@ describe('websocket agent, when the bot fails', () => {
     expect(await r.hangup).toMatch(/closed/);
   });
 
+  it('a bot closing the stream normally (RFC 6455 code 1000) hangs up the call and skips on_error', async () => {
+    const bot = await startBot();
+    cleanups.push(() => bot.close());
+    const agent = await createWebSocketAgent({ url: bot.url, format: 'vobiz', on_error: 'transfer', transfer_target: 'sales' }, ctx);
+    const r = markingIO();
+    await agent.start(callInfo, r.io);
+    const ws = await bot.connected;
+    await bot.waitFor('start');
+    ws.close(1000);
+    expect(await r.hangup).toBe('bot hung up (closed the stream)');
+    expect(r.transfers).toEqual([]);
+  });
+
+  it('a bot closing with 1011 (internal error) takes the on_error path', async () => {
+    const bot = await startBot();
+    cleanups.push(() => bot.close());
+    const agent = await createWebSocketAgent({ url: bot.url, format: 'vobiz', on_error: 'transfer', transfer_target: 'sales' }, ctx);
+    const r = markingIO();
+    await agent.start(callInfo, r.io);
+    const ws = await bot.connected;
+    await bot.waitFor('start');
+    ws.close(1011);
+    expect(await r.hangup).toMatch(/closed the stream \(code 1011\)/);
+    expect(r.transfers).toEqual(['sales']);
+  });
+
   it('on_error transfer tries the transfer target and, when the transfer does not reach the human, hangs up', async () => {
     const port = await freePort();
     const agent = await createWebSocketAgent({ url: `ws://127.0.0.1:${port}/`, format: 'vobiz', on_error: 'transfer', transfer_target: 'sales' }, ctx);
