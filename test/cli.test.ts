@@ -145,13 +145,13 @@ describe('trunkgate start (the built bin)', () => {
     expect(await gw.exited).toBe(0);
   }, 60_000);
 
-  it('--agent with a name no config or built-in knows exits 1 with AGENT_LOAD_FAILED naming the agent', async () => {
+  it('--agent with a name no config or built-in knows exits 2 with a configuration error naming --agent and the agents there are', async () => {
     const [sipPort, control] = [await freePort(), await freePort()];
     const gw = trunkgate(['start', '--config', await gatewayConfig('embedded', control, sipPort), '--agent', 'no-such-agent']);
-    expect(await gw.exited).toBe(1);
-    expect(gw.stderr()).toContain("cannot load agent 'no-such-agent'");
-    const fatal = gw.logs.find((l) => l.level === 60) as { err?: { code?: string; agent?: string } } | undefined;
-    expect(fatal?.err).toMatchObject({ code: 'AGENT_LOAD_FAILED', agent: 'no-such-agent' });
+    expect(await gw.exited).toBe(2);
+    expect(gw.stderr()).toContain("--agent: unknown agent 'no-such-agent'");
+    const fatal = gw.logs.find((l) => l.level === 60) as { code?: string; issues?: { path: string }[] } | undefined;
+    expect(fatal).toMatchObject({ code: 'CONFIG_INVALID', issues: [{ path: '--agent' }] });
     expect(gw.logs.some(isEvent('call_answered'))).toBe(false);
   }, 60_000);
 });
