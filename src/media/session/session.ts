@@ -116,8 +116,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     });
     const session = new MediaSessionImpl(opts, endpoint, codec, id, log);
     ref.session = session;
-    // After a stall, the clock reads what the native UDP pump has waiting before each overdue tick.
-    session.#clock.catchUpReader ??= drainDatagrams;
+    // The clock reads what the native UDP pump has waiting before each tick (rtp/clock.ts).
+    session.#clock.socketReader ??= drainDatagrams;
     session.#unsubscribe = session.#clock.subscribe(session.#onTick);
     log.debug({ codec: n.codec, remote: n.remote, port: opts.lease.port }, 'media session started');
     return session;
@@ -288,7 +288,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   readonly #onTick = (tick: ClockTick): void => {
     if (this.#closed) return;
     this.#ticks++;
-    this.#playout();
+    this.#playout(tick.deadline);
     const sent = this.#framesSent;
     this.#send();
     // A frame is late when it left more than half a period after its deadline.
@@ -301,8 +301,13 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     }
   };
 
-  #playout(): void {
-    const out = this.#jitter.pop(performance.now());
+  /**
+   * Play the frame due at this tick. The jitter buffer is given the tick's deadline, not the time
+   * it runs: its margin between a packet's arrival and the packet's tick is then the same for
+   * every tick of the stream, however late the first one ran (rtp/clock.ts, jitter-buffer.ts).
+   */
+  #playout(deadline: number): void {
+    const out = this.#jitter.pop(deadline);
     let pcm: Int16Array | undefined;
     if (out.kind === 'frame') {
       this.#playoutStarted = true;

@@ -33,7 +33,7 @@ describe('MediaClock', () => {
   ] as const)('after a stall, %s', async (_title, canRead, expected) => {
     const clock = new MediaClock({ periodMs: 20 });
     let reads = 0;
-    clock.catchUpReader = () => { reads++; return canRead; };
+    clock.socketReader = () => { reads++; return canRead; };
     const seen: (number | string)[] = [];
     await new Promise<void>((resolve) => {
       const stop = clock.subscribe((t) => {
