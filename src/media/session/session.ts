@@ -254,7 +254,12 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   private onRtp(header: RtpHeader, payload: Buffer, arrivalMs: number): void {
     if (this.#closed) return;
     const n = this.#negotiated;
-    if (n.telephoneEvent && header.payloadType === n.telephoneEvent.payloadType) {
+    const event = n.telephoneEvent !== undefined && header.payloadType === n.telephoneEvent.payloadType;
+    // RFC 3550 A.3 counts the stream's sequence numbers, so every packet of it is received, audio,
+    // RFC 4733 event or RFC 3389 comfort noise alike: a digit is not loss. An event's packets all
+    // carry its start timestamp (RFC 4733 §2.3.1), so they stay out of the A.8 jitter.
+    this.#rtcp.onRtpReceived(header.ssrc, header.sequenceNumber, header.timestamp, arrivalMs, !event);
+    if (event) {
       let digits: DtmfEvent[] = [];
       try {
         digits = this.#dtmfIn?.push(header, payload, arrivalMs) ?? [];
@@ -265,7 +270,6 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       return;
     }
     if (header.payloadType !== n.codec.payloadType) return; // CN: nothing to play
-    this.#rtcp.onRtpReceived(header.ssrc, header.sequenceNumber, header.timestamp, arrivalMs);
     this.#jitter.push(header, payload, arrivalMs);
   }
 
