@@ -265,3 +265,31 @@ export async function measureEchoDelay(o: EchoDelayOptions): Promise<EchoDelayCa
   const windows = correlateEcho(tx, txSent, rx, ordered.map((r) => r.arrival), o);
   return summariseEchoCall(seed, frames, ours.length, windows, sendLateMax);
 }
+
+export interface EchoDelayDistribution {
+  calls: number;
+  /** Calls whose delay never moved (EchoDelayCall.constant). */
+  constant: number;
+  /** Calls whose probe paced on time throughout (every frame < 4 ms late), and of those the constant ones. */
+  paced: number;
+  pacedConstant: number;
+  /** The per-call delays (each call's median), ms: quantiles over calls. */
+  delayMs: { min: number; p10: number; p50: number; p90: number; max: number } | null;
+  /** Each call's delay, in call order. */
+  perCallMs: (number | null)[];
+}
+
+/** The distribution of the per-call delays over many calls (not the windows of all calls pooled). */
+export function echoDelayDistribution(calls: EchoDelayCall[]): EchoDelayDistribution {
+  const delays = calls.map((c) => c.delayMs).filter((d): d is number => d !== null).sort((a, b) => a - b);
+  const q = (p: number): number => delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))]!;
+  const paced = calls.filter((c) => c.sendLateMaxMs < 4);
+  return {
+    calls: calls.length,
+    constant: calls.filter((c) => c.constant).length,
+    paced: paced.length,
+    pacedConstant: paced.filter((c) => c.constant).length,
+    delayMs: delays.length ? { min: delays[0]!, p10: q(10), p50: q(50), p90: q(90), max: delays.at(-1)! } : null,
+    perCallMs: calls.map((c) => c.delayMs),
+  };
+}
