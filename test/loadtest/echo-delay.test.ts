@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { correlateEcho, summariseEchoCall } from '../../src/loadtest/echo-delay.js';
+import { correlateEcho, echoDelayDistribution, summariseEchoCall } from '../../src/loadtest/echo-delay.js';
 
 const FRAME = 160;
 
@@ -64,5 +64,18 @@ describe('correlateEcho', () => {
     const lateWindows = windows.filter((w) => w.sendLateMaxMs > 0);
     expect(lateWindows).toHaveLength(1);
     expect(lateWindows[0]!.sendLateMaxMs).toBeCloseTo(12, 6);
+  });
+});
+
+describe('echoDelayDistribution', () => {
+  it('takes its quantiles over the calls\' own delays, and counts the constant ones', () => {
+    const call = (delayMs: number | null, constant: boolean, sendLateMaxMs = 0) => ({ seed: 1, framesSent: 1, framesReceived: 1, windows: [], delayMs, lag: 0, minCorrelation: 1, constant, sendLateMaxMs });
+    const d = echoDelayDistribution([call(30, true), call(50, true), call(10, false, 20), call(null, false), call(20, true)]);
+    expect(d.calls).toBe(5);
+    expect(d.constant).toBe(3);
+    expect(d.paced).toBe(4);
+    expect(d.pacedConstant).toBe(3);
+    expect(d.delayMs).toEqual({ min: 10, p10: 10, p50: 30, p90: 50, max: 50 });
+    expect(d.perCallMs).toEqual([30, 50, 10, null, 20]);
   });
 });
