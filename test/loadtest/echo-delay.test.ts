@@ -57,7 +57,7 @@ describe('correlateEcho', () => {
 
   it('records how late the probe sent the audio of each window', () => {
     const late = [...txSent];
-    late[40] = late[40]! + 12;
+    late[50] = late[50]! + 12; // mid-window: only that window (and not its neighbours, one frame either side) sees it
     const rx = echoOf(tx, 3);
     const arrival = Array.from({ length: rx.length / FRAME }, (_, j) => 1000 + (j - 3) * 20 + 35);
     const windows = correlateEcho(tx, late, rx, arrival);
