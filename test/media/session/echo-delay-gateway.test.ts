@@ -2,8 +2,10 @@
  * Issue 19: the echo delay of a call through the gateway is one value for the whole call. Many
  * calls run in one gateway process (the slip showed from the second call on), each a probe that
  * sends seeded noise and finds, window by window and to the sample, where its echo came from
- * (src/loadtest/echo-delay.ts). The echo agent keeps 100 ms of audio queued, so what is checked is
- * the receive side and the pacing, not the agent's own hand-off.
+ * (src/loadtest/echo-delay.ts). The echo agent keeps ECHO_CUSHION_MS of audio queued, so what is
+ * checked is the receive side and the pacing, not the hand-off to the agent on the main thread
+ * (which runs at normal priority and, on a machine shared with other test runs, can be held up
+ * for longer than a small cushion).
  *
  * The only slip allowed is one the caller caused: after its own frame left `PLAYOUT_GUARD_MS` − 1
  * or more late (the machine is shared), an adaptive jitter buffer must grow, and may shrink later.
@@ -28,7 +30,7 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
  * its own, not between this test runner's other work.
  */
 function probeCalls(target: string, calls: number, inPhase: boolean): Promise<EchoDelayCall[]> {
-  const args = ['-n', '-10', process.execPath, '--import', 'tsx', join(REPO_ROOT, 'scripts/echo-delay.ts'), '--target', target, '--calls', String(calls), '--seconds', '3', '--window-ms', '200', '--max-delay-ms', '1000', ...(inPhase ? ['--in-phase'] : [])];
+  const args = ['-n', '-10', process.execPath, '--import', 'tsx', join(REPO_ROOT, 'scripts/echo-delay.ts'), '--target', target, '--calls', String(calls), '--seconds', '3', '--window-ms', '200', '--max-delay-ms', String(ECHO_CUSHION_MS + 600), ...(inPhase ? ['--in-phase'] : [])];
   return new Promise((resolve, reject) => {
     execFile('nice', args, { cwd: REPO_ROOT, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`echo-delay probe failed: ${stderr.slice(-2000)}`, { cause: err }));
@@ -38,12 +40,13 @@ function probeCalls(target: string, calls: number, inPhase: boolean): Promise<Ec
 }
 
 const CALLS_PER_BATCH = 3;
+const ECHO_CUSHION_MS = 400;
 /** Sender lateness that may move a stream's playout by a frame (the tick can run up to 1 ms early). */
 const CALLER_LATE_MS = PLAYOUT_GUARD_MS - 1;
 
 /** Windows checked before the test believes it: where the probe paced on time. */
 const CHECKED_WINDOWS = 20;
-const MAX_BATCHES = 5;
+const MAX_BATCHES = 6;
 
 /**
  * Per window: whether the caller was late by then (a frame of this window or an earlier one left
@@ -66,7 +69,7 @@ describe('echo delay through the gateway (issue 19)', () => {
     ['a caller whose packets land right at the gateway\'s ticks, either side (the case of the issue), on the default media workers', true, undefined],
     ['a caller whose packets land right at the gateway\'s ticks, with media.workers 0 (sessions on the main thread)', true, 0],
   ] as const)('is constant within each call, call after call in one gateway process: %s', async (_title, inPhase, mediaWorkers) => {
-    const gw = await startGatewayChild({ workDir, mediaPorts: 40, echoDelayMs: 100, ...(mediaWorkers !== undefined ? { mediaWorkers } : {}) });
+    const gw = await startGatewayChild({ workDir, mediaPorts: 40, echoDelayMs: ECHO_CUSHION_MS, ...(mediaWorkers !== undefined ? { mediaWorkers } : {}) });
     const calls: EchoDelayCall[] = [];
     let checked = 0;
     try {
