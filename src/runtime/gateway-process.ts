@@ -11,6 +11,13 @@ import type { GatewayConfig } from '../gateway/config/schema.js';
 import { createEdgePolicy, type EdgePolicy } from '../gateway/edge/policy.js';
 import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from '../gateway/start.js';
 
+/**
+ * What the gateway application routes (GatewayApp: srf.invite, srf.use('options')): SIP opens
+ * once the embedded server has its routes for these, so no caller meets the 503 the server gives
+ * while no application routes a method.
+ */
+const GATEWAY_METHODS = ['invite', 'options'] as const;
+
 export interface GatewayProcessOptions {
   configPath?: string;
   config?: GatewayConfig;
@@ -46,15 +53,24 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     logger,
     sourcePolicy: edge,
   });
-  const started = await server.start();
+  // Issue 19: the control port first, the application connected and routing, then SIP.
+  const control = await server.startControl();
   let gateway: Gateway;
   try {
     gateway = await startGateway({
       config, configPath, logger, ...(options.agentOverride ? { agentOverride: options.agentOverride } : {}),
       ...(options.mediaTap ? { mediaTap: options.mediaTap } : {}),
-      drachtio: { host: started.control.host, port: started.control.port, secret: embedded.secret },
+      drachtio: { host: control.host, port: control.port, secret: embedded.secret },
     });
   } catch (err) {
+    await server.close();
+    throw err;
+  }
+  try {
+    await server.routed(GATEWAY_METHODS);
+    await server.openSip();
+  } catch (err) {
+    await gateway.stop({ graceMs: 0 });
     await server.close();
     throw err;
   }

@@ -116,8 +116,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     });
     const session = new MediaSessionImpl(opts, endpoint, codec, id, log);
     ref.session = session;
-    // After a stall, the clock reads what the native UDP pump has waiting before each overdue tick.
-    session.#clock.catchUpReader ??= drainDatagrams;
+    // The clock reads what the native UDP pump has waiting before each tick (rtp/clock.ts).
+    session.#clock.socketReader ??= drainDatagrams;
     session.#unsubscribe = session.#clock.subscribe(session.#onTick);
     log.debug({ codec: n.codec, remote: n.remote, port: opts.lease.port }, 'media session started');
     return session;
@@ -254,7 +254,12 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   private onRtp(header: RtpHeader, payload: Buffer, arrivalMs: number): void {
     if (this.#closed) return;
     const n = this.#negotiated;
-    if (n.telephoneEvent && header.payloadType === n.telephoneEvent.payloadType) {
+    const event = n.telephoneEvent !== undefined && header.payloadType === n.telephoneEvent.payloadType;
+    // RFC 3550 A.3 counts the stream's sequence numbers, so every packet of it is received, audio,
+    // RFC 4733 event or RFC 3389 comfort noise alike: a digit is not loss. An event's packets all
+    // carry its start timestamp (RFC 4733 §2.3.1), so they stay out of the A.8 jitter.
+    this.#rtcp.onRtpReceived(header.ssrc, header.sequenceNumber, header.timestamp, arrivalMs, !event);
+    if (event) {
       let digits: DtmfEvent[] = [];
       try {
         digits = this.#dtmfIn?.push(header, payload, arrivalMs) ?? [];
@@ -265,7 +270,6 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       return;
     }
     if (header.payloadType !== n.codec.payloadType) return; // CN: nothing to play
-    this.#rtcp.onRtpReceived(header.ssrc, header.sequenceNumber, header.timestamp, arrivalMs);
     this.#jitter.push(header, payload, arrivalMs);
   }
 
@@ -288,7 +292,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   readonly #onTick = (tick: ClockTick): void => {
     if (this.#closed) return;
     this.#ticks++;
-    this.#playout();
+    this.#playout(tick.deadline);
     const sent = this.#framesSent;
     this.#send();
     // A frame is late when it left more than half a period after its deadline.
@@ -301,8 +305,13 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     }
   };
 
-  #playout(): void {
-    const out = this.#jitter.pop(performance.now());
+  /**
+   * Play the frame due at this tick. The jitter buffer is given the tick's deadline, not the time
+   * it runs: its margin between a packet's arrival and the packet's tick is then the same for
+   * every tick of the stream, however late the first one ran (rtp/clock.ts, jitter-buffer.ts).
+   */
+  #playout(deadline: number): void {
+    const out = this.#jitter.pop(deadline);
     let pcm: Int16Array | undefined;
     if (out.kind === 'frame') {
       this.#playoutStarted = true;
