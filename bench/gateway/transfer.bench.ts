@@ -17,7 +17,9 @@
  *    for STEADY_MS. Late frames (left > 10 ms after their tick) and frames sent, from every
  *    `call_end` line: the caller's leg (top-level fields) and the human's (`human`). CPU of the
  *    gateway process (all threads, /proc) over the steady window, per bridged call. A level passes
- *    with 0 failed calls, all transferred, < 0.1 % late frames and < 0.1 % packets lost.
+ *    with 0 failed calls, all transferred, < 0.1 % late frames and < 0.1 % packets lost beyond
+ *    what the SIPp human dropped on its own socket (its kernel drop counter). Each level is followed
+ *    by a reference in the same run: 2 × C calls to the echo agent (as many media legs, no relay).
  * 3. Latency, one call at a time on an idle gateway, in the same run:
  *    - SIPp `-rtp_echo` direct (the probe's and the kernel's floor), round trip;
  *    - echo agent (delay 0), round trip: caller → jitter buffer → agent → pacer → caller;
@@ -32,14 +34,15 @@
  * TG_BENCH_XFER_MEDIA_WORKERS (the gateway's media.workers).
  * Run: npx tsx bench/run.ts gateway/transfer
  */
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchResult } from '../run.js';
 import { measureBridgeLatency, type OneWayLatency } from '../../src/loadtest/bridge-latency.js';
 import { measureEchoLatency, type EchoLatencyResult } from '../../src/loadtest/echo-latency.js';
-import { SCENARIO_DIR, startGatewayChild, startSippUas, type RunningPeer } from '../../src/loadtest/peers.js';
+import { REPO_ROOT, SCENARIO_DIR, startGatewayChild, startSippUas, type RunningPeer } from '../../src/loadtest/peers.js';
 import { freeLoopbackPort } from '../../src/loadtest/ports.js';
 import { ProcSampler } from '../../src/loadtest/proc-sampler.js';
 import { percentile } from '../../src/loadtest/sipp-stats.js';
@@ -51,11 +54,13 @@ const LOAD_SCENARIO = join(SCENARIO_DIR, 'uac-load-short-call.xml');
 const HUMAN_SCENARIO = join(SCENARIO_DIR, 'uas-human-agent-echo.xml');
 
 const list = (v: string | undefined, d: string): number[] => (v ?? d).split(',').map(Number).filter((n) => n > 0);
-const RATES = list(process.env.TG_BENCH_XFER_RATES, '10,20,30,45,70,100,150');
-const LEVELS = list(process.env.TG_BENCH_XFER_LEVELS, '100,250,350');
+const RATES = list(process.env.TG_BENCH_XFER_RATES, '20,30,45,70,100,150');
+const LEVELS = list(process.env.TG_BENCH_XFER_LEVELS, '250,350');
 const PARTS = new Set((process.env.TG_BENCH_XFER_PARTS ?? 'rate,media,latency').split(','));
 const CPU_PROF = process.env.TG_BENCH_XFER_CPU_PROF;
 const MEDIA_WORKERS = process.env.TG_BENCH_XFER_MEDIA_WORKERS;
+/** A git ref whose src/gateway/ the latency part also measures, in the same run (before/after a change). */
+const BASELINE = process.env.TG_BENCH_XFER_BASELINE;
 /** Seconds of calls per rate step. */
 const STEP_S = 5;
 /** Caller's call length after the answer in the rate ramp (the transfer happens within it). */
@@ -63,6 +68,8 @@ const HOLD_MS = 1500;
 /** Setup rate of the media levels (calls/s), and how long all calls stay bridged together. */
 const MEDIA_SETUP_RATE = Number(process.env.TG_BENCH_XFER_SETUP_RATE ?? 25);
 const STEADY_MS = 10_000;
+/** Also run each media level's reference: 2 × level calls to the echo agent. TG_BENCH_XFER_ECHO_REF=0 turns it off. */
+const ECHO_REFERENCE = process.env.TG_BENCH_XFER_ECHO_REF !== '0';
 
 /** Numbers dialled: each picks a route (and agent) of the bench gateway. */
 const NUM = { transfer: '15550001000', quiet: '15550002000', probe: '15550003000', echo: '15550004000' } as const;
@@ -78,6 +85,7 @@ interface GatewayLog {
   /** ms the agent waited from its start until io.transfer() was accepted (the 200 OK's way out). */
   agentWaitMs: number[];
   bridged: number;
+  answered: number;
   callEnds: Record<string, unknown>[];
 }
 
@@ -86,13 +94,31 @@ interface GatewayLog {
  * caller meanwhile); NUM.quiet does the same to `humanUri` with the caller hearing nothing, NUM.probe
  * to `probeUri`, NUM.echo reaches the echo agent (delay 0).
  */
-async function startBridgingGateway(workDir: string, o: { humanUri: string; probeUri?: string; mediaPorts: number; nodeFlags?: string[] }): Promise<{ gw: RunningPeer; log: GatewayLog }> {
-  const log: GatewayLog = { transfers: {}, transferMs: [], agentWaitMs: [], bridged: 0, callEnds: [] };
+type StartGateway = typeof startGatewayChild;
+
+/**
+ * startGatewayChild running another version of src/gateway/: this checkout's src/ copied to a temp
+ * folder (that sees its node_modules) with `ref`'s src/gateway/ laid over it (git archive), so the
+ * load-test tooling is the same and only the gateway's code differs.
+ */
+async function gatewayAt(ref: string, root: string): Promise<StartGateway> {
+  const dir = join(root, `src-${ref.replace(/[^\w.-]/g, '_')}`);
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(REPO_ROOT, 'src'), join(dir, 'src'), { recursive: true });
+  for (const f of ['package.json', 'tsconfig.json']) cpSync(join(REPO_ROOT, f), join(dir, f));
+  execFileSync('sh', ['-c', `git -C "${REPO_ROOT}" archive "${ref}" src/gateway | tar -x -C "${dir}"`]);
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const mod = (await import(pathToFileURL(join(dir, 'src/loadtest/peers.ts')).href)) as { startGatewayChild: StartGateway };
+  return mod.startGatewayChild;
+}
+
+async function startBridgingGateway(workDir: string, o: { humanUri: string; probeUri?: string; mediaPorts: number; nodeFlags?: string[]; start?: StartGateway }): Promise<{ gw: RunningPeer; log: GatewayLog }> {
+  const log: GatewayLog = { transfers: {}, transferMs: [], agentWaitMs: [], bridged: 0, answered: 0, callEnds: [] };
   // Everything the gateway logs, for a look afterwards (the work folder is printed at the end).
   const file = createWriteStream(join(workDir, 'gateway-log.jsonl'));
   const xfer = (target: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
     ({ type: 'module', module: TRANSFER_AGENT, settings: { target, mode: 'blind', ...extra } });
-  const gw = await startGatewayChild({
+  const gw = await (o.start ?? startGatewayChild)({
     workDir, agent: 'xfer', forceAgent: false, mediaPorts: o.mediaPorts, logLevel: 'info',
     ...(MEDIA_WORKERS !== undefined ? { mediaWorkers: MEDIA_WORKERS === 'auto' ? 'auto' as const : Number(MEDIA_WORKERS) } : {}),
     ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
@@ -123,6 +149,8 @@ async function startBridgingGateway(workDir: string, o: { humanUri: string; prob
         log.agentWaitMs.push(rec.waitedMs);
       } else if (rec.event === 'bridged') {
         log.bridged++;
+      } else if (rec.event === 'call_answered') {
+        log.answered++;
       } else if (rec.event === 'call_end') {
         log.callEnds.push(rec);
       }
@@ -205,6 +233,8 @@ async function rateStep(root: string, rate: number): Promise<RateStep> {
 // ───────────────────────────── 2. concurrent bridged calls ─────────────────────────────
 
 interface MediaLevel {
+  /** bridge: `level` bridged calls (2 legs each); echo: 2 × `level` calls to the echo agent (as many legs, no relay). */
+  kind: 'bridge' | 'echo';
   level: number; passed: boolean; why: string; bridgedTogether: number; sippFailed: number; transferred: number;
   callerFrames: number; callerLate: number; humanFrames: number; humanLate: number; latePercent: number;
   packetsIn: number; packetsLost: number; lostPercent: number; kernelDrops: number; humanKernelDrops: number;
@@ -212,12 +242,13 @@ interface MediaLevel {
   loadavg1: number; cpuProfile?: string;
 }
 
-async function mediaLevel(root: string, level: number): Promise<MediaLevel> {
-  const dir = join(root, `media-${level}`);
+async function mediaLevel(root: string, level: number, kind: 'bridge' | 'echo'): Promise<MediaLevel> {
+  const dir = join(root, `media-${kind}-${level}`);
+  const calls = kind === 'bridge' ? level : 2 * level;
   mkdirSync(dir, { recursive: true });
   const load = loadavg()[0]!;
   const human = await startSippUas({ workDir: dir, scenarioFile: HUMAN_SCENARIO });
-  const profDir = CPU_PROF ? join(CPU_PROF, `media-${level}`) : undefined;
+  const profDir = CPU_PROF ? join(CPU_PROF, `media-${kind}-${level}`) : undefined;
   let gw: RunningPeer | undefined;
   try {
     const started = await startBridgingGateway(dir, {
@@ -226,20 +257,21 @@ async function mediaLevel(root: string, level: number): Promise<MediaLevel> {
     });
     gw = started.gw;
     const log = started.log;
-    const rate = Math.min(MEDIA_SETUP_RATE, level);
-    const holdMs = Math.ceil((level / rate) * 1000) + STEADY_MS + 5000;
+    const rate = Math.min(kind === 'bridge' ? MEDIA_SETUP_RATE : 2 * MEDIA_SETUP_RATE, calls);
+    const holdMs = Math.ceil((calls / rate) * 1000) + STEADY_MS + 5000;
     const drops = new UdpDropTracker(gw.watchPorts, gw.pid);
     const humanDrops = new UdpDropTracker(human.watchPorts, human.pid);
     drops.sample();
     humanDrops.sample();
     const dropTimer = setInterval(() => { drops.sample(); humanDrops.sample(); }, 1000);
     const uac = await startSippUac({
-      workDir: dir, scenarioFile: LOAD_SCENARIO, target: gw.target, rate, calls: level, concurrency: level + 10, durationMs: holdMs, audio: true,
-      service: NUM.transfer, timeoutMs: holdMs + 120_000, avoidPorts: [...gw.watchPorts, ...human.watchPorts],
+      workDir: dir, scenarioFile: LOAD_SCENARIO, target: gw.target, rate, calls, concurrency: calls + 10, durationMs: holdMs, audio: true,
+      service: kind === 'bridge' ? NUM.transfer : NUM.echo, timeoutMs: holdMs + 120_000, avoidPorts: [...gw.watchPorts, ...human.watchPorts],
     });
-    // The steady window: from the moment all calls are bridged, STEADY_MS of CPU.
-    const allUp = await waitFor(() => log.bridged >= level, (level / rate) * 1000 + 20_000);
-    const bridgedTogether = log.bridged - log.callEnds.length;
+    // The steady window: from the moment all calls are bridged (answered), STEADY_MS of CPU.
+    const up = (): number => (kind === 'bridge' ? log.bridged : log.answered);
+    const allUp = await waitFor(() => up() >= calls, (calls / rate) * 1000 + 20_000);
+    const bridgedTogether = up() - log.callEnds.length;
     const sampler = new ProcSampler(gw.pid!, 1000);
     sampler.start();
     const s0 = Date.now();
@@ -250,7 +282,7 @@ async function mediaLevel(root: string, level: number): Promise<MediaLevel> {
     clearInterval(dropTimer);
     drops.sample();
     humanDrops.sample();
-    await waitFor(() => log.callEnds.length >= level, 20_000);
+    await waitFor(() => log.callEnds.length >= calls, 20_000);
     const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
     let callerFrames = 0, callerLate = 0, humanFrames = 0, humanLate = 0, packetsIn = 0, packetsLost = 0;
     for (const c of log.callEnds) {
@@ -262,24 +294,28 @@ async function mediaLevel(root: string, level: number): Promise<MediaLevel> {
     }
     const transferred = log.callEnds.filter((c) => (c.transfer as { result?: string } | undefined)?.result === 'transferred').length;
     const last = res.stats.at(-1);
-    const sippFailed = last?.failedTotal ?? level;
+    const sippFailed = last?.failedTotal ?? calls;
     const frames = callerFrames + humanFrames;
     const latePercent = frames ? round((100 * (callerLate + humanLate)) / frames, 3) : 100;
     const lostPercent = packetsIn + packetsLost ? round((100 * packetsLost) / (packetsIn + packetsLost), 3) : 100;
     const fails: string[] = [];
     if (res.exitCode !== 0 || sippFailed > 0) fails.push(`SIPp caller: exit ${res.exitCode}, ${sippFailed} failed${res.errorsExcerpt ? ` (${res.errorsExcerpt.split('\n')[0]})` : ''}`);
-    if (!allUp) fails.push(`only ${log.bridged} of ${level} calls bridged`);
-    if (transferred < level) fails.push(`${transferred} of ${level} transferred (${JSON.stringify(log.transfers)})`);
+    if (!allUp) fails.push(`only ${up()} of ${calls} calls ${kind === 'bridge' ? 'bridged' : 'answered'}`);
+    if (kind === 'bridge' && transferred < level) fails.push(`${transferred} of ${level} transferred (${JSON.stringify(log.transfers)})`);
     if (latePercent >= 0.1) fails.push(`${latePercent} % frames late`);
-    if (lostPercent >= 0.1) fails.push(`${lostPercent} % packets lost`);
+    // Packets the SIPp human dropped on its own echo socket (kernel counter) never came back to the
+    // gateway: that loss is the peer's, not the gateway's.
+    const humanDropped = humanDrops.drops();
+    const gatewayLostPercent = packetsIn + packetsLost ? round((100 * Math.max(0, packetsLost - humanDropped)) / (packetsIn + packetsLost), 3) : 100;
+    if (gatewayLostPercent >= 0.1) fails.push(`${lostPercent} % packets lost (${gatewayLostPercent} % not explained by the SIPp human's socket drops)`);
     const steadyCpu = samples.length > 1 ? (sampler.cpuSeconds / steadySec) * 100 : null;
     return {
-      level, passed: fails.length === 0, why: fails.join('; ') || 'ok', bridgedTogether, sippFailed, transferred,
+      kind, level, passed: fails.length === 0, why: fails.join('; ') || 'ok', bridgedTogether, sippFailed, transferred,
       callerFrames, callerLate, humanFrames, humanLate, latePercent, packetsIn, packetsLost, lostPercent,
       kernelDrops: drops.drops(), humanKernelDrops: humanDrops.drops(),
       steadyCpuPercent: steadyCpu === null ? null : round(steadyCpu, 1),
-      cpuPercentPerCall: steadyCpu === null ? null : round(steadyCpu / level, 3),
-      cpuMsPerCallSecond: steadyCpu === null ? null : round((steadyCpu * 10) / level, 3),
+      cpuPercentPerCall: steadyCpu === null ? null : round(steadyCpu / calls, 3),
+      cpuMsPerCallSecond: steadyCpu === null ? null : round((steadyCpu * 10) / calls, 3),
       peakRssMiB: samples.length ? round(Math.max(...samples.map((s) => s.rssBytes)) / 2 ** 20, 1) : null,
       loadavg1: round(load), ...(profDir ? { cpuProfile: profDir } : {}),
     };
@@ -292,6 +328,8 @@ async function mediaLevel(root: string, level: number): Promise<MediaLevel> {
 // ───────────────────────────── 3. latency ─────────────────────────────
 
 interface LatencyRun {
+  /** relayDroppedFrames of the bridged calls' call_end lines (absent before relay.ts counted them). */
+  relayDropped: unknown[];
   sippEcho: EchoLatencyResult;
   agentEcho: EchoLatencyResult;
   bridgeEcho: EchoLatencyResult;
@@ -299,21 +337,23 @@ interface LatencyRun {
   humanToCaller: OneWayLatency;
 }
 
-async function latency(root: string): Promise<LatencyRun> {
-  const dir = join(root, 'latency');
+async function latency(root: string, label: string, start?: StartGateway): Promise<LatencyRun> {
+  const dir = join(root, `latency-${label}`);
   mkdirSync(dir, { recursive: true });
   const human = await startSippUas({ workDir: dir, scenarioFile: HUMAN_SCENARIO });
   const probeSipPort = await freeLoopbackPort();
   let gw: RunningPeer | undefined;
   try {
-    const started = await startBridgingGateway(dir, { humanUri: `sip:human@${human.target}`, probeUri: `sip:human@127.0.0.1:${probeSipPort}`, mediaPorts: 200 });
+    const started = await startBridgingGateway(dir, { humanUri: `sip:human@${human.target}`, probeUri: `sip:human@127.0.0.1:${probeSipPort}`, mediaPorts: 200, ...(start ? { start } : {}) });
     gw = started.gw;
     const seconds = 10;
     const sippEcho = await measureEchoLatency({ target: human.target, workDir: dir, seconds });
     const agentEcho = await measureEchoLatency({ target: gw.target, workDir: dir, seconds, service: NUM.echo });
     const bridgeEcho = await measureEchoLatency({ target: gw.target, workDir: dir, seconds, service: NUM.quiet });
     const oneWay = await measureBridgeLatency({ target: gw.target, workDir: dir, seconds, service: NUM.probe, humanSipPort: probeSipPort });
-    return { sippEcho, agentEcho, bridgeEcho, ...oneWay };
+    await waitFor(() => started.log.callEnds.length >= 3, 10_000);
+    const relayDropped = started.log.callEnds.filter((c) => c.human).map((c) => c.relayDroppedFrames ?? null);
+    return { relayDropped, sippEcho, agentEcho, bridgeEcho, ...oneWay };
   } finally {
     await gw?.stop();
     await human.stop();
@@ -349,39 +389,58 @@ export async function run(): Promise<BenchResult[]> {
   }
 
   if (PARTS.has('media')) {
+    // Each level: the bridged calls, then (reference, same run) twice as many echo-agent calls: the
+    // same number of media legs without the relay.
     const levels: MediaLevel[] = [];
+    const echoes: MediaLevel[] = [];
+    const line = (l: MediaLevel): string => `${l.kind === 'bridge' ? `bridged ${l.level}` : `echo ${2 * l.level} (reference)`}: ${l.passed ? 'pass' : 'FAIL'} (${l.why}); ` +
+      `late ${l.callerLate}+${l.humanLate} of ${l.callerFrames}+${l.humanFrames} frames, lost ${l.packetsLost}, cpu ${l.steadyCpuPercent}% (${l.cpuMsPerCallSecond} ms per call-second), drops ${l.kernelDrops}/${l.humanKernelDrops}, load ${l.loadavg1}`;
     for (const level of LEVELS) {
-      const l = await mediaLevel(root, level);
+      const l = await mediaLevel(root, level, 'bridge');
       levels.push(l);
-      say(`bridged ${level}: ${l.passed ? 'pass' : 'FAIL'} (${l.why}); late ${l.callerLate}+${l.humanLate} of ${l.callerFrames}+${l.humanFrames} frames, ` +
-        `lost ${l.packetsLost}, cpu ${l.steadyCpuPercent}% (${l.cpuMsPerCallSecond} ms per call-second), drops ${l.kernelDrops}/${l.humanKernelDrops}`);
+      say(line(l));
+      if (ECHO_REFERENCE) {
+        const e = await mediaLevel(root, level, 'echo');
+        echoes.push(e);
+        say(line(e));
+      }
       if (!l.passed) break;
     }
     const best = levels.filter((l) => l.passed).at(-1);
     out.push({
       suite, name: 'concurrent bridged calls, < 0.1 % late frames (goal 250)', value: best?.level ?? 0, unit: 'calls',
-      detail: { setupRate: MEDIA_SETUP_RATE, steadyMs: STEADY_MS, levels },
+      detail: { setupRate: MEDIA_SETUP_RATE, steadyMs: STEADY_MS, levels, echoReference: echoes },
     });
-    for (const l of levels) {
-      out.push({ suite, name: `${l.level} bridged calls: late frames (both legs)`, value: l.latePercent, unit: '%', detail: { callerLate: l.callerLate, callerFrames: l.callerFrames, humanLate: l.humanLate, humanFrames: l.humanFrames, lostPercent: l.lostPercent, passed: l.passed } });
-      out.push({ suite, name: `${l.level} bridged calls: gateway CPU per bridged call`, value: l.cpuPercentPerCall ?? NaN, unit: '% of a core', detail: { steadyCpuPercent: l.steadyCpuPercent, cpuMsPerCallSecond: l.cpuMsPerCallSecond, peakRssMiB: l.peakRssMiB } });
+    for (const l of [...levels, ...echoes]) {
+      const what = l.kind === 'bridge' ? `${l.level} bridged calls` : `${2 * l.level} echo-agent calls (reference)`;
+      out.push({ suite, name: `${what}: late frames (all legs)`, value: l.latePercent, unit: '%', detail: { callerLate: l.callerLate, callerFrames: l.callerFrames, humanLate: l.humanLate, humanFrames: l.humanFrames, lostPercent: l.lostPercent, passed: l.passed, loadavg1: l.loadavg1 } });
+      out.push({ suite, name: `${what}: gateway CPU per ${l.kind === 'bridge' ? 'bridged call' : 'call'}`, value: l.cpuPercentPerCall ?? NaN, unit: '% of a core', detail: { steadyCpuPercent: l.steadyCpuPercent, cpuMsPerCallSecond: l.cpuMsPerCallSecond, peakRssMiB: l.peakRssMiB } });
     }
   }
 
   if (PARTS.has('latency')) {
-    const r = await latency(root);
-    const brief = (e: EchoLatencyResult | OneWayLatency): Record<string, unknown> => ({ p99: 'echoed' in e ? e.p99Ms : e.p99Ms, max: e.maxMs, n: 'echoed' in e ? `${e.echoed}/${e.bursts}` : `${e.arrived}/${e.bursts}`, samplesMs: e.samplesMs });
-    say(`latency p50/p99 ms: sipp echo ${r.sippEcho.p50Ms}/${r.sippEcho.p99Ms}, agent echo ${r.agentEcho.p50Ms}/${r.agentEcho.p99Ms}, bridge echo ${r.bridgeEcho.p50Ms}/${r.bridgeEcho.p99Ms}, ` +
-      `caller→human ${r.callerToHuman.p50Ms}/${r.callerToHuman.p99Ms}, human→caller ${r.humanToCaller.p50Ms}/${r.humanToCaller.p99Ms}`);
-    out.push(
-      { suite, name: 'latency caller → human through the bridge, p50 (one way)', value: r.callerToHuman.p50Ms ?? NaN, unit: 'ms', detail: brief(r.callerToHuman) },
-      { suite, name: 'latency human → caller through the bridge, p50 (one way)', value: r.humanToCaller.p50Ms ?? NaN, unit: 'ms', detail: brief(r.humanToCaller) },
-      { suite, name: 'round trip: caller → bridge → SIPp echo → caller, p50', value: r.bridgeEcho.p50Ms ?? NaN, unit: 'ms', detail: brief(r.bridgeEcho) },
-      { suite, name: 'round trip: caller → echo agent → caller, p50', value: r.agentEcho.p50Ms ?? NaN, unit: 'ms', detail: brief(r.agentEcho) },
-      { suite, name: 'round trip: SIPp -rtp_echo direct (floor), p50', value: r.sippEcho.p50Ms ?? NaN, unit: 'ms', detail: brief(r.sippEcho) },
-    );
-    if (r.bridgeEcho.p50Ms !== null && r.agentEcho.p50Ms !== null) {
-      out.push({ suite, name: 'bridge round trip − agent echo round trip, p50', value: round(r.bridgeEcho.p50Ms - r.agentEcho.p50Ms), unit: 'ms', detail: { p99: r.bridgeEcho.p99Ms !== null && r.agentEcho.p99Ms !== null ? round(r.bridgeEcho.p99Ms - r.agentEcho.p99Ms) : null } });
+    // With a baseline, the two gateways take turns (A B A B … for TG_BENCH_XFER_LATENCY_ROUNDS rounds).
+    const rounds = Number(process.env.TG_BENCH_XFER_LATENCY_ROUNDS ?? 1);
+    const versions: { label: string; start?: StartGateway }[] = [{ label: 'this tree' }];
+    if (BASELINE) versions.push({ label: `baseline ${BASELINE}`, start: await gatewayAt(BASELINE, root) });
+    const brief = (e: EchoLatencyResult | OneWayLatency): Record<string, unknown> =>
+      ({ p99: e.p99Ms, max: e.maxMs, n: 'echoed' in e ? `${e.echoed}/${e.bursts}` : `${e.arrived}/${e.bursts}`, samplesMs: e.samplesMs });
+    for (let round_ = 0; round_ < rounds; round_++) {
+      for (const v of versions) {
+        const load = round(loadavg()[0]!);
+        const r = await latency(root, `${v.label.replace(/\W+/g, '-')}-${round_}`, v.start);
+        const tag = `${v.label}${rounds > 1 ? ` #${round_ + 1}` : ''}`;
+        say(`latency (${tag}) p50/p99 ms: sipp echo ${r.sippEcho.p50Ms}/${r.sippEcho.p99Ms}, agent echo ${r.agentEcho.p50Ms}/${r.agentEcho.p99Ms}, bridge echo ${r.bridgeEcho.p50Ms}/${r.bridgeEcho.p99Ms}, ` +
+          `caller→human ${r.callerToHuman.p50Ms}/${r.callerToHuman.p99Ms}, human→caller ${r.humanToCaller.p50Ms}/${r.humanToCaller.p99Ms}; relay dropped ${JSON.stringify(r.relayDropped)}; load ${load}`);
+        const d = (e: EchoLatencyResult | OneWayLatency): Record<string, unknown> => ({ ...brief(e), loadavg1: load, relayDroppedFrames: r.relayDropped });
+        out.push(
+          { suite, name: `[${tag}] caller → human through the bridge, one way, p50`, value: r.callerToHuman.p50Ms ?? NaN, unit: 'ms', detail: d(r.callerToHuman) },
+          { suite, name: `[${tag}] human → caller through the bridge, one way, p50`, value: r.humanToCaller.p50Ms ?? NaN, unit: 'ms', detail: d(r.humanToCaller) },
+          { suite, name: `[${tag}] round trip caller → bridge → SIPp echo → caller, p50`, value: r.bridgeEcho.p50Ms ?? NaN, unit: 'ms', detail: d(r.bridgeEcho) },
+          { suite, name: `[${tag}] round trip caller → echo agent → caller, p50`, value: r.agentEcho.p50Ms ?? NaN, unit: 'ms', detail: d(r.agentEcho) },
+          { suite, name: `[${tag}] round trip SIPp -rtp_echo direct (floor), p50`, value: r.sippEcho.p50Ms ?? NaN, unit: 'ms', detail: d(r.sippEcho) },
+        );
+      }
     }
   }
   say(`work files: ${root}`);

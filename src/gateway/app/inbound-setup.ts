@@ -286,7 +286,8 @@ export class InboundSetup {
     }
     call.human = human;
     const relay = relayMedia(call.session, human.session);
-    call.onTeardown(() => relay.stop());
+    // call_end says how many frames the relay dropped to keep the delay down (relay.ts).
+    call.onTeardown(() => { relay.stop(); call.endFields.relayDroppedFrames = relay.dropped; });
     human.dialog.on('destroy', () => { void (call.answeredAt === undefined ? end('human', 'SIP route hung up before the answer', 480) : call.end('human', 'SIP route hung up')); });
     const answered = await this.#answer(req, res, call, admitted, call.caller.media.sdp);
     if (!answered.ended) answered.to('bridged');

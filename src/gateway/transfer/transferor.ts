@@ -236,7 +236,8 @@ export class Transferor {
     call.human = human;
     if (!call.session.closed) call.session.clear();
     const relay = relayMedia(call.session, human.session);
-    call.onTeardown(() => relay.stop());
+    // call_end says how many frames the relay dropped to keep the delay down (relay.ts).
+    call.onTeardown(() => { relay.stop(); call.endFields.relayDroppedFrames = relay.dropped; });
     human.dialog.on('destroy', () => { void call.end('human', 'human hung up'); });
     human.dialog.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
       // The human's side re-offers (hold, new address): answer with our current SDP for that leg.
