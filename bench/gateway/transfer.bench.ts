@@ -112,7 +112,7 @@ async function gatewayAt(ref: string, root: string): Promise<StartGateway> {
   return mod.startGatewayChild;
 }
 
-async function startBridgingGateway(workDir: string, o: { humanUri: string; probeUri?: string; mediaPorts: number; nodeFlags?: string[]; start?: StartGateway }): Promise<{ gw: RunningPeer; log: GatewayLog }> {
+async function startBridgingGateway(workDir: string, o: { humanUri: string; probeUri?: string; mediaPorts: number; nodeFlags?: string[]; start?: StartGateway; mediaWorkers?: number }): Promise<{ gw: RunningPeer; log: GatewayLog }> {
   const log: GatewayLog = { transfers: {}, transferMs: [], agentWaitMs: [], bridged: 0, answered: 0, callEnds: [] };
   // Everything the gateway logs, for a look afterwards (the work folder is printed at the end).
   const file = createWriteStream(join(workDir, 'gateway-log.jsonl'));
@@ -120,7 +120,7 @@ async function startBridgingGateway(workDir: string, o: { humanUri: string; prob
     ({ type: 'module', module: TRANSFER_AGENT, settings: { target, mode: 'blind', ...extra } });
   const gw = await (o.start ?? startGatewayChild)({
     workDir, agent: 'xfer', forceAgent: false, mediaPorts: o.mediaPorts, logLevel: 'info',
-    ...(MEDIA_WORKERS !== undefined ? { mediaWorkers: MEDIA_WORKERS === 'auto' ? 'auto' as const : Number(MEDIA_WORKERS) } : {}),
+    ...(o.mediaWorkers !== undefined ? { mediaWorkers: o.mediaWorkers } : MEDIA_WORKERS !== undefined ? { mediaWorkers: MEDIA_WORKERS === 'auto' ? 'auto' as const : Number(MEDIA_WORKERS) } : {}),
     ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
     configure: (config) => {
       const trunk = (config.trunks as Record<string, unknown>[])[0]!;
@@ -337,14 +337,14 @@ interface LatencyRun {
   humanToCaller: OneWayLatency;
 }
 
-async function latency(root: string, label: string, start?: StartGateway): Promise<LatencyRun> {
+async function latency(root: string, label: string, start?: StartGateway, mediaWorkers?: number): Promise<LatencyRun> {
   const dir = join(root, `latency-${label}`);
   mkdirSync(dir, { recursive: true });
   const human = await startSippUas({ workDir: dir, scenarioFile: HUMAN_SCENARIO });
   const probeSipPort = await freeLoopbackPort();
   let gw: RunningPeer | undefined;
   try {
-    const started = await startBridgingGateway(dir, { humanUri: `sip:human@${human.target}`, probeUri: `sip:human@127.0.0.1:${probeSipPort}`, mediaPorts: 200, ...(start ? { start } : {}) });
+    const started = await startBridgingGateway(dir, { humanUri: `sip:human@${human.target}`, probeUri: `sip:human@127.0.0.1:${probeSipPort}`, mediaPorts: 200, ...(start ? { start } : {}), ...(mediaWorkers !== undefined ? { mediaWorkers } : {}) });
     gw = started.gw;
     const seconds = 10;
     const sippEcho = await measureEchoLatency({ target: human.target, workDir: dir, seconds });
@@ -421,14 +421,16 @@ export async function run(): Promise<BenchResult[]> {
   if (PARTS.has('latency')) {
     // With a baseline, the two gateways take turns (A B A B … for TG_BENCH_XFER_LATENCY_ROUNDS rounds).
     const rounds = Number(process.env.TG_BENCH_XFER_LATENCY_ROUNDS ?? 1);
-    const versions: { label: string; start?: StartGateway }[] = [{ label: 'this tree' }];
+    // media.workers 0: the sessions in the main thread, where the relay hands a frame over within
+    // the tick instead of by a round trip worker → main thread → worker.
+    const versions: { label: string; start?: StartGateway; mediaWorkers?: number }[] = [{ label: 'this tree' }, { label: 'this tree, media.workers 0', mediaWorkers: 0 }];
     if (BASELINE) versions.push({ label: `baseline ${BASELINE}`, start: await gatewayAt(BASELINE, root) });
     const brief = (e: EchoLatencyResult | OneWayLatency): Record<string, unknown> =>
       ({ p99: e.p99Ms, max: e.maxMs, n: 'echoed' in e ? `${e.echoed}/${e.bursts}` : `${e.arrived}/${e.bursts}`, samplesMs: e.samplesMs });
     for (let round_ = 0; round_ < rounds; round_++) {
       for (const v of versions) {
         const load = round(loadavg()[0]!);
-        const r = await latency(root, `${v.label.replace(/\W+/g, '-')}-${round_}`, v.start);
+        const r = await latency(root, `${v.label.replace(/\W+/g, '-')}-${round_}`, v.start, v.mediaWorkers);
         const tag = `${v.label}${rounds > 1 ? ` #${round_ + 1}` : ''}`;
         say(`latency (${tag}) p50/p99 ms: sipp echo ${r.sippEcho.p50Ms}/${r.sippEcho.p99Ms}, agent echo ${r.agentEcho.p50Ms}/${r.agentEcho.p99Ms}, bridge echo ${r.bridgeEcho.p50Ms}/${r.bridgeEcho.p99Ms}, ` +
           `caller→human ${r.callerToHuman.p50Ms}/${r.callerToHuman.p99Ms}, human→caller ${r.humanToCaller.p50Ms}/${r.humanToCaller.p99Ms}; relay dropped ${JSON.stringify(r.relayDropped)}; load ${load}`);
