@@ -59,7 +59,7 @@ const LEVELS = list(process.env.TG_BENCH_XFER_LEVELS, '250,350');
 const PARTS = new Set((process.env.TG_BENCH_XFER_PARTS ?? 'rate,media,latency').split(','));
 const CPU_PROF = process.env.TG_BENCH_XFER_CPU_PROF;
 const MEDIA_WORKERS = process.env.TG_BENCH_XFER_MEDIA_WORKERS;
-/** A git ref whose src/gateway/ the latency part also measures, in the same run (before/after a change). */
+/** Git refs (comma-separated) whose src/gateway/ the latency part also measures, in the same run (before/after a change). */
 const BASELINE = process.env.TG_BENCH_XFER_BASELINE;
 /** Seconds of calls per rate step. */
 const STEP_S = 5;
@@ -328,7 +328,7 @@ async function mediaLevel(root: string, level: number, kind: 'bridge' | 'echo'):
 // ───────────────────────────── 3. latency ─────────────────────────────
 
 interface LatencyRun {
-  /** relayDroppedFrames of the bridged calls' call_end lines (absent before relay.ts counted them). */
+  /** `relay` (where, droppedFrames) of the bridged calls' call_end lines (absent before relay.ts reported it). */
   relayDropped: unknown[];
   sippEcho: EchoLatencyResult;
   agentEcho: EchoLatencyResult;
@@ -352,7 +352,7 @@ async function latency(root: string, label: string, start?: StartGateway, mediaW
     const bridgeEcho = await measureEchoLatency({ target: gw.target, workDir: dir, seconds, service: NUM.quiet });
     const oneWay = await measureBridgeLatency({ target: gw.target, workDir: dir, seconds, service: NUM.probe, humanSipPort: probeSipPort });
     await waitFor(() => started.log.callEnds.length >= 3, 10_000);
-    const relayDropped = started.log.callEnds.filter((c) => c.human).map((c) => c.relayDroppedFrames ?? null);
+    const relayDropped = started.log.callEnds.filter((c) => c.human).map((c) => c.relay ?? c.relayDroppedFrames ?? null);
     return { relayDropped, sippEcho, agentEcho, bridgeEcho, ...oneWay };
   } finally {
     await gw?.stop();
@@ -424,7 +424,7 @@ export async function run(): Promise<BenchResult[]> {
     // media.workers 0: the sessions in the main thread, where the relay hands a frame over within
     // the tick instead of by a round trip worker → main thread → worker.
     const versions: { label: string; start?: StartGateway; mediaWorkers?: number }[] = [{ label: 'this tree' }, { label: 'this tree, media.workers 0', mediaWorkers: 0 }];
-    if (BASELINE) versions.push({ label: `baseline ${BASELINE}`, start: await gatewayAt(BASELINE, root) });
+    for (const ref of (BASELINE ?? '').split(',').filter(Boolean)) versions.push({ label: `baseline ${ref}`, start: await gatewayAt(ref, root) });
     const brief = (e: EchoLatencyResult | OneWayLatency): Record<string, unknown> =>
       ({ p99: e.p99Ms, max: e.maxMs, n: 'echoed' in e ? `${e.echoed}/${e.bursts}` : `${e.arrived}/${e.bursts}`, samplesMs: e.samplesMs });
     for (let round_ = 0; round_ < rounds; round_++) {
