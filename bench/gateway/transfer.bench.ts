@@ -101,7 +101,14 @@ type StartGateway = typeof startGatewayChild;
  * folder (that sees its node_modules) with `ref`'s src/gateway/ laid over it (git archive), so the
  * load-test tooling is the same and only the gateway's code differs.
  */
-async function gatewayAt(ref: string, root: string): Promise<StartGateway> {
+const builtBaselines = new Map<string, Promise<StartGateway>>();
+function gatewayAt(ref: string, root: string): Promise<StartGateway> {
+  let built = builtBaselines.get(ref);
+  if (!built) builtBaselines.set(ref, (built = buildGatewayAt(ref, root)));
+  return built;
+}
+
+async function buildGatewayAt(ref: string, root: string): Promise<StartGateway> {
   const dir = join(root, `src-${ref.replace(/[^\w.-]/g, '_')}`);
   mkdirSync(dir, { recursive: true });
   cpSync(join(REPO_ROOT, 'src'), join(dir, 'src'), { recursive: true });
@@ -169,8 +176,14 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean>
   return true;
 }
 
+/**
+ * Lines of a SIPp error trace about calls: not its header, nor its own "Overload warning: the minor
+ * watchdog timer … tripped" (SIPp itself was not scheduled in time, which says nothing about a call).
+ */
 function errorLines(file: string): number {
-  try { return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length; } catch { return 0; }
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !/^The following events occurred/.test(l) && !/Overload warning: the (minor|major) watchdog/.test(l)).length;
+  } catch { return 0; }
 }
 
 const q = (xs: number[], p: number): number | null => (xs.length ? round(percentile(xs, p)) : null);
@@ -235,6 +248,8 @@ async function rateStep(root: string, rate: number): Promise<RateStep> {
 interface MediaLevel {
   /** bridge: `level` bridged calls (2 legs each); echo: 2 × `level` calls to the echo agent (as many legs, no relay). */
   kind: 'bridge' | 'echo';
+  /** The gateway version (this tree, or a baseline ref). */
+  version: string;
   level: number; passed: boolean; why: string; bridgedTogether: number; sippFailed: number; transferred: number;
   callerFrames: number; callerLate: number; humanFrames: number; humanLate: number; latePercent: number;
   packetsIn: number; packetsLost: number; lostPercent: number; kernelDrops: number; humanKernelDrops: number;
@@ -242,8 +257,8 @@ interface MediaLevel {
   loadavg1: number; cpuProfile?: string;
 }
 
-async function mediaLevel(root: string, level: number, kind: 'bridge' | 'echo'): Promise<MediaLevel> {
-  const dir = join(root, `media-${kind}-${level}`);
+async function mediaLevel(root: string, level: number, kind: 'bridge' | 'echo', version: { label: string; start?: StartGateway } = { label: 'this tree' }): Promise<MediaLevel> {
+  const dir = join(root, `media-${kind}-${level}-${version.label.replace(/\W+/g, '-')}-${Date.now()}`);
   const calls = kind === 'bridge' ? level : 2 * level;
   mkdirSync(dir, { recursive: true });
   const load = loadavg()[0]!;
@@ -252,7 +267,7 @@ async function mediaLevel(root: string, level: number, kind: 'bridge' | 'echo'):
   let gw: RunningPeer | undefined;
   try {
     const started = await startBridgingGateway(dir, {
-      humanUri: `sip:human@${human.target}`, mediaPorts: 4 * level + 200,
+      humanUri: `sip:human@${human.target}`, mediaPorts: 4 * level + 200, ...(version.start ? { start: version.start } : {}),
       ...(profDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
     });
     gw = started.gw;
@@ -310,7 +325,7 @@ async function mediaLevel(root: string, level: number, kind: 'bridge' | 'echo'):
     if (gatewayLostPercent >= 0.1) fails.push(`${lostPercent} % packets lost (${gatewayLostPercent} % not explained by the SIPp human's socket drops)`);
     const steadyCpu = samples.length > 1 ? (sampler.cpuSeconds / steadySec) * 100 : null;
     return {
-      kind, level, passed: fails.length === 0, why: fails.join('; ') || 'ok', bridgedTogether, sippFailed, transferred,
+      kind, version: version.label, level, passed: fails.length === 0, why: fails.join('; ') || 'ok', bridgedTogether, sippFailed, transferred,
       callerFrames, callerLate, humanFrames, humanLate, latePercent, packetsIn, packetsLost, lostPercent,
       kernelDrops: drops.drops(), humanKernelDrops: humanDrops.drops(),
       steadyCpuPercent: steadyCpu === null ? null : round(steadyCpu, 1),
@@ -395,10 +410,19 @@ export async function run(): Promise<BenchResult[]> {
     const echoes: MediaLevel[] = [];
     const line = (l: MediaLevel): string => `${l.kind === 'bridge' ? `bridged ${l.level}` : `echo ${2 * l.level} (reference)`}: ${l.passed ? 'pass' : 'FAIL'} (${l.why}); ` +
       `late ${l.callerLate}+${l.humanLate} of ${l.callerFrames}+${l.humanFrames} frames, lost ${l.packetsLost}, cpu ${l.steadyCpuPercent}% (${l.cpuMsPerCallSecond} ms per call-second), drops ${l.kernelDrops}/${l.humanKernelDrops}, load ${l.loadavg1}`;
+    // With baselines, each level's bridged calls also run on them (A B …, fresh gateways), same run.
+    const baselines: { label: string; start: StartGateway }[] = [];
+    for (const ref of (BASELINE ?? '').split(',').filter(Boolean)) baselines.push({ label: `baseline ${ref}`, start: await gatewayAt(ref, root) });
+    const againstBaselines: MediaLevel[] = [];
     for (const level of LEVELS) {
       const l = await mediaLevel(root, level, 'bridge');
       levels.push(l);
       say(line(l));
+      for (const b of baselines) {
+        const x = await mediaLevel(root, level, 'bridge', b);
+        againstBaselines.push(x);
+        say(`[${b.label}] ${line(x)}`);
+      }
       if (ECHO_REFERENCE) {
         const e = await mediaLevel(root, level, 'echo');
         echoes.push(e);
@@ -409,10 +433,10 @@ export async function run(): Promise<BenchResult[]> {
     const best = levels.filter((l) => l.passed).at(-1);
     out.push({
       suite, name: 'concurrent bridged calls, < 0.1 % late frames (goal 250)', value: best?.level ?? 0, unit: 'calls',
-      detail: { setupRate: MEDIA_SETUP_RATE, steadyMs: STEADY_MS, levels, echoReference: echoes },
+      detail: { setupRate: MEDIA_SETUP_RATE, steadyMs: STEADY_MS, levels, echoReference: echoes, baselines: againstBaselines },
     });
-    for (const l of [...levels, ...echoes]) {
-      const what = l.kind === 'bridge' ? `${l.level} bridged calls` : `${2 * l.level} echo-agent calls (reference)`;
+    for (const l of [...levels, ...echoes, ...againstBaselines]) {
+      const what = (l.version !== 'this tree' ? `[${l.version}] ` : '') + (l.kind === 'bridge' ? `${l.level} bridged calls` : `${2 * l.level} echo-agent calls (reference)`);
       out.push({ suite, name: `${what}: late frames (all legs)`, value: l.latePercent, unit: '%', detail: { callerLate: l.callerLate, callerFrames: l.callerFrames, humanLate: l.humanLate, humanFrames: l.humanFrames, lostPercent: l.lostPercent, passed: l.passed, loadavg1: l.loadavg1 } });
       out.push({ suite, name: `${what}: gateway CPU per ${l.kind === 'bridge' ? 'bridged call' : 'call'}`, value: l.cpuPercentPerCall ?? NaN, unit: '% of a core', detail: { steadyCpuPercent: l.steadyCpuPercent, cpuMsPerCallSecond: l.cpuMsPerCallSecond, peakRssMiB: l.peakRssMiB } });
     }
