@@ -28,10 +28,15 @@
  *    - bridge one way, caller → human and human → caller: the probe is both ends
  *      (src/loadtest/bridge-latency.ts), one jitter buffer and one pacer.
  *
- * Env: TG_BENCH_XFER_RATES (calls/s steps, default 10,20,30,45,70,100,150),
- * TG_BENCH_XFER_LEVELS (concurrent bridged calls, default 100,250,350), TG_BENCH_XFER_PARTS
- * (rate,media,latency), TG_BENCH_XFER_CPU_PROF=<dir> (gateway --cpu-prof at each media level),
- * TG_BENCH_XFER_MEDIA_WORKERS (the gateway's media.workers).
+ * Env: TG_BENCH_XFER_RATES (calls/s steps, default 20,30,45,70,100,150),
+ * TG_BENCH_XFER_LEVELS (concurrent bridged calls, default 250,350; the next level runs only when one
+ * passes), TG_BENCH_XFER_SETUP_RATE (calls/s of a media level, default 25), TG_BENCH_XFER_PARTS
+ * (rate,media,latency), TG_BENCH_XFER_ECHO_REF=0 (no echo-agent reference), TG_BENCH_XFER_BASELINE
+ * (git refs, comma-separated: their src/gateway/ also runs the media levels and the latency paths,
+ * same run), TG_BENCH_XFER_LATENCY_ROUNDS (A B A B …, default 1), TG_BENCH_XFER_CPU_PROF=<dir>
+ * (gateway --cpu-prof at each media level), TG_BENCH_XFER_MEDIA_WORKERS (the gateway's media.workers).
+ * The latency part also runs this tree with media.workers 0. Every gateway's log is kept in the work
+ * folder (printed at the end) as gateway-log.jsonl.
  * Run: npx tsx bench/run.ts gateway/transfer
  */
 import { execFileSync } from 'node:child_process';
