@@ -162,6 +162,7 @@ export class Transferor {
       log: call.log.child({ leg: 'human' }),
       id: `${call.info.callId};human`,
       tap: this.#deps.mediaTap?.(`${call.info.callId};human`),
+      near: call.session,
       onProgress: (status, early) => {
         call.log.info({ event: 'transfer_progress', status }, `human leg: ${status}`);
         // Early media from the human's side (a carrier's ringback, an announcement) replaces ours.
@@ -302,7 +303,8 @@ export class Transferor {
     call.human = human;
     if (!call.session.closed) call.session.clear();
     const relay = relayMedia(call.session, human.session);
-    call.onTeardown(() => relay.stop());
+    // call_end says where the audio was relayed and how many frames this thread dropped (relay.ts).
+    call.onTeardown(() => { relay.stop(); call.endFields.relay = { where: relay.where, droppedFrames: relay.dropped }; });
     human.dialog.on('destroy', () => { void call.end('human', 'human hung up'); });
     human.dialog.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
       // The human's side re-offers (hold, new address): answer with our current SDP for that leg.

@@ -105,6 +105,12 @@ export interface MediaSession {
   setDirection(hold: boolean | MediaDirection): void;
   /** Queued audio not sent yet, in ms. */
   readonly queuedMs: number;
+  /**
+   * Sessions on a media worker: forward this session's decoded audio to `to` inside the worker
+   * (session/forward.ts), when `to` runs on the same worker; returns false otherwise (the caller
+   * then forwards in its own thread). `to: null` stops it.
+   */
+  forwardInWorker?(to: MediaSession | null, options?: { maxBacklogMs?: number; drainAfterMs?: number }): boolean;
   stats(): MediaStats;
   /** Idempotent: sends RTCP BYE, closes the socket, releases the port, emits `close`. */
   close(reason?: string): Promise<void>;
@@ -133,6 +139,8 @@ export interface MediaSessionOptions {
   /** Call-ID or other identifier for logs (default random). */
   id?: string;
   tap?: PacketTap;
+  /** Run on the same media worker as this session, if it runs on one (a bridge's other leg). */
+  near?: MediaSession;
   /**
    * The samples of an `audio` frame are valid only while the event runs (every listener copies
    * what it keeps), so the session decodes each frame into one reused buffer instead of a new

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { sharedClock } from '../rtp/clock.js';
 import type { RtpAddress } from '../sdp/types.js';
+import { forwardAudio, type Forward } from '../session/forward.js';
 import { MediaSessionImpl } from '../session/session.js';
 import type { AudioFrame, MediaStats } from '../session/types.js';
 import {
@@ -23,6 +24,8 @@ interface Hosted {
   appliedOp: number;
   latched: RtpAddress | undefined;
   onAudio: ((f: AudioFrame) => void) | undefined;
+  /** This session's audio forwarded to another one on this worker (a bridge relayed here). */
+  forward: Forward | undefined;
   untick: () => void;
 }
 
@@ -212,13 +215,14 @@ async function create(sid: number, o: RemoteSessionOptions): Promise<void> {
   }
   const pending = creating.get(sid)!;
   creating.delete(sid);
-  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, untick: hookClock(o.negotiated.ptime) };
+  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, forward: undefined, untick: hookClock(o.negotiated.ptime) };
   sessions.set(sid, h);
   session.on('mark', (name, info) => emit({ sid, kind: 'mark', markId: Number(name), cleared: info.cleared }));
   session.on('dtmf', (event) => emit({ sid, kind: 'dtmf', event }));
   session.on('stats', (stats) => emit({ sid, kind: 'stats', stats }));
   session.on('close', (reason) => {
     h.untick();
+    h.forward?.stop();
     sessions.delete(sid);
     events.push({ sid, kind: 'closed', reason, stats: session.stats() });
     schedule(false);
@@ -263,6 +267,18 @@ function apply(op: Op): void {
         h.onAudio = undefined;
       }
       break;
+    case 'forward': {
+      h.forward?.stop();
+      h.forward = undefined;
+      const to = op.to === null ? undefined : sessions.get(op.to);
+      if (to) {
+        h.forward = forwardAudio(s, to.session, {
+          ...(op.maxBacklogMs !== undefined ? { maxBacklogMs: op.maxBacklogMs } : {}),
+          ...(op.drainAfterMs !== undefined ? { drainAfterMs: op.drainAfterMs } : {}),
+        });
+      }
+      break;
+    }
     case 'close': void s.close(op.reason); break;
   }
 }

@@ -46,6 +46,7 @@ export type Op = { sid: number; seq: number; p: number } & (
   | { kind: 'direction'; hold: boolean | MediaDirection }
   | { kind: 'rate'; rate: number }
   | { kind: 'listen'; audio: boolean }
+  | { kind: 'forward'; to: number | null; maxBacklogMs?: number; drainAfterMs?: number }
   | { kind: 'close'; reason: string }
 );
 

@@ -154,6 +154,17 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
     if (!this.#closed) this.#send({ kind: 'remote', update });
   }
 
+  forwardInWorker(to: MediaSession | null, options: { maxBacklogMs?: number; drainAfterMs?: number } = {}): boolean {
+    if (this.#closed) return false;
+    if (to === null) {
+      this.#send({ kind: 'forward', to: null });
+      return true;
+    }
+    if (!(to instanceof RemoteMediaSession) || to.#link !== this.#link || to.closed) return false;
+    this.#send({ kind: 'forward', to: to.sid, ...options });
+    return true;
+  }
+
   setDirection(hold: boolean | MediaDirection): void {
     if (!this.#closed) this.#send({ kind: 'direction', hold });
   }
