@@ -12,7 +12,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startChild, waitForUdpPort, type Child } from './child.js';
+import { startChild, waitForPort, type Child } from './child.js';
 import { FRAME, loudness, probeFrames, rtpPacket } from './echo-latency.js';
 import { LoadtestError } from './errors.js';
 import { SCENARIO_DIR } from './peers.js';
@@ -109,7 +109,7 @@ export async function measureBridgeLatency(o: BridgeLatencyOptions): Promise<Bri
     '-set', 'probe_port', String(human.port), '-trace_logs', '-log_file', humanLog, '-nostdin'], { name: 'sipp human probe', cwd: o.workDir });
   let callerSipp: Child | undefined;
   try {
-    await waitForUdpPort(humanSipp, o.humanSipPort, 10_000, 'sipp human probe');
+    await waitForPort(humanSipp, o.humanSipPort, 10_000, 'sipp human probe');
     const sipPort = await freeLoopbackPort();
     callerSipp = startChild('sipp', [o.target, '-sf', join(SCENARIO_DIR, 'uac-echo-latency-probe.xml'), '-s', o.service, '-i', '127.0.0.1',
       '-p', String(sipPort), '-m', '1', '-d', String(seconds * 1000 + 2000), '-set', 'probe_port', String(caller.port),
