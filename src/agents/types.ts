@@ -142,6 +142,11 @@ export interface Agent {
   start(call: CallInfo, io: AgentIO): Promise<void> | void;
   /** The call ended: 'caller hung up', 'agent hung up', 'shutdown', 'agent failed' … */
   stop?(reason: string): void;
+  /**
+   * Figures of the agent's own for the call's `call_end` line (e.g. openai-realtime's token usage
+   * and turn latency), read once when the call ends, after `stop`.
+   */
+  summary?(): Record<string, unknown> | undefined;
 }
 
 /** What the gateway needs to build agents for calls. */
