@@ -32,7 +32,8 @@ export interface TurnLatency {
   stoppedToRtpMs?: number;
 }
 
-export interface RealtimeSummary {
+/** A type (not an interface) so it fits the `Record<string, unknown>` of Agent.summary. */
+export type RealtimeSummary = {
   realtime: {
     model: string;
     audio: string;
@@ -44,7 +45,7 @@ export interface RealtimeSummary {
     bargeIns: number;
     failure?: string;
   };
-}
+};
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
