@@ -14,7 +14,7 @@ import { freePort, sippMediaPort } from '../../../helpers/ports.js';
 import { runSipp } from '../../../helpers/sipp.js';
 import { median, windowedCorrelation } from '../../../gateway/helpers/audio.js';
 import { REPO, startChildGateway, type ChildGateway } from './helpers/gateway-child.js';
-import { baresipCall, pcmBytes, tone, toneShare } from './helpers/phones.js';
+import { baresipCall, pcmBytes, speechFile, tone, toneShare } from './helpers/phones.js';
 import { decodeInput, startStandIn, type StandIn } from './helpers/standin.js';
 
 let dir: string;
@@ -34,16 +34,8 @@ afterEach(async () => {
   gw = undefined;
 });
 
-/** espeak-ng speech at `rate`, 16-bit, after `leadIn` s of silence and with `tail` s after it (aufile hangs up at its end). */
-function speech(rate: number, leadIn: number, tail: number): string {
-  const raw = join(dir, `speech-${rate}.raw.wav`);
-  const out = join(dir, `speech-${rate}.wav`);
-  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, 'Hello, I would like to know the opening hours of your shop please.']);
-  execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', '-e', 'signed-integer', out, 'pad', String(leadIn), String(tail)]);
-  return out;
-}
+const speech = (rate: number, leadIn: number, tail: number): string => speechFile(dir, rate, leadIn, tail);
 
-const agent = { type: 'openai-realtime', settings: { instructions: 'You answer calls for {to}; the caller is {from}.', greeting: 'Say hello.', voice: 'marin' } };
 /** The raw bytes of a WAV's data chunk (a µ-law file: the octets SIPp puts in its RTP). */
 function wavData(path: string): Buffer {
   const buf = readFileSync(path);
@@ -55,6 +47,7 @@ function wavData(path: string): Buffer {
   throw new Error(`no data chunk in ${path}`);
 }
 
+const agent = { type: 'openai-realtime', settings: { instructions: 'You answer calls for {to}; the caller is {from}.', greeting: 'Say hello.', voice: 'marin' } };
 const env = (): Record<string, string> => ({ OPENAI_API_KEY: 'sk-test-key', OPENAI_BASE_URL: standIn.baseUrl, NODE_EXTRA_CA_CERTS: standIn.caFile });
 
 describe('openai-realtime audio through the gateway', () => {

@@ -3,7 +3,7 @@
  * test reads what the caller heard) and SIPp scenarios (RTP from a PCMU WAV, then BYE or wait for
  * the gateway's BYE).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,5 +87,14 @@ export function toneShare(pcm: Int16Array, rate: number, hz: number, windowMs = 
     const power = s1 * s1 + s2 * s2 - k * s1 * s2;
     out.push(energy > 0 ? (2 * power) / (w * energy) : 0);
   }
+  return out;
+}
+
+/** espeak-ng speech at `rate`, 16-bit, after `leadIn` s of silence and `tail` s after it (aufile hangs up at the end of its file). */
+export function speechFile(dir: string, rate: number, leadIn: number, tail: number, text = 'Hello, I would like to know the opening hours of your shop please.'): string {
+  const raw = join(dir, `speech-${rate}-${leadIn}-${tail}.raw.wav`);
+  const out = join(dir, `speech-${rate}-${leadIn}-${tail}.wav`);
+  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, text]);
+  execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', '-e', 'signed-integer', out, 'pad', String(leadIn), String(tail)]);
   return out;
 }

@@ -71,7 +71,13 @@ export interface StandInSession {
   /** Resolves with the first client event of `type` (after `from` events) that satisfies `pred`. */
   next<T extends RealtimeClientEvent['type']>(type: T, pred?: (e: EventOf<T>) => boolean): Promise<EventOf<T>>;
   /** One assistant audio response, all deltas at once (faster than real time), as the API streams it. */
-  respondWithAudio(audio: Buffer, options?: { chunkBytes?: number; transcript?: string; functionCall?: { name: string; arguments: string } }): { responseId: string; itemId: string };
+  respondWithAudio(audio: Buffer, options?: {
+    chunkBytes?: number;
+    transcript?: string;
+    functionCall?: { name: string; arguments: string };
+    /** Leave the response in progress (no audio.done / response.done) until the client cancels it. */
+    open?: boolean;
+  }): { responseId: string; itemId: string };
   /** A response whose only output is a function call. */
   callFunction(name: string, args: Record<string, unknown>): { callId: string };
   /** Speech events seen by the VAD: performance.now() of each. */
@@ -117,6 +123,7 @@ function createSession(ws: WebSocket, model: string | null, authorization: strin
   let speaking = false;
   let audioMs = 0;
   let currentItem = id('item');
+  let openResponse: string | undefined;
 
   const send = (e: RealtimeServerEvent): void => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(e)); };
   const vad = (samples: Int16Array): void => {
@@ -163,6 +170,9 @@ function createSession(ws: WebSocket, model: string | null, authorization: strin
       const bytes = Buffer.from(e.audio, 'base64');
       input.push(bytes);
       vad(decodeInput(bytes, session?.audio?.input?.format));
+    } else if (e.type === 'response.cancel' && openResponse) {
+      send({ type: 'response.done', event_id: id('event'), response: { id: openResponse, object: 'realtime.response', status: 'cancelled', status_details: { type: 'cancelled', reason: 'client_cancelled' } } });
+      openResponse = undefined;
     } else if (e.type === 'conversation.item.truncate') {
       send({ type: 'conversation.item.truncated', event_id: id('event'), item_id: e.item_id, content_index: e.content_index, audio_end_ms: e.audio_end_ms });
     }
@@ -196,6 +206,10 @@ function createSession(ws: WebSocket, model: string | null, authorization: strin
       send({ type: 'response.output_item.added', event_id: id('event'), response_id: responseId, output_index: 0, item: { id: itemId, type: 'message', role: 'assistant', content: [] } });
       for (let off = 0; off < audio.length; off += chunk) {
         send({ type: 'response.output_audio.delta', event_id: id('event'), response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta: audio.subarray(off, off + chunk).toString('base64') });
+      }
+      if (options.open) {
+        openResponse = responseId;
+        return { responseId, itemId };
       }
       send({ type: 'response.output_audio.done', event_id: id('event'), response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 });
       if (options.transcript !== undefined) {
