@@ -22,6 +22,8 @@ import { runTool, type ToolResult } from './tools.js';
 
 /** After barge-in, the server cancels the response itself (interrupt_response); if it has not within this, we do. */
 const CANCEL_GRACE_MS = 500;
+/** Caller audio kept while the socket opens: 5 s of 20 ms frames. */
+const MAX_PENDING_FRAMES = 250;
 /** Longest wait for a goodbye or an apology to be played before the BYE goes anyway. */
 const PLAYOUT_WAIT_MS = 15_000;
 
@@ -48,6 +50,7 @@ export class RealtimeAgent implements Agent {
   readonly #markWaiters = new Map<string, () => void>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #apology: Promise<PcmAudio | undefined> | undefined;
+  #pendingAudio: string[] = [];
 
   constructor(settings: RealtimeSettings, context: AgentContext) {
     this.#s = settings;
@@ -61,7 +64,7 @@ export class RealtimeAgent implements Agent {
     const path = audioPathFor(call.codec.name, s.audio, io.payload !== undefined);
     this.#path = path;
     this.#metrics = new CallMetrics(io.log, s.model, path.format.type ?? 'audio/pcm');
-    this.#audio = linkAudio(io, path, (audio) => this.#send({ type: 'input_audio_buffer.append', audio }));
+    this.#audio = linkAudio(io, path, (audio) => this.#append(audio));
     io.onDtmf((digit) => this.#dtmf(digit));
     io.onMark((name) => {
       if (name.startsWith('rt-first-')) this.#metrics?.firstRtp();
@@ -70,7 +73,19 @@ export class RealtimeAgent implements Agent {
     });
     if (s.apology) this.#apology = synthesize(s.apology, { sampleRate: 16000 }).catch((err: unknown) => { io.log.warn({ err }, 'openai-realtime: apology prompt unavailable'); return undefined; });
     io.log.info({ event: 'realtime_start', model: s.model, audio: path.format, transferTargets: this.#transferTargets }, 'openai-realtime: connecting');
-    await this.#connect(false);
+    // Not awaited: the gateway answers the call meanwhile, so a failure to connect can still
+    // play the apology or transfer an answered call. What the caller says until then is kept.
+    void this.#connect(false);
+  }
+
+  /** The caller's audio: sent, or kept (up to MAX_PENDING_FRAMES) until the session is open. */
+  #append(audio: string): void {
+    if (this.#rt) {
+      this.#send({ type: 'input_audio_buffer.append', audio });
+    } else if (!this.#ended) {
+      this.#pendingAudio.push(audio);
+      if (this.#pendingAudio.length > MAX_PENDING_FRAMES) this.#pendingAudio.shift();
+    }
   }
 
   stop(reason: string): void {
@@ -109,6 +124,9 @@ export class RealtimeAgent implements Agent {
     const summary = retry ? this.#metrics!.transcriptText() : '';
     const extra = retry ? `\n\nThe call was interrupted by a technical problem and reconnected. The conversation so far:\n${summary || '(nothing yet)'}` : '';
     rt.send(sessionUpdate(s, this.#call!, this.#path!, this.#transferTargets, extra));
+    const pending = this.#pendingAudio;
+    this.#pendingAudio = [];
+    for (const audio of pending) this.#send({ type: 'input_audio_buffer.append', audio });
     io.log.info({ event: 'realtime_connected', url: rt.url.origin + rt.url.pathname, retry, ms: Math.round(performance.now() - started) }, 'openai-realtime: session open');
     if (retry) {
       this.#send({ type: 'response.create', response: { instructions: 'Apologise in one short sentence for the interruption and continue the conversation.' } });
@@ -272,6 +290,8 @@ export class RealtimeAgent implements Agent {
     switch (action.kind) {
       case 'retry':
         this.#retried = true;
+        // A failure of the reconnection itself comes back here and takes the retry's `then`.
+        this.#failing = false;
         await this.#connect(true);
         return;
       case 'transfer': {
@@ -295,6 +315,7 @@ export class RealtimeAgent implements Agent {
     const prompt = await this.#apology;
     if (prompt && !this.#ended) {
       io.play(prompt.samples, prompt.sampleRate);
+      io.log.info({ event: 'realtime_apology', ms: Math.round((prompt.samples.length / prompt.sampleRate) * 1000) }, 'openai-realtime: apology played before hanging up');
       await this.#playedOut();
     }
     if (!this.#ended) await io.hangup(`openai-realtime failed (${kind})`);
