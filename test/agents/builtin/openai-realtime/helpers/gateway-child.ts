@@ -67,9 +67,12 @@ export async function startChildGateway(o: ChildGatewayOptions): Promise<ChildGa
     for (const w of [...waiters]) w();
   });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => { for (const w of [...waiters]) w(); r(code); }));
   let exitCode: number | null | undefined;
-  void exited.then((c) => { exitCode = c; });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => {
+    exitCode = code;
+    for (const w of [...waiters]) w();
+    r(code);
+  }));
 
   const line = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
     const check = (): void => {
