@@ -12,6 +12,7 @@ export const REPO = resolve(import.meta.dirname, '../../../../..');
 
 export interface ChildGateway {
   sipPort: number;
+  pid: number;
   logs(): Record<string, unknown>[];
   /** Resolves with the first log line that satisfies `pred` (checked on every line). */
   line(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -27,15 +28,18 @@ export interface ChildGatewayOptions {
   /** Where the config file goes. */
   dir: string;
   workers?: number | 'auto';
+  /** Media port pairs (default 20). */
+  mediaPorts?: number;
+  maxCalls?: number;
 }
 
 export async function startChildGateway(o: ChildGatewayOptions): Promise<ChildGateway> {
   const sipPort = await freePort();
-  const media = await freePortRange(20);
+  const media = await freePortRange(o.mediaPorts ?? 20);
   const config = {
     sip: { listen: [{ address: '127.0.0.1', port: sipPort, transport: 'udp' }, { address: '127.0.0.1', port: sipPort, transport: 'tcp' }] },
     drachtio: { embedded: { host: '127.0.0.1', port: await freePort(), secret: 'test-secret' } },
-    trunks: [{ name: 'test', sources: ['127.0.0.1/32'], country_code: '91', codecs: o.codecs ?? ['PCMU', 'PCMA', 'G722'], routes: [{ pattern: '*', agent: 'ai' }] }],
+    trunks: [{ name: 'test', sources: ['127.0.0.1/32'], country_code: '91', codecs: o.codecs ?? ['PCMU', 'PCMA', 'G722'], ...(o.maxCalls ? { max_calls: o.maxCalls } : {}), routes: [{ pattern: '*', agent: 'ai' }] }],
     agents: { ai: o.agent },
     transfer_targets: o.transferTargets ?? {},
     media: { address: '127.0.0.1', port_min: media.min, port_max: media.max, workers: o.workers ?? 1 },
@@ -47,7 +51,7 @@ export async function startChildGateway(o: ChildGatewayOptions): Promise<ChildGa
   const file = join(o.dir, `gateway-${sipPort}.yaml`);
   // JSON is YAML.
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/runtime/start-command.ts'), '--config', file], {
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', join(REPO, 'src/runtime/start-command.ts'), '--config', file], {
     cwd: REPO,
     env: { ...process.env, TRUNKGATE_LOG_LEVEL: 'info', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +92,7 @@ export async function startChildGateway(o: ChildGatewayOptions): Promise<ChildGa
 
   const gw: ChildGateway = {
     sipPort,
+    pid: child.pid!,
     logs: () => lines,
     line,
     output: () => out,
