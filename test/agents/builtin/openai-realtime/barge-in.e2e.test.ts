@@ -56,12 +56,13 @@ describe('openai-realtime barge-in', () => {
     expect(truncate.audio_end_ms).toBeGreaterThan(500);
     expect(truncate.audio_end_ms).toBeLessThan(4500);
 
-    // The caller's recording: the tone lasts as long as the truncation says it was heard (± 3 frames),
-    // and none of it comes after.
+    // The caller's recording: the tone lasts as long as the truncation says it was heard, and none
+    // of it comes after. Tolerance 5 frames: with media workers the queue depth the agent reads is
+    // the worker's figure from its last tick, and the clear takes effect at the worker's next batch.
     expect(call.heard, call.output).toBeDefined();
     const shares = toneShare(call.heard!.samples, 8000, 440);
     const toneMs = shares.filter((x) => x > 0.8).length * 20;
-    expect(Math.abs(toneMs - truncate.audio_end_ms), JSON.stringify({ toneMs, audioEndMs: truncate.audio_end_ms })).toBeLessThanOrEqual(60);
+    expect(Math.abs(toneMs - truncate.audio_end_ms), JSON.stringify({ toneMs, audioEndMs: truncate.audio_end_ms })).toBeLessThanOrEqual(100);
     const first = shares.findIndex((x) => x > 0.8);
     const last = shares.length - 1 - [...shares].reverse().findIndex((x) => x > 0.8);
     expect((last - first + 1) * 20 - toneMs).toBeLessThanOrEqual(60);
