@@ -25,7 +25,9 @@ import { freePort, sippMediaPort } from '../../test/helpers/ports.js';
 
 const LAT_CALLS = Number(process.env.TG_RT_LAT_CALLS ?? 4);
 const LAT_TURNS = Number(process.env.TG_RT_LAT_TURNS ?? 12);
-const STEPS = (process.env.TG_RT_STEPS ?? '25,50,100').split(',').map(Number);
+const STEPS = (process.env.TG_RT_STEPS ?? '25,50,100').split(',').filter(Boolean).map(Number);
+/** TG_RT_PARTS=latency,capacity (default both). */
+const PARTS = (process.env.TG_RT_PARTS ?? 'latency,capacity').split(',');
 const SECONDS = Number(process.env.TG_RT_SECONDS ?? 10);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -148,9 +150,12 @@ interface Run {
 }
 
 /** N calls through a fresh gateway; sessions are matched to callers by the caller id in the instructions. */
-async function place(standIn: StandIn, dir: string, n: number, audio: 'auto' | 'pcm', durationMs: number): Promise<Run> {
+type Mode = 'auto' | 'pcm' | 'echo';
+
+async function place(standIn: StandIn, dir: string, n: number, audio: Mode, durationMs: number): Promise<Run> {
   const gw = await startChildGateway({
-    agent: { type: 'openai-realtime', settings: { instructions: 'caller {from}', audio, connect_timeout_ms: 10_000 } },
+    // 'echo': the same calls on the echo agent — the control for what the machine's load does to the media.
+    agent: audio === 'echo' ? { type: 'echo', settings: { delay_ms: 0 } } : { type: 'openai-realtime', settings: { instructions: 'caller {from}', audio, connect_timeout_ms: 10_000 } },
     env: { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: standIn.baseUrl, NODE_EXTRA_CA_CERTS: standIn.caFile, TRUNKGATE_LOG_LEVEL: 'info' },
     codecs: ['PCMU'], dir, workers: 'auto', mediaPorts: 2 * n + 20, maxCalls: n + 10,
   });
@@ -259,15 +264,15 @@ function processCpuUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 1e4;
 }
 
-async function capacity(standIn: StandIn, dir: string, n: number, audio: 'auto' | 'pcm'): Promise<BenchResult[]> {
+async function capacity(standIn: StandIn, dir: string, n: number, audio: Mode): Promise<BenchResult[]> {
   const durationMs = (SECONDS + 6) * 1000;
   const run = await place(standIn, dir, n, audio, durationMs);
-  const answer = audio === 'auto' ? Buffer.from(encodeUlaw(tone(2000, 8000, 440))) : pcmBytes(tone(2000, 24000, 440));
+  const answer = audio === 'pcm' ? pcmBytes(tone(2000, 24000, 440)) : Buffer.from(encodeUlaw(tone(2000, 8000, 440)));
   let streaming = true;
   let cpu0 = 0;
   let cpu1 = 0;
   try {
-    await until(() => run.sessions.size === n, 30_000);
+    if (audio !== 'echo') await until(() => run.sessions.size === n, 30_000);
     const feeders = [...run.sessions.values()].map(async (s) => {
       while (streaming) {
         s.respondWithAudio(answer, { chunkBytes: audio === 'auto' ? 1600 : 9600 });
@@ -287,7 +292,7 @@ async function capacity(standIn: StandIn, dir: string, n: number, audio: 'auto' 
     const ends = run.gw.logs().filter((l) => l.event === 'call_end');
     const late = ends.reduce((a, l) => a + Number(l.lateFrames ?? 0), 0);
     const sent = ends.reduce((a, l) => a + Number(l.framesSent ?? 0), 0);
-    const label = audio === 'auto' ? 'g711-passthrough' : 'pcm24k';
+    const label = audio === 'auto' ? 'g711-passthrough' : audio === 'pcm' ? 'pcm24k' : 'echo agent (control)';
     const cpuPerCall = ((cpu1 - cpu0) / 1000 / wall) * 100 / n;
     return [
       { suite: 'openai-realtime', name: `${label}: ${n} calls, late frames`, value: sent ? (100 * late) / sent : NaN, unit: '%', detail: { late, framesSent: sent, calls: ends.length, sippCode: r.code, sessions: run.sessions.size } },
@@ -305,11 +310,14 @@ export async function run(): Promise<BenchResult[]> {
   const standIn = await startStandIn(join(dir, 'tls'));
   const out: BenchResult[] = [];
   try {
-    out.push(...await latency(standIn, dir, 'auto'));
-    out.push(...await latency(standIn, dir, 'pcm'));
-    for (const n of STEPS) {
+    if (PARTS.includes('latency')) {
+      out.push(...await latency(standIn, dir, 'auto'));
+      out.push(...await latency(standIn, dir, 'pcm'));
+    }
+    for (const n of PARTS.includes('capacity') ? STEPS : []) {
       out.push(...await capacity(standIn, dir, n, 'auto'));
       out.push(...await capacity(standIn, dir, n, 'pcm'));
+      out.push(...await capacity(standIn, dir, n, 'echo'));
     }
   } finally {
     await standIn.close();
