@@ -281,9 +281,11 @@ async function capacity(standIn: StandIn, dir: string, n: number, audio: Mode): 
     });
     await sleep(2000);
     cpu0 = processCpuUs(run.gw.pid);
+    const own0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(SECONDS * 1000);
     cpu1 = processCpuUs(run.gw.pid);
+    const own = process.cpuUsage(own0);
     const wall = performance.now() - t0;
     streaming = false;
     await Promise.all(feeders);
@@ -296,7 +298,7 @@ async function capacity(standIn: StandIn, dir: string, n: number, audio: Mode): 
     const cpuPerCall = ((cpu1 - cpu0) / 1000 / wall) * 100 / n;
     return [
       { suite: 'openai-realtime', name: `${label}: ${n} calls, late frames`, value: sent ? (100 * late) / sent : NaN, unit: '%', detail: { late, framesSent: sent, calls: ends.length, sippCode: r.code, sessions: run.sessions.size } },
-      { suite: 'openai-realtime', name: `${label}: ${n} calls, gateway CPU per call`, value: cpuPerCall, unit: '% of a core', detail: { gatewayCpuPct: +(cpuPerCall * n).toFixed(1) } },
+      { suite: 'openai-realtime', name: `${label}: ${n} calls, gateway CPU per call`, value: cpuPerCall, unit: '% of a core', detail: { gatewayCpuPct: +(cpuPerCall * n).toFixed(1), generatorCpuPct: +(((own.user + own.system) / 1000 / wall) * 100).toFixed(1) } },
     ];
   } finally {
     streaming = false;
