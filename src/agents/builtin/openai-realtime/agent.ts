@@ -22,8 +22,8 @@ import { runTool, type ToolResult } from './tools.js';
 
 /** After barge-in, the server cancels the response itself (interrupt_response); if it has not within this, we do. */
 const CANCEL_GRACE_MS = 500;
-/** Caller audio kept while the socket opens: 5 s of 20 ms frames. */
-const MAX_PENDING_FRAMES = 250;
+/** Client events kept while the socket opens: 5 s of 20 ms audio frames. */
+const MAX_PENDING_EVENTS = 250;
 /** Longest wait for a goodbye or an apology to be played before the BYE goes anyway. */
 const PLAYOUT_WAIT_MS = 15_000;
 
@@ -50,7 +50,8 @@ export class RealtimeAgent implements Agent {
   readonly #markWaiters = new Map<string, () => void>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #apology: Promise<PcmAudio | undefined> | undefined;
-  #pendingAudio: string[] = [];
+  /** Client events from before the session was open (caller audio, DTMF), sent once it is. */
+  #pending: RealtimeClientEvent[] = [];
 
   constructor(settings: RealtimeSettings, context: AgentContext) {
     this.#s = settings;
@@ -64,7 +65,7 @@ export class RealtimeAgent implements Agent {
     const path = audioPathFor(call.codec.name, s.audio, io.payload !== undefined);
     this.#path = path;
     this.#metrics = new CallMetrics(io.log, s.model, path.format.type ?? 'audio/pcm');
-    this.#audio = linkAudio(io, path, (audio) => this.#append(audio));
+    this.#audio = linkAudio(io, path, (audio) => this.#send({ type: 'input_audio_buffer.append', audio }));
     io.onDtmf((digit) => this.#dtmf(digit));
     io.onMark((name) => {
       if (name.startsWith('rt-first-')) this.#metrics?.firstRtp();
@@ -74,18 +75,9 @@ export class RealtimeAgent implements Agent {
     if (s.apology) this.#apology = synthesize(s.apology, { sampleRate: 16000 }).catch((err: unknown) => { io.log.warn({ err }, 'openai-realtime: apology prompt unavailable'); return undefined; });
     io.log.info({ event: 'realtime_start', model: s.model, audio: path.format, transferTargets: this.#transferTargets }, 'openai-realtime: connecting');
     // Not awaited: the gateway answers the call meanwhile, so a failure to connect can still
-    // play the apology or transfer an answered call. What the caller says until then is kept.
+    // play the apology or transfer an answered call. What the caller says or presses until the
+    // session is open is kept (#send) and sent after the session.update.
     void this.#connect(false);
-  }
-
-  /** The caller's audio: sent, or kept (up to MAX_PENDING_FRAMES) until the session is open. */
-  #append(audio: string): void {
-    if (this.#rt) {
-      this.#send({ type: 'input_audio_buffer.append', audio });
-    } else if (!this.#ended) {
-      this.#pendingAudio.push(audio);
-      if (this.#pendingAudio.length > MAX_PENDING_FRAMES) this.#pendingAudio.shift();
-    }
   }
 
   stop(reason: string): void {
@@ -124,9 +116,9 @@ export class RealtimeAgent implements Agent {
     const summary = retry ? this.#metrics!.transcriptText() : '';
     const extra = retry ? `\n\nThe call was interrupted by a technical problem and reconnected. The conversation so far:\n${summary || '(nothing yet)'}` : '';
     rt.send(sessionUpdate(s, this.#call!, this.#path!, this.#transferTargets, extra));
-    const pending = this.#pendingAudio;
-    this.#pendingAudio = [];
-    for (const audio of pending) this.#send({ type: 'input_audio_buffer.append', audio });
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const event of pending) this.#send(event);
     io.log.info({ event: 'realtime_connected', url: rt.url.origin + rt.url.pathname, retry, ms: Math.round(performance.now() - started) }, 'openai-realtime: session open');
     if (retry) {
       this.#send({ type: 'response.create', response: { instructions: 'Apologise in one short sentence for the interruption and continue the conversation.' } });
@@ -185,10 +177,16 @@ export class RealtimeAgent implements Agent {
     });
   }
 
+  /** Send, or keep until the session is open; dropped once the call ended or while a failure is handled. */
   #send(event: RealtimeClientEvent): void {
+    if (this.#ended || this.#failing) return;
     const rt = this.#rt;
-    if (!rt || this.#ended || this.#failing || rt.socket.readyState !== rt.socket.OPEN) return;
-    rt.send(event);
+    if (!rt) {
+      this.#pending.push(event);
+      if (this.#pending.length > MAX_PENDING_EVENTS) this.#pending.shift();
+      return;
+    }
+    if (rt.socket.readyState === rt.socket.OPEN) rt.send(event);
   }
 
   #closeSocket(): void {
