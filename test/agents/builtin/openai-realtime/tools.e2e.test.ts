@@ -100,6 +100,8 @@ describe('openai-realtime tools', () => {
       expect(f.endOutput.item).toMatchObject({ type: 'function_call_output', output: '{"ok":true}' });
       // The goodbye is 1 s long: the session closes (the call ended) only after it was played.
       expect(f.goodbyeToCloseMs).toBeGreaterThanOrEqual(950);
+      // What the agent offers for call_end (Agent.summary), also logged when it stops: usage of both responses.
+      expect(await gw.line((l) => l.event === 'realtime_summary')).toMatchObject({ realtime: { model: 'gpt-realtime', audio: 'audio/pcmu', usage: { responses: 2, totalTokens: 260 } } });
       expect(f.s.session?.tools?.map((t) => ('name' in t ? t.name : undefined))).toEqual(['end_call', 'send_dtmf', 'lookup_order']);
     } finally {
       await gw.stop();
