@@ -34,7 +34,7 @@ beforeAll(async () => {
       res.end(JSON.stringify({ status: 'shipped', eta: 'tomorrow' }));
     });
   });
-  http.listen(0, '127.0.0.1');
+  http.listen(await freePort(), '127.0.0.1');
   await once(http, 'listening');
 });
 afterAll(async () => {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../helpers/ports.js';
 import { runTool, toolDefinitions, transferOutput } from '../../../../src/agents/builtin/openai-realtime/tools.js';
 import { TransferNotAvailableError, type TransferOptions, type TransferOutcome } from '../../../../src/agents/types.js';
 import { rootLogger } from '../../../../src/log.js';
@@ -71,7 +72,7 @@ describe('other tools', () => {
 
   async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
     server = createServer(handler);
-    server.listen(0, '127.0.0.1');
+    server.listen(await freePort(), '127.0.0.1');
     await once(server, 'listening');
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/tool`;
   }

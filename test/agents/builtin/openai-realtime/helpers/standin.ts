@@ -18,6 +18,7 @@ import type {
   RealtimeAudioFormats, RealtimeClientEvent, RealtimeServerEvent, RealtimeSessionCreateRequest,
 } from 'openai/resources/realtime/realtime';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { freePort } from '../../../../helpers/ports.js';
 
 /** A self-signed certificate for 127.0.0.1 made with the openssl CLI (trusted by the gateway via NODE_EXTRA_CA_CERTS). */
 export function makeCertificate(dir: string): { cert: string; key: string } {
@@ -278,7 +279,7 @@ export async function startStandIn(tlsDir: string): Promise<StandIn> {
       for (const w of [...waiters]) w();
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(await freePort(), '127.0.0.1');
   await once(server, 'listening');
   standIn.baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   return standIn;
