@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../helpers/ports.js';
 import { runTool, toolDefinitions, transferOutput } from '../../../../src/agents/builtin/openai-realtime/tools.js';
-import { TransferNotAvailableError, type TransferOptions, type TransferOutcome } from '../../../../src/agents/types.js';
+import type { TransferOptions, TransferOutcome } from '../../../../src/agents/types.js';
 import { rootLogger } from '../../../../src/log.js';
 import { callInfo } from '../../helpers.js';
 
@@ -45,10 +45,10 @@ describe('transfer_call', () => {
     expect(r.after).toBe(after);
   });
 
-  it('a transfer the gateway refuses (TransferNotAvailableError) is a failed outcome for the model, not a throw', async () => {
-    const f = fakeIO(new TransferNotAvailableError('support'));
+  it('a transfer the gateway refuses (io.transfer rejects: bad target, one already in progress) is a failed outcome for the model, not a throw', async () => {
+    const f = fakeIO(new Error('a transfer to support is already in progress'));
     const r = await runTool('transfer_call', '{"target":"support"}', { io: f.io, call: callInfo, settings, transferTargets: ['support'] });
-    expect(JSON.parse(r.output)).toMatchObject({ result: 'failed', reason: expect.stringContaining('support') });
+    expect(JSON.parse(r.output)).toMatchObject({ result: 'failed', reason: expect.stringContaining('already in progress') });
     expect(r.after).toBe('respond');
   });
 
