@@ -5,7 +5,7 @@
  * resampler. The agent speaks first (greeting) and the caller hears it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../../../../src/agents/builtin/wav.js';
@@ -13,7 +13,7 @@ import { encodeUlaw } from '../../../../src/media/codecs/g711.js';
 import { freePort, sippMediaPort } from '../../../helpers/ports.js';
 import { runSipp } from '../../../helpers/sipp.js';
 import { median, windowedCorrelation } from '../../../gateway/helpers/audio.js';
-import { REPO, startChildGateway, type ChildGateway } from './helpers/gateway-child.js';
+import { REPO, repoTmp, startChildGateway, type ChildGateway } from './helpers/gateway-child.js';
 import { baresipCall, pcmBytes, speechFile, tone, toneShare } from './helpers/phones.js';
 import { decodeInput, startStandIn, type StandIn } from './helpers/standin.js';
 
@@ -22,7 +22,7 @@ let standIn: StandIn;
 let gw: ChildGateway | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(REPO, '.tmp', 'realtime-audio-'));
+  dir = repoTmp('realtime-audio-');
   standIn = await startStandIn(join(dir, 'tls'));
 });
 afterAll(async () => {

@@ -4,11 +4,11 @@
  * `speech_started`, the agent stops the caller's playback and truncates the item at the position
  * the caller actually heard — which the caller's own recording shows.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeUlaw } from '../../../../src/media/codecs/g711.js';
-import { REPO, startChildGateway, type ChildGateway } from './helpers/gateway-child.js';
+import { repoTmp, startChildGateway, type ChildGateway } from './helpers/gateway-child.js';
 import { baresipCall, speechFile, tone, toneShare } from './helpers/phones.js';
 import { startStandIn, type StandIn } from './helpers/standin.js';
 
@@ -17,7 +17,7 @@ let standIn: StandIn;
 let gw: ChildGateway | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(REPO, '.tmp', 'realtime-barge-'));
+  dir = repoTmp('realtime-barge-');
   standIn = await startStandIn(join(dir, 'tls'));
 });
 afterAll(async () => {

@@ -4,14 +4,14 @@
  * ends in the agent's `on_failure` (logged with the reason as `realtime_failure`) within 2 s, and
  * the SIPp caller gets the gateway's BYE.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeUlaw } from '../../../../src/media/codecs/g711.js';
 import { byeFromGateway, expectAnswer, invite, scenario, scenarioFile } from '../../../gateway/helpers/scenarios.js';
 import { freePort, sippMediaPort } from '../../../helpers/ports.js';
 import { runSipp, type SippResult } from '../../../helpers/sipp.js';
-import { REPO, startChildGateway, type ChildGateway } from './helpers/gateway-child.js';
+import { repoTmp, startChildGateway, type ChildGateway } from './helpers/gateway-child.js';
 import { tone } from './helpers/phones.js';
 import { startStandIn, type StandIn } from './helpers/standin.js';
 
@@ -19,7 +19,7 @@ let dir: string;
 let standIn: StandIn;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(REPO, '.tmp', 'realtime-fail-'));
+  dir = repoTmp('realtime-fail-');
   standIn = await startStandIn(join(dir, 'tls'));
 });
 afterAll(async () => {

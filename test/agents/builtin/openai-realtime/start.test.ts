@@ -2,16 +2,16 @@
  * Without OPENAI_API_KEY a gateway whose routes use an openai-realtime agent refuses to start and
  * says why (every call would fail otherwise); a gateway that does not use it starts as before.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveAgent } from '../../../../src/agents/registry.js';
 import { AgentLoadError } from '../../../../src/agents/types.js';
 import { loadConfig } from '../../../../src/gateway/config/load.js';
-import { REPO, runGatewayToExit } from './helpers/gateway-child.js';
+import { REPO, repoTmp, runGatewayToExit } from './helpers/gateway-child.js';
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(REPO, '.tmp', 'realtime-start-')); });
+beforeAll(() => { dir = repoTmp('realtime-start-'); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const saved = process.env.OPENAI_API_KEY;

@@ -4,7 +4,7 @@
  * goes back as the function call's output, and `end_call` hangs up once the goodbye has been played.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { encodeUlaw } from '../../../../src/media/codecs/g711.js';
 import { byeFromGateway, expectAnswer, invite, pause, scenario, scenarioFile } from '../../../gateway/helpers/scenarios.js';
 import { freePort, sippMediaPort } from '../../../helpers/ports.js';
 import { runSipp } from '../../../helpers/sipp.js';
-import { REPO, startChildGateway } from './helpers/gateway-child.js';
+import { REPO, repoTmp, startChildGateway } from './helpers/gateway-child.js';
 import { tone } from './helpers/phones.js';
 import { startStandIn, type StandIn } from './helpers/standin.js';
 
@@ -23,7 +23,7 @@ let http: Server;
 const posts: { body: Record<string, unknown>; contentType: string | undefined }[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(REPO, '.tmp', 'realtime-tools-'));
+  dir = repoTmp('realtime-tools-');
   standIn = await startStandIn(join(dir, 'tls'));
   http = createServer((req: IncomingMessage, res) => {
     let body = '';

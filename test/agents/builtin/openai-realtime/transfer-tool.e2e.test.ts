@@ -6,20 +6,20 @@
  * Needs the gateway's transfer implementation (issue 10): until it is merged, io.transfer rejects
  * with TransferNotAvailableError and this test fails on the outcome.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byeFromCaller, expectAnswer, invite, pause, scenario, scenarioFile } from '../../../gateway/helpers/scenarios.js';
 import { freePort, sippMediaPort } from '../../../helpers/ports.js';
 import { runSipp } from '../../../helpers/sipp.js';
-import { REPO, startChildGateway } from './helpers/gateway-child.js';
+import { REPO, repoTmp, startChildGateway } from './helpers/gateway-child.js';
 import { startStandIn, type StandIn } from './helpers/standin.js';
 
 let dir: string;
 let standIn: StandIn;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(REPO, '.tmp', 'realtime-transfer-'));
+  dir = repoTmp('realtime-transfer-');
   standIn = await startStandIn(join(dir, 'tls'));
 });
 afterAll(async () => {

@@ -4,11 +4,17 @@
  * certificate — is read only when a process starts. Its JSON log lines are collected from stdout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, freePortRange } from '../../../../helpers/ports.js';
 
 export const REPO = resolve(import.meta.dirname, '../../../../..');
+
+/** A fresh folder under the checkout's .tmp/ (created when missing; git ignores it). */
+export function repoTmp(prefix: string): string {
+  mkdirSync(join(REPO, '.tmp'), { recursive: true });
+  return mkdtempSync(join(REPO, '.tmp', prefix));
+}
 
 export interface ChildGateway {
   sipPort: number;
