@@ -29,12 +29,28 @@ afterAll(async () => {
 
 const waitForBye = scenario('answered, then the gateway hangs up', [invite(), expectAnswer, byeFromGateway].join(''));
 
-async function gateway(settings: Record<string, unknown>): Promise<ChildGateway> {
+/** The fall-back transfer's target: a SIPp UAS that answers every INVITE 486 Busy Here. */
+const busyHuman = scenario('human busy', `  <recv request="INVITE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 486 Busy Here
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+`);
+
+async function gateway(settings: Record<string, unknown>, supportPort?: number): Promise<ChildGateway> {
   return startChildGateway({
     agent: { type: 'openai-realtime', settings },
     env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: standIn.baseUrl, NODE_EXTRA_CA_CERTS: standIn.caFile },
     codecs: ['PCMU'],
-    transferTargets: { support: { uri: `sip:support@127.0.0.1:${await freePort()}` } },
+    transferTargets: { support: { uri: `sip:support@127.0.0.1:${supportPort ?? await freePort()}` } },
     dir,
   });
 }
@@ -88,7 +104,10 @@ describe('openai-realtime on_failure', () => {
   }, 60_000);
 
   it('an error event that ends the session: on_failure transfer is attempted, and the caller is not left in silence when it cannot be done', async () => {
-    const gw = await gateway({ on_failure: { transfer: 'support' } });
+    const supportPort = await freePort();
+    // The human is busy (or, without the gateway's transfers, the transfer is refused): either way the call is hung up.
+    const human = runSipp({ args: ['-sf', scenarioFile('rt-busy', busyHuman), '-i', '127.0.0.1', '-p', String(supportPort), '-m', '1'], timeoutMs: 40_000 });
+    const gw = await gateway({ on_failure: { transfer: 'support' } }, supportPort);
     try {
       const sipp = call(gw);
       const s = await standIn.session(standIn.sessions.length + 1);
@@ -103,6 +122,7 @@ describe('openai-realtime on_failure', () => {
       const r = await sipp;
       expect(r.code, r.errors).toBe(0);
     } finally {
+      human.kill();
       await gw.stop();
     }
   }, 60_000);
