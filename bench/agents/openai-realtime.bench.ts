@@ -26,6 +26,8 @@ import { freePort, sippMediaPort } from '../../test/helpers/ports.js';
 const LAT_CALLS = Number(process.env.TG_RT_LAT_CALLS ?? 4);
 const LAT_TURNS = Number(process.env.TG_RT_LAT_TURNS ?? 12);
 const STEPS = (process.env.TG_RT_STEPS ?? '25,50,100').split(',').filter(Boolean).map(Number);
+/** TG_RT_MODES: which capacity modes (default auto,pcm,echo). */
+const MODES = (process.env.TG_RT_MODES ?? 'auto,pcm,echo').split(',') as Mode[];
 /** TG_RT_PARTS=latency,capacity (default both). */
 const PARTS = (process.env.TG_RT_PARTS ?? 'latency,capacity').split(',');
 const SECONDS = Number(process.env.TG_RT_SECONDS ?? 10);
@@ -292,6 +294,7 @@ async function capacity(standIn: StandIn, dir: string, n: number, audio: Mode): 
     const r = await run.sipp;
     await run.gw.line(() => run.gw.logs().filter((l) => l.event === 'call_end').length >= n, 30_000).catch(() => undefined);
     const ends = run.gw.logs().filter((l) => l.event === 'call_end');
+    if (ends.length < n) process.stderr.write(`${audio} ${n}: ${ends.length} call_end lines; sipp ${r.code}\n${r.errors.slice(0, 1500)}\n${run.gw.output().slice(-3000)}\n`);
     const late = ends.reduce((a, l) => a + Number(l.lateFrames ?? 0), 0);
     const sent = ends.reduce((a, l) => a + Number(l.framesSent ?? 0), 0);
     const label = audio === 'auto' ? 'g711-passthrough' : audio === 'pcm' ? 'pcm24k' : 'echo agent (control)';
@@ -317,9 +320,7 @@ export async function run(): Promise<BenchResult[]> {
       out.push(...await latency(standIn, dir, 'pcm'));
     }
     for (const n of PARTS.includes('capacity') ? STEPS : []) {
-      out.push(...await capacity(standIn, dir, n, 'auto'));
-      out.push(...await capacity(standIn, dir, n, 'pcm'));
-      out.push(...await capacity(standIn, dir, n, 'echo'));
+      for (const mode of MODES) out.push(...await capacity(standIn, dir, n, mode));
     }
   } finally {
     await standIn.close();
