@@ -301,7 +301,11 @@ export class Transferor {
     const { call } = ctx;
     ctx.onBridged();
     call.human = human;
-    if (!call.session.closed) call.session.clear();
+    if (!call.session.closed) {
+      call.session.clear();
+      // An agent that played G.711 payload (passthrough) switched the queue; the relay plays PCM.
+      call.session.setPlayFormat('pcm');
+    }
     const relay = relayMedia(call.session, human.session);
     // call_end says where the audio was relayed and how many frames this thread dropped (relay.ts).
     call.onTeardown(() => { relay.stop(); call.endFields.relay = { where: relay.where, droppedFrames: relay.dropped }; });

@@ -18,7 +18,7 @@ import { TypedEmitter } from './emitter.js';
 import { MediaSessionError } from './errors.js';
 import { createDtmfReceiver, createDtmfSender, createJitter, createResampler, type DtmfReceiverPart, type DtmfSenderPart, type JitterPart, type ResamplerPart } from './parts.js';
 import { PlayQueue } from './play-queue.js';
-import type { DtmfEvent, MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats } from './types.js';
+import type { DtmfEvent, MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats, PlayFormat } from './types.js';
 
 const CN_PAYLOAD_TYPE = 13;
 
@@ -63,6 +63,10 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   #dtmfOutCount = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** setPlayFormat('payload'): the queue holds G.711 octets (one per sample), sent as they are. */
+  #payloadOut = false;
+  /** The codec's payload for one frame of silence (G.711: one octet repeated), for lost frames in `payload` events. */
+  #silenceOctet: number | undefined;
 
   private constructor(opts: MediaSessionOptions, endpoint: RtpEndpoint, codec: AudioCodec, id: string, log: Logger) {
     super(log);
@@ -156,7 +160,30 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       }
       samples = r.process(pcm);
     }
-    this.#queue.push(samples);
+    this.#queue.push(this.#payloadOut ? Int16Array.from(this.#codec.encode(samples)) : samples);
+  }
+
+  setPlayFormat(format: PlayFormat): void {
+    const payload = format === 'payload';
+    if (payload && this.#codec.name !== 'PCMU' && this.#codec.name !== 'PCMA') {
+      throw new MediaSessionError('MEDIA_PAYLOAD_UNSUPPORTED', `payload playback needs PCMU or PCMA, not ${this.#codec.name}`);
+    }
+    if (payload === this.#payloadOut) return;
+    this.clear();
+    this.#payloadOut = payload;
+    this.#queue.padValue = payload ? this.#silenceByte() : 0;
+  }
+
+  playPayload(payload: Uint8Array): void {
+    if (this.#closed || payload.length === 0) return;
+    if (!this.#payloadOut) throw new MediaSessionError('MEDIA_PLAY_FORMAT', "playPayload needs setPlayFormat('payload')");
+    this.#queue.push(Int16Array.from(payload));
+  }
+
+  /** G.711 silence: 0xFF (µ-law), 0xD5 (A-law). */
+  #silenceByte(): number {
+    this.#silenceOctet ??= this.#codec.encode(new Int16Array(1))[0]!;
+    return this.#silenceOctet;
   }
 
   mark(name: string): void {
@@ -312,9 +339,13 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
    */
   #playout(deadline: number): void {
     const out = this.#jitter.pop(deadline);
+    if (out.kind === 'frame' || (out.kind === 'missing' && this.#playoutStarted)) this.#emitPayload(out.kind === 'frame' ? out.payload : undefined);
+    // Only `payload` listeners (G.711 passthrough): nothing to decode.
+    const decode = this.listenerCount('audio') > 0 || this.listenerCount('payload') === 0;
     let pcm: Int16Array | undefined;
     if (out.kind === 'frame') {
       this.#playoutStarted = true;
+      if (!decode) return;
       try {
         pcm = this.#codec.decode(out.payload, this.#decoded);
       } catch {
@@ -322,11 +353,22 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       }
     } else if (out.kind === 'missing' && this.#playoutStarted) {
       this.#underruns++;
+      if (!decode) return;
       pcm = this.#codec.conceal(this.#frameSamples);
     }
     if (!pcm || !this.#receiving() || this.listenerCount('audio') === 0) return;
     const samples = this.#outResampler ? this.#outResampler.process(pcm) : pcm;
     this.safeEmit('audio', { samples, sampleRate: this.#outputRate });
+  }
+
+  /** The `payload` event: the frame's octets as received (a lost G.711 frame: silence), no decoding. */
+  #emitPayload(payload: Buffer | undefined): void {
+    if (this.listenerCount('payload') === 0 || !this.#receiving()) return;
+    if (payload) {
+      this.safeEmit('payload', { payload: new Uint8Array(payload) });
+    } else if (this.#codec.name === 'PCMU' || this.#codec.name === 'PCMA') {
+      this.safeEmit('payload', { payload: new Uint8Array(this.#frameSamples).fill(this.#silenceByte()) });
+    }
   }
 
   #send(): void {
@@ -353,7 +395,14 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     this.#talking = frame !== undefined;
     const codec = this.#codec;
     const ts = this.#packetizer.timestamp;
-    if (frame && codec.encodeInto && codec.payloadBytes) {
+    if (frame && this.#payloadOut) {
+      // The queue holds G.711 octets: copied into the packet as they are.
+      const pkt = this.#packetizer.frameFor(frame.length, marker);
+      for (let i = 0; i < frame.length; i++) pkt[12 + i] = frame[i]!;
+      this.#endpoint.sendRtp(pkt);
+      this.#rtcp.onRtpSent(frame.length, ts);
+      this.#framesSent++;
+    } else if (frame && codec.encodeInto && codec.payloadBytes) {
       // Encoded straight into the packet: no payload Buffer per frame.
       const bytes = codec.payloadBytes(frame.length);
       const pkt = this.#packetizer.frameFor(bytes, marker);

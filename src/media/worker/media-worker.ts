@@ -10,7 +10,7 @@ import { sharedClock } from '../rtp/clock.js';
 import type { RtpAddress } from '../sdp/types.js';
 import { forwardAudio, type Forward } from '../session/forward.js';
 import { MediaSessionImpl } from '../session/session.js';
-import type { AudioFrame, MediaStats } from '../session/types.js';
+import type { AudioFrame, MediaStats, PayloadFrame } from '../session/types.js';
 import {
   AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, toWireError, writeQueueRow, writeStatsRow,
   type BatchMessage, type Op, type OpsMessage, type ReadyMessage, type RemoteSessionOptions, type WorkerEvent,
@@ -26,6 +26,7 @@ interface Hosted {
   onAudio: ((f: AudioFrame) => void) | undefined;
   /** This session's audio forwarded to another one on this worker (a bridge relayed here). */
   forward: Forward | undefined;
+  onPayload: ((f: PayloadFrame) => void) | undefined;
   untick: () => void;
 }
 
@@ -215,7 +216,7 @@ async function create(sid: number, o: RemoteSessionOptions): Promise<void> {
   }
   const pending = creating.get(sid)!;
   creating.delete(sid);
-  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, forward: undefined, untick: hookClock(o.negotiated.ptime) };
+  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, onPayload: undefined, forward: undefined, untick: hookClock(o.negotiated.ptime) };
   sessions.set(sid, h);
   session.on('mark', (name, info) => emit({ sid, kind: 'mark', markId: Number(name), cleared: info.cleared }));
   session.on('dtmf', (event) => emit({ sid, kind: 'dtmf', event }));
@@ -279,6 +280,23 @@ function apply(op: Op): void {
       }
       break;
     }
+    case 'listenPayload':
+      if (op.on && !h.onPayload) {
+        // The session copies each payload for its listener: it can be posted as it is.
+        h.onPayload = (frame) => { events.push({ sid: h.sid, kind: 'payload', payload: frame.payload }); schedule(false); };
+        s.on('payload', h.onPayload);
+      } else if (!op.on && h.onPayload) {
+        s.off('payload', h.onPayload);
+        h.onPayload = undefined;
+      }
+      break;
+    case 'playFormat':
+      try { s.setPlayFormat(op.format); } catch (err) { rootLog.child({ __sid: op.sid }).warn({ err }, 'media play format refused'); }
+      touch(op.sid);
+      break;
+    case 'playPayload':
+      try { s.playPayload(op.payload); } catch (err) { rootLog.child({ __sid: op.sid }).warn({ err }, 'media payload refused'); }
+      break;
     case 'close': void s.close(op.reason); break;
   }
 }

@@ -379,6 +379,7 @@ export class MediaWorkerPool {
       switch (ev.kind) {
         case 'dtmf': s.deliverDtmf(ev.event); break;
         case 'mark': s.deliverMark(ev.markId, ev.cleared); break;
+        case 'payload': s.deliverPayload({ payload: ev.payload }); break;
         case 'stats': s.deliverStatsEvent(ev.stats); break;
         case 'latched': s.setLatched(ev.source); break;
         case 'dtmfDone': s.dtmfDone(ev.reqId, ev.error); break;
