@@ -7,6 +7,7 @@ import { rootLogger, type Logger } from '../log.js';
 import { createDrachtioServer, type DrachtioServer } from '../drachtio/server.js';
 import type { ListenOptions } from '../sip/transport/types.js';
 import { loadConfig } from '../gateway/config/load.js';
+import { readListenerTls } from '../gateway/config/tls.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
 import { createEdgePolicy, type EdgePolicy } from '../gateway/edge/policy.js';
 import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from '../gateway/start.js';
@@ -39,7 +40,8 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   }
   const embedded = config.drachtio.embedded ?? { host: '127.0.0.1', port: 9022, secret: 'cymru' };
   const edge = createEdgePolicy(config);
-  const listen: ListenOptions[] = config.sip.listen.map((l) => ({ protocol: l.transport, address: l.address, port: l.port }));
+  const tls = readListenerTls(config, options.configPath ?? (options.config ? '<inline>' : configPath));
+  const listen: ListenOptions[] = config.sip.listen.map((l, i) => ({ protocol: l.transport, address: l.address, port: l.port, ...(tls[i] ? { tls: tls[i] } : {}) }));
   const server = createDrachtioServer({
     sip: { listen, userAgent: 'trunkgate' },
     control: { host: embedded.host, port: options.controlPort ?? embedded.port, secret: embedded.secret },

@@ -270,7 +270,7 @@ export class GatewayApp {
   #setupFailed(log: Logger, trunk: TrunkConfig, res: Srf.SrfResponse, err: unknown): void {
     const refuse = (reason: RejectReason, status: number, detail: Record<string, unknown> = {}, headers: Record<string, string> = {}): void =>
       this.#refuse(log, { reason, status, trunk: trunk.name, detail, headers }, res);
-    if (err instanceof SdpError) return refuse(err.code === 'MEDIA_NO_COMMON_CODEC' ? 'no_common_codec' : 'bad_sdp', 488, { code: err.code, error: err.message });
+    if (err instanceof SdpError) return refuse(err.code === 'MEDIA_NO_COMMON_CODEC' ? 'no_common_codec' : err.code === 'SDP_SRTP_REQUIRED' ? 'srtp_required' : 'bad_sdp', 488, { code: err.code, error: err.message });
     if (err instanceof PortExhaustedError) return refuse('media_ports_exhausted', 503, {}, { 'Retry-After': RETRY_AFTER_SECONDS });
     // A transient local shortage (RFC 3261 §21.5.4): 503 with Retry-After, not 500.
     if (err instanceof MediaSocketError) {

@@ -12,6 +12,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../../log.js';
 import type { MediaEngine, MediaSession, NegotiatedMedia, PacketTap, SdpAnswer } from '../../media/index.js';
 import { SdpError } from '../../media/sdp/errors.js';
+import { srtpForCall } from './srtp-policy.js';
 import type { Agent, CallInfo, TransferOptions, TransferOutcome } from '../../agents/types.js';
 import type { ResolvedAgent } from '../../agents/registry.js';
 import type { TrunkConfig } from '../config/schema.js';
@@ -135,7 +136,7 @@ export class InboundSetup {
   async #earlyOffer(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, admitted: Admitted, offer: string, isCanceled: () => boolean, onCall: (call: Call) => void): Promise<Call | undefined> {
     const { trunk } = admitted;
     const callId = req.get('Call-ID');
-    const { answer, session } = await this.#deps.engine.answer(offer, { codecs: trunk.codecs, id: callId, logger: log, tap: this.#deps.tap(callId) });
+    const { answer, session } = await this.#deps.engine.answer(offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) });
     const call = this.#makeCall(req, log, admitted, session, answer);
     onCall(call);
     call.to('early');
@@ -202,7 +203,7 @@ export class InboundSetup {
       return undefined;
     }
     const callId = req.get('Call-ID');
-    const pending = this.#deps.engine.offer({ codecs: trunk.codecs });
+    const pending = this.#deps.engine.offer({ codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol) });
     let dialog: Srf.Dialog;
     try {
       res.send(180);

@@ -18,7 +18,18 @@ const listen = z.object({
   address: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(5060),
   transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
-}).strict();
+  /** TLS only: PEM certificate chain and private key files, and optionally CA certificates (src/gateway/config/tls.ts reads them). */
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  ca: z.string().min(1).optional(),
+}).strict().superRefine((l, ctx) => {
+  if (l.transport !== 'tls') {
+    for (const f of ['cert', 'key', 'ca'] as const) if (l[f] !== undefined) ctx.addIssue({ code: 'custom', message: `${f} is only for transport: tls`, path: [f] });
+    return;
+  }
+  if (!l.cert) ctx.addIssue({ code: 'custom', message: 'a tls listener needs cert (PEM file)', path: ['cert'] });
+  if (!l.key) ctx.addIssue({ code: 'custom', message: 'a tls listener needs key (PEM file)', path: ['key'] });
+});
 
 const drachtio = z.object({
   /** Run drachtio's server side in this process (the default). */
@@ -108,6 +119,14 @@ const trunk = z.object({
   transfer: trunkTransfer.prefault({}),
   outbound: trunkOutbound.optional(),
   accept_refer: acceptRefer.prefault({}),
+  /**
+   * SRTP (RFC 3711) with SDES keys (RFC 4568): `optional` uses it when the caller offers a=crypto,
+   * `mandatory` refuses plain RTP with 488. Keys travel in the SDP, so only over TLS unless
+   * `srtp_keys_without_tls` (docs/security.md).
+   */
+  srtp: z.enum(['off', 'optional', 'mandatory']).default('off'),
+  srtp_suites: z.array(z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])).min(1).default(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),
+  srtp_keys_without_tls: z.boolean().default(false),
 }).strict();
 
 const agent = z.object({

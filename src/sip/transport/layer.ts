@@ -138,6 +138,10 @@ export class TransportLayer {
     const addr = server.address();
     local = { ...local, port: typeof addr === 'object' && addr ? addr.port : options.port };
     server.on('error', (err) => this.#o.logger.warn({ err }, 'stream listener error'));
+    // A failed handshake (bad or untrusted certificate, wrong protocol) never reaches #adopt: say why.
+    server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+      this.#o.logger.warn({ event: 'tls_handshake_failed', code: err.code, reason: err.message, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, listener: `${local.address}:${local.port}` }, 'TLS handshake failed');
+    });
     this.#listeners.push({ options, local, server });
   }
 
@@ -289,10 +293,15 @@ export class TransportLayer {
     return `${hostForUri(host)}:${l.options.advertisedPort ?? l.local.port}`;
   }
 
-  contact(protocol: TransportProtocol, user: string, toward?: string): string {
-    const scheme = protocol === 'tls' ? 'sips' : 'sip';
+  /**
+   * Our Contact for `protocol`. Over TLS the scheme follows the request (RFC 3261 §12.1.1: a SIPS
+   * Request-URI asks for a SIPS Contact; a sip: one over TLS gets `sip:…;transport=tls`, which
+   * clients such as baresip need to reach us again over TLS). Without `scheme`, TLS gives sips:.
+   */
+  contact(protocol: TransportProtocol, user: string, toward?: string, scheme?: 'sip' | 'sips'): string {
+    const s = protocol === 'tls' ? (scheme ?? 'sips') : 'sip';
     const param = protocol === 'udp' ? '' : `;transport=${protocol}`;
-    return `<${scheme}:${user ? user + '@' : ''}${this.sentBy(protocol, toward)}${param}>`;
+    return `<${s}:${user ? user + '@' : ''}${this.sentBy(protocol, toward)}${param}>`;
   }
 
   // ---- sending ---------------------------------------------------------------------------
