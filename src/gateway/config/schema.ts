@@ -127,6 +127,15 @@ const trunk = z.object({
   srtp: z.enum(['off', 'optional', 'mandatory']).default('off'),
   srtp_suites: z.array(z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])).min(1).default(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),
   srtp_keys_without_tls: z.boolean().default(false),
+  /**
+   * Mutual TLS for this trunk's requests: `verify_peer` takes them only over TLS from a client
+   * certificate the listener's `ca` verifies, whose CN or subjectAltName is in `allowed_names`
+   * (when given); anything else from the trunk's sources is dropped at the edge.
+   */
+  tls: z.object({
+    verify_peer: z.boolean().default(false),
+    allowed_names: z.array(z.string().min(1)).default([]),
+  }).strict().prefault({}),
 }).strict();
 
 const agent = z.object({

@@ -12,7 +12,7 @@ import { parseMessage, parseUri, StreamFramer, type SipParseError } from '../mes
 import type { Clock, TimerHandle } from '../transaction/timers.js';
 import { buildBadRequestResponse } from './bad-request.js';
 import { resolveHost, resolveUri, resolveUriSync } from './resolve.js';
-import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportProtocol } from './types.js';
+import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TlsPeer, TransportProtocol } from './types.js';
 import { TransportError, endpointKey, hostForUri, stripBrackets } from './types.js';
 import { responseTarget, stampReceived, topVia } from './via.js';
 
@@ -45,6 +45,21 @@ interface Connection {
   ready: Promise<void>;
   lastActivity: number;
   idleTimer?: TimerHandle;
+  /** Accepted TLS connections: the client's certificate verdict. */
+  peer?: TlsPeer;
+}
+
+/** The client certificate of an accepted TLS socket, as the SourcePolicy sees it. */
+function tlsPeerOf(socket: TLSSocket): TlsPeer {
+  const cert = socket.getPeerCertificate();
+  const names: string[] = [];
+  if (cert && typeof cert.subject?.CN === 'string') names.push(cert.subject.CN);
+  for (const entry of (cert?.subjectaltname ?? '').split(',')) {
+    const m = /^\s*(DNS|IP Address):(.+)$/.exec(entry);
+    if (m) names.push(m[2]!.trim());
+  }
+  const err = socket.authorizationError;
+  return { authorized: socket.authorized, ...(err ? { authorizationError: String(err) } : {}), names };
 }
 
 let connectionSeq = 0;
@@ -122,10 +137,12 @@ export class TransportLayer {
     }
     const onConnection = (socket: Socket | TLSSocket): void => {
       const remote: Endpoint = { protocol: options.protocol, address: stripBrackets(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
-      this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve(), 'server');
+      const conn = this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve(), 'server');
+      if (options.protocol === 'tls') conn.peer = tlsPeerOf(socket as TLSSocket);
     };
+    const requestCert = options.tls?.requestCert ?? false;
     const server: Server = options.protocol === 'tls'
-      ? createTlsServer({ cert: options.tls?.cert, key: options.tls?.key, ca: options.tls?.ca }, onConnection)
+      ? createTlsServer({ cert: options.tls?.cert, key: options.tls?.key, ca: options.tls?.ca, requestCert, rejectUnauthorized: false }, onConnection)
       : createTcpServer(onConnection);
     let local: Endpoint = { protocol: options.protocol, address: options.address, port: options.port };
     await new Promise<void>((resolve, reject) => {
@@ -217,7 +234,7 @@ export class TransportLayer {
 
   #receive(raw: Buffer, source: Endpoint, local: Endpoint, conn: Connection | undefined): void {
     const receivedAt = this.#o.clock.now();
-    if (this.#o.sourcePolicy && this.#o.sourcePolicy(source, raw) === 'drop') {
+    if (this.#o.sourcePolicy && this.#o.sourcePolicy(source, raw, conn?.peer) === 'drop') {
       this.stats.dropped++;
       return;
     }
