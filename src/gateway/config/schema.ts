@@ -171,7 +171,14 @@ const media = z.object({
   udp: z.enum(['auto', 'native', 'dgram']).default('auto'),
   /** Nice value of the media worker threads (−20 … 19; needs CAP_SYS_NICE to go below 0), null = the process's. */
   worker_nice: z.number().int().min(-20).max(19).nullable().default(-10),
-}).strict().refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
+  /** 'rtpengine': the caller's media is anchored in rtpengine (src/media/anchor/rtpengine.ts); 'local' (default): straight to our engine. */
+  anchor: z.enum(['local', 'rtpengine']).default('local'),
+  /** rtpengine daemons' ng control addresses (host:port), and how long an ng command may take. */
+  rtpengine: z.object({
+    ng: z.array(z.string().regex(/^\[?[^\s\]]+\]?:\d+$/, { message: 'not host:port' })).min(1),
+    timeout_ms: z.number().int().min(50).default(1000),
+  }).strict().optional(),
+}).strict().refine((m) => m.anchor !== 'rtpengine' || m.rtpengine !== undefined, { message: "anchor: rtpengine needs rtpengine: { ng: ['host:port'] }", path: ['rtpengine'] }).refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
   .refine((m) => m.jitter_min_ms <= m.jitter_max_ms, { message: 'jitter_min_ms must not exceed jitter_max_ms', path: ['jitter_max_ms'] });
 
 const sessionTimers = z.object({

@@ -1,11 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../../../src/agents/builtin/wav.js';
 import { freePort } from '../../helpers/ports.js';
 import { correlateWithLag, median, speechWav, windowedCorrelation } from '../helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { baresipCall } from '../helpers/baresip-call.js';
 
 const TMP = resolve('.tmp');
 let cert = '';
@@ -37,28 +38,6 @@ async function tlsGateway(trunk: Record<string, unknown>): Promise<{ gw: TestGat
   return { gw: g, tlsPort };
 }
 
-/** Headless baresip over TLS (trusting our certificate), SRTP as `mediaenc` says, dialling `uri`. */
-async function baresipCall(uri: string, source: string, codec: string, mediaenc: string | undefined, seconds: number): Promise<{ dir: string; code: number | null; output: string }> {
-  const dir = mkdtempSync(join(TMP, 'baresip-'));
-  mkdirSync(join(dir, 'rec'));
-  const port = await freePort();
-  writeFileSync(join(dir, 'config'), [
-    'poll_method epoll', `sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1', 'sip_transports udp,tls', `sip_cafile ${cert}`,
-    'audio_player aubridge,x', `audio_source aufile,${source}`, 'audio_alert aubridge,x',
-    'module_path /usr/lib/baresip/modules', 'module stdio.so', 'module g722.so', 'module g711.so', 'module aufile.so', 'module srtp.so',
-    'module aubridge.so', 'module sndfile.so', 'module_app account.so', 'module_app menu.so', `snd_path ${join(dir, 'rec')}`, '',
-  ].join('\n'));
-  writeFileSync(join(dir, 'accounts'), `<sip:caller@127.0.0.1>;regint=0;audio_codecs=${codec}${mediaenc ? `;mediaenc=${mediaenc}` : ''}\n`);
-  const child = spawn('baresip', ['-f', dir, '-e', `/dial ${uri}`, '-t', String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-  const kill = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1000);
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  clearTimeout(kill);
-  return { dir, code, output };
-}
-
 describe('baresip over TLS with SRTP mandatory (mediaenc=srtp-mand) to the echo agent', () => {
   const cases = [
     { codec: 'G722', baresipCodec: 'G722/16000/1', rate: 16000 },
@@ -69,7 +48,7 @@ describe('baresip over TLS with SRTP mandatory (mediaenc=srtp-mand) to the echo 
       const source = speechWav(`srtp-${c.codec}`, 'Secure media test. One two three four five six seven.', c.rate, 'signed-integer', 2);
       const started = await tlsGateway({ codecs: [c.codec], srtp: 'mandatory' });
       gw = started.gw;
-      const r = await baresipCall(`sip:919876543210@127.0.0.1:${started.tlsPort};transport=tls`, source, c.baresipCodec, 'srtp-mand', 12);
+      const r = await baresipCall(`sip:919876543210@127.0.0.1:${started.tlsPort};transport=tls`, source, c.baresipCodec, 'srtp-mand', 12, cert);
       await gw.waitIdle();
       const answered = gw.logs().find((l) => l.event === 'call_answered');
       expect(answered, r.output).toMatchObject({ codec: c.codec });
@@ -98,7 +77,7 @@ describe('baresip over TLS with SRTP mandatory (mediaenc=srtp-mand) to the echo 
     const source = speechWav('srtp-plain', 'Plain.', 8000, 'signed-integer', 1);
     const started = await tlsGateway({ codecs: ['PCMU'], srtp: 'mandatory' });
     gw = started.gw;
-    const r = await baresipCall(`sip:919876543210@127.0.0.1:${started.tlsPort};transport=tls`, source, 'PCMU/8000/1', undefined, 4);
+    const r = await baresipCall(`sip:919876543210@127.0.0.1:${started.tlsPort};transport=tls`, source, 'PCMU/8000/1', undefined, 4, cert);
     const refused = gw.logs().find((l) => l.event === 'call_refused');
     expect(refused, r.output).toMatchObject({ reason: 'srtp_required', status: 488, code: 'SDP_SRTP_REQUIRED' });
     expect(r.output).toMatch(/488/);
@@ -109,7 +88,7 @@ describe('baresip over TLS with SRTP mandatory (mediaenc=srtp-mand) to the echo 
     const started = await tlsGateway({ codecs: ['PCMU'], srtp: 'mandatory' });
     gw = started.gw;
     const udpPort = (gw.config.sip.listen[0]!).port;
-    const r = await baresipCall(`sip:919876543210@127.0.0.1:${udpPort}`, source, 'PCMU/8000/1', 'srtp-mand', 4);
+    const r = await baresipCall(`sip:919876543210@127.0.0.1:${udpPort}`, source, 'PCMU/8000/1', 'srtp-mand', 4, cert);
     const refused = gw.logs().find((l) => l.event === 'call_refused');
     expect(refused, r.output).toMatchObject({ reason: 'srtp_required', status: 488 });
   }, 30_000);
