@@ -142,7 +142,7 @@ export class InboundSetup {
     const callId = req.get('Call-ID');
     const anchor = this.#deps.anchor?.();
     const { answer, session } = anchor
-      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, id: callId, logger: log, tap: this.#deps.tap(callId) })
+      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) })
       : await this.#deps.engine.answer(offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) });
     const call = this.#makeCall(req, log, admitted, session, answer);
     // rtpengine's counters go into call_end; the daemon forgets the call.

@@ -12,7 +12,7 @@ import { answerCrypto, answeredKeys, chooseStream, offerCrypto, offerCryptoAttri
 import { CODEC_RTP, formatIs, isTelephoneEvent, mediaFormats, type PayloadFormat } from './formats.js';
 import type {
   CodecName, CreateOfferOptions, MediaDirection, NegotiateAnswerOptions, NegotiatedCodec, NegotiatedMedia,
-  NegotiatedTelephoneEvent, RtpAddress, SdpAnswer, SdpOffer, SdpOrigin,
+  NegotiatedTelephoneEvent, RtpAddress, SdpAnswer, SdpOffer, SdpOrigin, SrtpNegotiationOptions,
 } from './types.js';
 
 const DEFAULT_PTIME = 20;
@@ -264,6 +264,14 @@ export function applyAnswer(offer: SdpOffer, answerSdp: string): NegotiatedMedia
     rtcpMux,
     ...(srtp ? { srtp } : {}),
   };
+}
+
+/**
+ * Check an offer against an SRTP policy without answering it (the offer goes to rtpengine, which
+ * answers the caller): throws SdpError SDP_SRTP_REQUIRED / SDP_MEDIA_REJECTED as negotiateAnswer would.
+ */
+export function checkOfferPolicy(offerSdp: string, srtp: SrtpNegotiationOptions | undefined): void {
+  chooseStream(parseSdp(offerSdp).media, srtp);
 }
 
 /** What a re-INVITE's SDP says about the peer (address, direction, hold), without renegotiating codecs. */

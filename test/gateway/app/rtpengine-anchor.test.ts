@@ -1,5 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../../../src/agents/builtin/wav.js';
 import { RtpengineError } from '../../../src/media/anchor/rtpengine.js';
@@ -42,6 +43,35 @@ describe('media.anchor: rtpengine (the real daemon, userspace, loopback)', () =>
     const detail = JSON.stringify({ whole, windows: windows.map((w) => Math.round(w.ncc * 1000) / 1000) });
     expect(windows.length).toBeGreaterThanOrEqual(4);
     expect(median(windows.map((w) => w.ncc)), detail).toBeGreaterThanOrEqual(0.9);
+  }, 60_000);
+
+  it('a baresip call over TLS with SRTP mandatory is anchored: rtpengine does SRTP for the caller, the echo correlates', async () => {
+    mkdirSync(resolve('.tmp'), { recursive: true });
+    const dir = mkdtempSync(join(resolve('.tmp'), 'anchor-tls-'));
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const source = speechWav('anchor-pcmu', 'Anchored media test. One two three four five six seven.', 8000, 'signed-integer', 2);
+    const udpPort = await freePort();
+    const tlsPort = await freePort();
+    gw = await startTestGateway({
+      trunk: { codecs: ['PCMU'], srtp: 'mandatory' },
+      media: { anchor: 'rtpengine', rtpengine: { ng: [daemon.ng] } },
+      extra: { sip: { listen: [{ address: '127.0.0.1', port: udpPort, transport: 'udp' }, { address: '127.0.0.1', port: tlsPort, transport: 'tls', cert, key }] } },
+    });
+    const r = await baresipCall(`sip:919876543210@127.0.0.1:${tlsPort};transport=tls`, source, 'PCMU/8000/1', 'srtp-mand', 12, cert);
+    await gw.waitIdle();
+    expect(r.output).toMatch(/SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_(80|32)\)/);
+    const end = gw.logs().find((l) => l.event === 'call_end') as { hangupBy?: string; rtpengine?: { rtp: { packets: number } } } | undefined;
+    expect(end, r.output).toMatchObject({ hangupBy: 'caller' });
+    expect(end!.rtpengine!.rtp.packets).toBeGreaterThan(400);
+    const rec = readdirSync(join(r.dir, 'rec')).find((f) => f.endsWith('-dec.wav'));
+    const heard = readWav(readFileSync(join(r.dir, 'rec', rec!)));
+    const sent = readWav(readFileSync(source));
+    const windows = windowedCorrelation(sent.samples, heard.samples, 2000, 8000 * 2);
+    expect(windows.length).toBeGreaterThanOrEqual(4);
+    expect(median(windows.map((w) => w.ncc)), JSON.stringify(windows.map((w) => w.ncc))).toBeGreaterThanOrEqual(0.9);
   }, 60_000);
 
   it('the gateway refuses to start, naming the address, when the ng port does not answer', async () => {
