@@ -3,7 +3,7 @@
 export class SdpError extends Error {
   /** RFC 3261 §21.4.26: the status the INVITE is rejected with. */
   readonly status = 488;
-  constructor(readonly code: 'SDP_INVALID' | 'SDP_NO_AUDIO' | 'SDP_MEDIA_REJECTED' | 'MEDIA_NO_COMMON_CODEC', message: string) {
+  constructor(readonly code: 'SDP_INVALID' | 'SDP_NO_AUDIO' | 'SDP_MEDIA_REJECTED' | 'MEDIA_NO_COMMON_CODEC' | 'SDP_SRTP_REQUIRED', message: string) {
     super(message);
     this.name = 'SdpError';
   }
