@@ -26,6 +26,8 @@ const { values } = parseArgs({
     'window-ms': { type: 'string', default: '400' },
     'in-phase': { type: 'boolean', default: false },
     'max-delay-ms': { type: 'string', default: '400' },
+    /** min-max[,min-max…]: ports the probe must not take (the target's media range). */
+    avoid: { type: 'string' },
   },
 });
 if (!values.target && !values.gateway) {
@@ -42,8 +44,12 @@ try {
     });
   }
   const target = gateway?.target ?? values.target!;
+  const avoid = [...(gateway?.watchPorts ?? []), ...(values.avoid ?? '').split(',').filter(Boolean).map((r) => {
+    const [min, max] = r.split('-').map(Number);
+    return { min: min!, max: max ?? min! };
+  })];
   const calls: EchoDelayCall[] = [];
-  for (let i = 0; i < Number(values.calls); i++) calls.push(await measureEchoDelay({ target, workDir, seconds: Number(values.seconds), windowMs: Number(values['window-ms']), maxDelayMs: Number(values['max-delay-ms']), ...(values['in-phase'] ? { inPhase: { offsetMs: -0.3, wobbleMs: 1 } } : {}) }));
+  for (let i = 0; i < Number(values.calls); i++) calls.push(await measureEchoDelay({ target, workDir, avoid, seconds: Number(values.seconds), windowMs: Number(values['window-ms']), maxDelayMs: Number(values['max-delay-ms']), ...(values['in-phase'] ? { inPhase: { offsetMs: -0.3, wobbleMs: 1 } } : {}) }));
   process.stdout.write(`${JSON.stringify({ target, calls })}\n`);
 } finally {
   await gateway?.stop();

@@ -62,7 +62,7 @@ if (what.has('latency')) {
   for (const peer of peers.filter((p) => p !== 'kamailio')) {
     const running = peer === 'gateway' ? await startGatewayChild({ workDir: out, mediaPorts: 100 }) : await startSippUas({ workDir: out });
     try {
-      latency[peer] = await measureEchoLatency({ target: running.target, workDir: out, seconds: Number(values['latency-seconds']) });
+      latency[peer] = await measureEchoLatency({ target: running.target, workDir: out, seconds: Number(values['latency-seconds']), avoid: running.watchPorts });
       console.error(`latency ${peer}: p50 ${latency[peer]!.p50Ms} ms, p99 ${latency[peer]!.p99Ms} ms (${latency[peer]!.echoed}/${latency[peer]!.bursts} bursts echoed)`);
       const calls: EchoDelayCall[] = [];
       for (let i = 0; i < Number(values['latency-calls']); i++) calls.push(await measureEchoDelay({ target: running.target, workDir: out, seconds: 4 }));

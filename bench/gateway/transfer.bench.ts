@@ -368,8 +368,8 @@ async function latency(root: string, label: string, start?: StartGateway, mediaW
     gw = started.gw;
     const seconds = 10;
     const sippEcho = await measureEchoLatency({ target: human.target, workDir: dir, seconds });
-    const agentEcho = await measureEchoLatency({ target: gw.target, workDir: dir, seconds, service: NUM.echo });
-    const bridgeEcho = await measureEchoLatency({ target: gw.target, workDir: dir, seconds, service: NUM.quiet });
+    const agentEcho = await measureEchoLatency({ target: gw.target, workDir: dir, seconds, service: NUM.echo, avoid: gw.watchPorts });
+    const bridgeEcho = await measureEchoLatency({ target: gw.target, workDir: dir, seconds, service: NUM.quiet, avoid: gw.watchPorts });
     const oneWay = await measureBridgeLatency({ target: gw.target, workDir: dir, seconds, service: NUM.probe, humanSipPort: probeSipPort });
     await waitFor(() => started.log.callEnds.length >= 3, 10_000);
     const relayDropped = started.log.callEnds.filter((c) => c.human).map((c) => c.relay ?? c.relayDroppedFrames ?? null);

@@ -16,10 +16,13 @@ import { startChild, waitForPort, type Child } from './child.js';
 import { FRAME, loudness, probeFrames, rtpPacket } from './echo-latency.js';
 import { LoadtestError } from './errors.js';
 import { SCENARIO_DIR } from './peers.js';
+import type { PortRange } from './udp-drops.js';
 import { freeLoopbackPort } from './ports.js';
 import { percentile } from './sipp-stats.js';
 
 export interface BridgeLatencyOptions {
+  /** Ports the probe must not take: the peer\'s media range (bound call by call, so a probe cannot see it). */
+  avoid?: PortRange[];
   /** host:port of the gateway. */
   target: string;
   /** Number dialled: a route whose agent transfers the call at once to sip:…@127.0.0.1:`humanSipPort`. */
@@ -80,8 +83,8 @@ class BurstReceiver {
   }
 }
 
-async function bindProbe(): Promise<{ sock: Socket; port: number }> {
-  const port = await freeLoopbackPort();
+async function bindProbe(avoid: PortRange[] = []): Promise<{ sock: Socket; port: number }> {
+  const port = await freeLoopbackPort(avoid);
   const sock = createSocket('udp4');
   await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(port, '127.0.0.1', () => resolve()); });
   return { sock, port };
@@ -101,8 +104,8 @@ async function loggedRtpPort(logFile: string, sipp: Child, what: string, timeout
 export async function measureBridgeLatency(o: BridgeLatencyOptions): Promise<BridgeLatencyResult> {
   const seconds = o.seconds ?? 10;
   const burstEvery = o.burstEveryMs ?? 500;
-  const caller = await bindProbe();
-  const human = await bindProbe();
+  const caller = await bindProbe(o.avoid);
+  const human = await bindProbe(o.avoid);
   const callerLog = join(o.workDir, `bridge-probe-caller-${caller.port}.log`);
   const humanLog = join(o.workDir, `bridge-probe-human-${human.port}.log`);
   const humanSipp = startChild('sipp', ['-sf', join(SCENARIO_DIR, 'uas-latency-probe-human.xml'), '-i', '127.0.0.1', '-p', String(o.humanSipPort), '-m', '1',
@@ -110,7 +113,7 @@ export async function measureBridgeLatency(o: BridgeLatencyOptions): Promise<Bri
   let callerSipp: Child | undefined;
   try {
     await waitForPort(humanSipp, o.humanSipPort, 10_000, 'sipp human probe');
-    const sipPort = await freeLoopbackPort();
+    const sipPort = await freeLoopbackPort(o.avoid);
     callerSipp = startChild('sipp', [o.target, '-sf', join(SCENARIO_DIR, 'uac-echo-latency-probe.xml'), '-s', o.service, '-i', '127.0.0.1',
       '-p', String(sipPort), '-m', '1', '-d', String(seconds * 1000 + 2000), '-set', 'probe_port', String(caller.port),
       '-trace_logs', '-log_file', callerLog, '-nostdin'], { name: 'sipp caller probe', cwd: o.workDir });

@@ -18,6 +18,7 @@ import { startChild } from './child.js';
 import { LoadtestError } from './errors.js';
 import { SCENARIO_DIR } from './peers.js';
 import { freeLoopbackPort } from './ports.js';
+import type { PortRange } from './udp-drops.js';
 
 const RATE = 8000;
 const FRAME = 160; // 20 ms at 8 kHz
@@ -25,6 +26,8 @@ const FRAME = 160; // 20 ms at 8 kHz
 export interface EchoDelayOptions {
   /** host:port of the peer: the gateway with the echo agent at delay 0, or SIPp uas -rtp_echo. */
   target: string;
+  /** Ports the probe must not take: the peer's media range (bound call by call, so a probe cannot see it). */
+  avoid?: PortRange[];
   workDir: string;
   /** How long the probe sends, s (default 4). */
   seconds?: number;
@@ -199,8 +202,9 @@ async function peerTickAfter(received: Received[], port: number, offsetMs: numbe
 export async function measureEchoDelay(o: EchoDelayOptions): Promise<EchoDelayCall> {
   const seconds = o.seconds ?? 4;
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const probePort = await freeLoopbackPort();
-  const sipPort = await freeLoopbackPort();
+  const avoid = o.avoid ?? [];
+  const probePort = await freeLoopbackPort(avoid);
+  const sipPort = await freeLoopbackPort([...avoid, { min: probePort, max: probePort }]);
   const logFile = join(o.workDir, `echo-delay-probe-${probePort}.log`);
   const sock: Socket = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(probePort, '127.0.0.1', () => r()));

@@ -13,10 +13,13 @@ import { decodeUlaw, encodeUlaw } from '../media/codecs/g711.js';
 import { startChild } from './child.js';
 import { LoadtestError } from './errors.js';
 import { SCENARIO_DIR } from './peers.js';
+import type { PortRange } from './udp-drops.js';
 import { freeLoopbackPort } from './ports.js';
 import { percentile } from './sipp-stats.js';
 
 export interface EchoLatencyOptions {
+  /** Ports the probe must not take: the peer\'s media range (bound call by call, so a probe cannot see it). */
+  avoid?: PortRange[];
   /** host:port of the peer (gateway with the echo agent at delay 0, or SIPp uas -rtp_echo). */
   target: string;
   workDir: string;
@@ -71,8 +74,8 @@ export function probeFrames(): { silence: Uint8Array; tone: Uint8Array; toneLoud
 export async function measureEchoLatency(o: EchoLatencyOptions): Promise<EchoLatencyResult> {
   const seconds = o.seconds ?? 10;
   const burstEvery = o.burstEveryMs ?? 500;
-  const probePort = await freeLoopbackPort();
-  const sipPort = await freeLoopbackPort();
+  const probePort = await freeLoopbackPort(o.avoid);
+  const sipPort = await freeLoopbackPort([...(o.avoid ?? []), { min: probePort, max: probePort }]);
   const logFile = join(o.workDir, `latency-probe-${probePort}.log`);
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(probePort, '127.0.0.1', () => r()));

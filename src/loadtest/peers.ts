@@ -117,6 +117,8 @@ export interface GatewayChildOptions {
   agent?: string;
   /** Media ports to give the gateway (2 per call; default 4000). */
   mediaPorts?: number;
+  /** Ports the gateway's media range must keep out of (a peer that binds them later). */
+  avoid?: PortRange[];
   /** Gateway log level (default `info`: the `call_end` lines carry the audio statistics). */
   logLevel?: string;
   /** The echo agent's `delay_ms` (default 0, so the echo path shows what the gateway adds). */
@@ -159,7 +161,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
   const controlPort = await freeLoopbackPort();
   // Neither may fall inside the media range: the gateway binds those ports call by call, and one
   // taken by its own SIP or control socket would refuse a call (503 media_port_unavailable).
-  const media = await freeLoopbackRange(opts.mediaPorts ?? 4000, [{ min: sipPort, max: sipPort }, { min: controlPort, max: controlPort }]);
+  const media = await freeLoopbackRange(opts.mediaPorts ?? 4000, [{ min: sipPort, max: sipPort }, { min: controlPort, max: controlPort }, ...(opts.avoid ?? [])]);
   const agent = opts.agent ?? 'echo';
   const configPath = join(opts.workDir, `gateway-${sipPort}.yaml`);
   const config = loadtestGatewayConfig({ sipPort, controlPort, media, agent, logLevel: opts.logLevel ?? 'info', echoDelayMs: opts.echoDelayMs ?? 0, ...(opts.mediaWorkers !== undefined ? { mediaWorkers: opts.mediaWorkers } : {}) });

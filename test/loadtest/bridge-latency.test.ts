@@ -16,7 +16,7 @@ describe('measureBridgeLatency', () => {
     const records: Record<string, unknown>[] = [];
     // startGatewayChild with `configure` (a transfer route) and without `--agent` (the routes decide).
     const gw = await startGatewayChild({
-      workDir, agent: 'xfer', forceAgent: false, mediaPorts: 50,
+      workDir, agent: 'xfer', forceAgent: false, mediaPorts: 50, avoid: [{ min: humanSipPort, max: humanSipPort }],
       configure: (config) => {
         const trunk = (config.trunks as Record<string, unknown>[])[0]!;
         trunk.transfer = { method: 'bridge' };
@@ -27,7 +27,7 @@ describe('measureBridgeLatency', () => {
       onLogRecord: (rec) => { records.push(rec); },
     });
     try {
-      const r = await measureBridgeLatency({ target: gw.target, service: '15551234567', humanSipPort, workDir, seconds: 4 });
+      const r = await measureBridgeLatency({ target: gw.target, service: '15551234567', humanSipPort, workDir, seconds: 4, avoid: gw.watchPorts });
       for (const way of [r.callerToHuman, r.humanToCaller]) {
         expect(way.bursts).toBeGreaterThanOrEqual(7);
         // the adaptive jitter buffers may swallow a burst while they settle

@@ -29,8 +29,8 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
  * gateway's media workers ask for): the probe plays a carrier, whose RTP is paced on a machine of
  * its own, not between this test runner's other work.
  */
-function probeCalls(target: string, calls: number, inPhase: boolean): Promise<EchoDelayCall[]> {
-  const args = ['-n', '-10', process.execPath, '--import', 'tsx', join(REPO_ROOT, 'scripts/echo-delay.ts'), '--target', target, '--calls', String(calls), '--seconds', '3', '--window-ms', '200', '--max-delay-ms', String(ECHO_CUSHION_MS + 600), ...(inPhase ? ['--in-phase'] : [])];
+function probeCalls(target: string, calls: number, inPhase: boolean, avoid: { min: number; max: number }[]): Promise<EchoDelayCall[]> {
+  const args = ['-n', '-10', process.execPath, '--import', 'tsx', join(REPO_ROOT, 'scripts/echo-delay.ts'), '--target', target, '--calls', String(calls), '--seconds', '3', '--window-ms', '200', '--max-delay-ms', String(ECHO_CUSHION_MS + 600), ...(inPhase ? ['--in-phase'] : []), '--avoid', avoid.map((r) => `${r.min}-${r.max}`).join(',')];
   return new Promise((resolve, reject) => {
     execFile('nice', args, { cwd: REPO_ROOT, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`echo-delay probe failed: ${stderr.slice(-2000)}`, { cause: err }));
@@ -75,7 +75,8 @@ describe('echo delay through the gateway (issue 19)', () => {
     try {
       // Calls in batches until enough windows had a caller on time (the machine is shared).
       for (let batch = 0; batch < MAX_BATCHES && checked < CHECKED_WINDOWS; batch++) {
-        const more = await probeCalls(gw.target, CALLS_PER_BATCH, inPhase);
+        // The probe picks its ports in another process: it must keep out of the gateway's media range.
+        const more = await probeCalls(gw.target, CALLS_PER_BATCH, inPhase, gw.watchPorts);
         calls.push(...more);
         checked += more.reduce((n, c) => n + judge(c).filter((j) => !j.excused).length, 0);
       }
