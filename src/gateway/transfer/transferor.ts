@@ -104,7 +104,9 @@ export class Transferor {
         outcome = { result: 'failed', method: 'bridge', ms: Date.now() - started, reason: (err as Error)?.message ?? String(err) };
       }
     }
-    if (call.ended && outcome.result !== 'transferred') outcome = { ...outcome, result: 'caller_hung_up' };
+    // The caller gone before the outcome: that is the outcome. (The gateway or the agent ending the
+    // call keeps what the transfer itself came to, e.g. failed.)
+    if (call.ended && outcome.result !== 'transferred' && call.endedBy?.by === 'caller') outcome = { ...outcome, result: 'caller_hung_up' };
     if (!call.ended && (call.state as string) === 'transferring') call.to('answered');
     call.transfers.push(outcome);
     settle();
