@@ -27,7 +27,8 @@ export interface DrachtioServerOptions {
     timers?: SipStackOptions['timers'];
     udpBufferSize?: number;
   };
-  control: { host?: string; port?: number; secret: string };
+  /** The control listener (drachtio-server's defaults, 127.0.0.1:9022 and `cymru`, are the gateway config schema's). */
+  control: { host?: string; port: number; secret: string };
   logger?: Logger;
   /** Called for every SIP packet before it is parsed ('drop' discards it): the gateway's ACL hook. */
   sourcePolicy?: SourcePolicy;
@@ -67,7 +68,7 @@ export interface DrachtioServer {
 
 /**
  * An embedded drachtio server: trunkgate's SIP stack driven by unmodified drachtio-srf
- * applications over drachtio's control protocol (default 127.0.0.1:9022).
+ * applications over drachtio's control protocol.
  */
 export function createDrachtioServer(options: DrachtioServerOptions): DrachtioServer {
   const logger = (options.logger ?? rootLogger).child({ module: 'drachtio' });
@@ -109,7 +110,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
 
   const control = new ControlServer({
     host: options.control.host ?? '127.0.0.1',
-    port: options.control.port ?? 9022,
+    port: options.control.port,
     secret: options.control.secret,
     logger,
     hostports: () => listen.map((l) => hostportOf(stack.localEndpoint(l.protocol) ?? l)),

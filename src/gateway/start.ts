@@ -48,7 +48,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     mediaTap: options.mediaTap,
   });
   await app.prepare();
-  const target = options.drachtio ?? config.drachtio.external ?? config.drachtio.embedded ?? { host: '127.0.0.1', port: 9022, secret: 'cymru' };
+  const target = options.drachtio ?? config.drachtio;
   await app.connect(target);
   let stopping: Promise<void> | undefined;
   return {

@@ -33,11 +33,11 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const config = options.config ?? loadConfig(configPath);
   const logger = options.logger ?? rootLogger;
-  if (config.drachtio.external) {
+  if (config.drachtio.mode === 'external') {
     const gateway = await startGateway({ ...options, config, configPath, logger });
     return { gateway, server: undefined, edge: undefined, stop: (o) => gateway.stop(o) };
   }
-  const embedded = config.drachtio.embedded ?? { host: '127.0.0.1', port: 9022, secret: 'cymru' };
+  const embedded = config.drachtio;
   const edge = createEdgePolicy(config);
   const listen: ListenOptions[] = config.sip.listen.map((l) => ({ protocol: l.transport, address: l.address, port: l.port }));
   const server = createDrachtioServer({

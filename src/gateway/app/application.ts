@@ -14,7 +14,7 @@ import { setDatagramIoMode } from '../../media/udp/index.js';
 import { createMediaSessionFactory, type MediaSessionFactory } from '../../media/worker/factory.js';
 import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
 import { loadDemoPrompts } from '../../agents/builtin/demo.js';
-import { DigestServer } from '../auth/digest.js';
+import { DigestServer } from '../../digest/index.js';
 import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import { Router } from '../routing/router.js';
 import { acceptRefer } from '../transfer/accept-refer.js';
@@ -96,7 +96,7 @@ export class GatewayApp {
     this.#log.info({ mediaWorkers: this.mediaSessions.workers, mediaUdp: udp.kind }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
     this.#engine = new MediaEngine({
       localAddress: media.address,
-      ...(media.public_address ? { sdpAddress: media.public_address } : {}),
+      sdpAddress: media.sdp_address,
       ports: this.#ports,
       ptime: media.ptime,
       session: { jitterTargetMs: Math.max(media.jitter_min_ms, Math.min(40, media.jitter_max_ms)) },
@@ -104,7 +104,9 @@ export class GatewayApp {
     });
     this.#timers = { enabled: options.config.session_timers.enabled, sessionExpires: options.config.session_timers.session_expires, minSe: options.config.session_timers.min_se };
     for (const t of options.config.trunks) {
-      if (t.auth) this.#auth.set(t.name, new DigestServer({ username: t.auth.username, password: t.auth.password, realm: t.auth.realm ?? t.name }));
+      if (!t.auth) continue;
+      const { username, password } = t.auth;
+      this.#auth.set(t.name, new DigestServer({ realm: t.auth.realm ?? t.name, lookup: (u) => (u === username ? password : undefined), algorithms: ['MD5'] }));
     }
     this.registry = options.registry ?? new Registry();
     this.#callsCounter = new Counter({ name: 'trunkgate_calls_total', help: 'INVITEs by trunk and outcome', labelNames: ['trunk', 'result'], registers: [this.registry] });
@@ -281,7 +283,7 @@ export class GatewayApp {
   }
 
   #watch(call: Call, dialog: Srf.Dialog, admitted: Admitted): void {
-    const sdpAddress = this.#cfg.media.public_address ?? this.#cfg.media.address;
+    const sdpAddress = this.#cfg.media.sdp_address;
     const targets = this.#cfg.transfer_targets;
     const adopt = (d: Srf.Dialog): void => {
       call.caller.dialog = d;

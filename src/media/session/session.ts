@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { RtpHeaderView as RtpHeader } from '../rtp/header.js';
 import { rootLogger, type Logger } from '../../log.js';
 import { createCodec, type AudioCodec } from '../codecs/index.js';
+import { generateComfortNoise } from '../codecs/comfort-noise.js';
 import { sharedClock, type ClockTick, type MediaClock } from '../rtp/clock.js';
 import { RtpEndpoint } from '../rtp/endpoint.js';
 import { RtpPacketizer } from '../rtp/packetizer.js';
@@ -19,6 +20,9 @@ import { MediaSessionError } from './errors.js';
 import { createDtmfReceiver, createDtmfSender, createJitter, createResampler, type DtmfReceiverPart, type DtmfSenderPart, type JitterPart, type ResamplerPart } from './parts.js';
 import { PlayQueue } from './play-queue.js';
 import type { DtmfEvent, MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats } from './types.js';
+
+/** The idle comfort noise level: −65 dBov RMS, uniform noise of amplitude ±32. */
+const IDLE_NOISE_DBOV = -65;
 
 const CN_PAYLOAD_TYPE = 13;
 
@@ -375,10 +379,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       }
       return this.#codec.encode(new Int16Array(this.#frameSamples));
     }
-    // Comfort noise: white noise near −60 dBFS, so the line does not sound dead.
-    const noise = new Int16Array(this.#frameSamples);
-    for (let i = 0; i < noise.length; i++) noise[i] = Math.round((Math.random() * 2 - 1) * 32);
-    return this.#codec.encode(noise);
+    // Comfort noise, so the line does not sound dead.
+    return this.#codec.encode(generateComfortNoise(this.#frameSamples, IDLE_NOISE_DBOV));
   }
 
   close(reason = 'closed'): Promise<void> {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HeaderField, SipRequest, SipResponse } from '../message/index.js';
 import { formatAuthCredentials, parseAuthChallenge } from '../message/index.js';
-import { digestResponse, parseAlgorithm, type DigestAlgorithm } from './digest.js';
+import { digestResponse, parseAlgorithm, type DigestAlgorithm } from '../../digest/index.js';
 
 export interface DigestCredentials {
   username: string;
