@@ -1,6 +1,5 @@
 import { rootLogger, type Logger } from '../log.js';
-import { SipStack, type SipStackOptions } from '../sip/stack.js';
-import type { Endpoint, ListenOptions, SourcePolicy } from '../sip/transport/types.js';
+import { SipStack, type SipStackOptions, type Endpoint, type ListenOptions, type SourcePolicy } from '../sip/index.js';
 import { AppRequests } from './app-requests.js';
 import { AppResponses } from './app-responses.js';
 import { readAppSipText } from './app-sip-text.js';
@@ -131,7 +130,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
   stack.onAck((a) => network.onAck(a));
   stack.onCancel((c) => network.onCancel(c));
   stack.onAckTimeout((d) => notifyAckTimeout(ctx, d));
-  stack.dialogs.onReliableTimeout((tx, dialog) => {
+  stack.onReliableTimeout((tx, dialog) => {
     // RFC 3262 §3: the stack rejected the INVITE 503 for want of a PRACK. As drachtio-server
     // (its IIP is cleared, the application's late response fails); a 2xx the app already sent
     // had made a dialog: the app hears it end as after an ACK timeout.

@@ -25,6 +25,8 @@ export interface StartGatewayOptions {
   drachtio?: { host: string; port: number; secret: string };
   /** Packet tap per call (tests, recording). */
   mediaTap?: GatewayAppOptions['mediaTap'];
+  /** Where MediaSessions are made (the process entry's; default: one from the config, closed by stop()). */
+  mediaSessions?: GatewayAppOptions['mediaSessions'];
 }
 
 export interface Gateway {
@@ -46,6 +48,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     logger,
     agentOverride: options.agentOverride,
     mediaTap: options.mediaTap,
+    mediaSessions: options.mediaSessions,
   });
   await app.prepare();
   const target = options.drachtio ?? config.drachtio;

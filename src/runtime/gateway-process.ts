@@ -10,6 +10,8 @@ import { loadConfig } from '../gateway/config/load.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
 import { createEdgePolicy, type EdgePolicy } from '../gateway/edge/policy.js';
 import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from '../gateway/start.js';
+import { mediaSessionOptions } from '../gateway/app/application.js';
+import { createMediaSessionFactory } from '../media/worker/factory.js';
 
 export interface GatewayProcessOptions {
   configPath?: string;
@@ -33,9 +35,24 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const config = options.config ?? loadConfig(configPath);
   const logger = options.logger ?? rootLogger;
+  // Media sessions (worker threads, and the UDP layer media.udp) are set up here and handed down;
+  // DatagramIoError (media.udp 'native' without the addon) is a start error before anything binds.
+  const mediaSessions = createMediaSessionFactory(mediaSessionOptions(config, logger));
   if (config.drachtio.mode === 'external') {
-    const gateway = await startGateway({ ...options, config, configPath, logger });
-    return { gateway, server: undefined, edge: undefined, stop: (o) => gateway.stop(o) };
+    let gateway: Gateway;
+    try {
+      gateway = await startGateway({ ...options, config, configPath, logger, mediaSessions });
+    } catch (err) {
+      await mediaSessions.close();
+      throw err;
+    }
+    return {
+      gateway, server: undefined, edge: undefined,
+      async stop(o) {
+        await gateway.stop(o);
+        await mediaSessions.close();
+      },
+    };
   }
   const embedded = config.drachtio;
   const edge = createEdgePolicy(config);
@@ -46,16 +63,24 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     logger,
     sourcePolicy: edge,
   });
-  const started = await server.start();
+  let started: Awaited<ReturnType<DrachtioServer['start']>>;
+  try {
+    started = await server.start();
+  } catch (err) {
+    await mediaSessions.close();
+    throw err;
+  }
   let gateway: Gateway;
   try {
     gateway = await startGateway({
       config, configPath, logger, ...(options.agentOverride ? { agentOverride: options.agentOverride } : {}),
       ...(options.mediaTap ? { mediaTap: options.mediaTap } : {}),
       drachtio: { host: started.control.host, port: started.control.port, secret: embedded.secret },
+      mediaSessions,
     });
   } catch (err) {
     await server.close();
+    await mediaSessions.close();
     throw err;
   }
   return {
@@ -65,6 +90,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     async stop(o) {
       await gateway.stop(o);
       await server.close();
+      await mediaSessions.close();
     },
   };
 }

@@ -10,8 +10,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { callLogger, type Logger } from '../../log.js';
 import { MediaEngine, MediaSocketError, PortAllocator, PortExhaustedError, type PacketTap } from '../../media/index.js';
 import { SdpError } from '../../media/sdp/errors.js';
-import { setDatagramIoMode } from '../../media/udp/index.js';
-import { createMediaSessionFactory, type MediaSessionFactory } from '../../media/worker/factory.js';
+import { createMediaSessionFactory, type MediaSessionFactory, type MediaSessionFactoryOptions } from '../../media/worker/factory.js';
 import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
 import { loadDemoPrompts } from '../../agents/builtin/demo.js';
 import { DigestServer } from '../../digest/index.js';
@@ -39,6 +38,11 @@ export interface GatewayAppOptions {
   mediaTap?: ((callId: string) => PacketTap | undefined) | undefined;
   /** Where MediaSessions are made (default: from `media.workers`; one the caller passes is not closed by stop()). */
   mediaSessions?: MediaSessionFactory | undefined;
+}
+
+/** The media session factory's options from the config (workers, nice, the UDP layer). */
+export function mediaSessionOptions(config: GatewayConfig, logger?: Logger): MediaSessionFactoryOptions {
+  return { workers: config.media.workers, logger, nice: config.media.worker_nice, udp: config.media.udp };
 }
 
 export interface GatewayStats {
@@ -90,10 +94,9 @@ export class GatewayApp {
     this.#ports = new PortAllocator({ min: media.port_min, max: media.port_max });
     // MediaSessions run on worker threads (media.workers, default one per core) or in this thread.
     this.#ownsMedia = !options.mediaSessions;
-    // Throws (DatagramIoError) when media.udp is 'native' and the addon is not built: a start error, not a call error.
-    const udp = setDatagramIoMode(media.udp);
-    this.mediaSessions = options.mediaSessions ?? createMediaSessionFactory({ workers: media.workers, logger: options.logger, nice: media.worker_nice });
-    this.#log.info({ mediaWorkers: this.mediaSessions.workers, mediaUdp: udp.kind }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
+    // The process entry (src/runtime) passes its factory; without one, one from the config.
+    this.mediaSessions = options.mediaSessions ?? createMediaSessionFactory(mediaSessionOptions(options.config, options.logger));
+    this.#log.info({ mediaWorkers: this.mediaSessions.workers, mediaUdp: this.mediaSessions.udp }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
     this.#engine = new MediaEngine({
       localAddress: media.address,
       sdpAddress: media.sdp_address,

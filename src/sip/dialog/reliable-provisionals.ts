@@ -117,11 +117,8 @@ export class UasReliableProvisionals {
       };
       this.#byTx.set(tx, s);
       this.#byKey.set(s.key, s);
-      const prev = tx.handlers.onTerminated;
-      tx.handlers.onTerminated = (t) => {
-        this.#forget(s!);
-        prev?.(t);
-      };
+      const state = s;
+      tx.onTerminated(() => this.#forget(state));
     }
     if (s.outstanding) {
       // §3: "The UAS MUST NOT send a second reliable provisional response until the first is acknowledged."
