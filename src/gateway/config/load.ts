@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, DRACHTIO_CONTROL_DEFAULTS, type ConfigFile, type GatewayConfig } from './schema.js';
+import { TrunkgateError } from '../../errors.js';
 
 export interface ConfigIssue {
   /** Dotted path with [index] for arrays; '' for the whole file. */
@@ -15,12 +16,11 @@ export interface ConfigIssue {
   reason: string;
 }
 
-export class ConfigError extends Error {
-  readonly code: 'CONFIG_UNREADABLE' | 'CONFIG_YAML' | 'CONFIG_INVALID';
-  constructor(code: ConfigError['code'], readonly file: string, readonly issues: ConfigIssue[]) {
-    super(`${file}: ${issues.map((i) => (i.path ? `${i.path}: ${i.reason}` : i.reason)).join('; ')}`);
-    this.name = 'ConfigError';
-    this.code = code;
+export type ConfigErrorCode = 'CONFIG_UNREADABLE' | 'CONFIG_YAML' | 'CONFIG_INVALID';
+
+export class ConfigError extends TrunkgateError<ConfigErrorCode> {
+  constructor(code: ConfigErrorCode, readonly file: string, readonly issues: ConfigIssue[]) {
+    super(code, `${file}: ${issues.map((i) => (i.path ? `${i.path}: ${i.reason}` : i.reason)).join('; ')}`);
   }
 }
 
