@@ -6,12 +6,15 @@
  * - rate:    highest calls/s with 0 failed calls (0.2 s calls, no audio), each step 5 s of load;
  * - media:   most concurrent calls with audio at < 0.1% lost/dropped frames, memory per call;
  * - latency: p50/p99 of the echo path (probe RTP bursts through the echo agent at delay 0,
- *            compared with SIPp -rtp_echo).
+ *            compared with SIPp -rtp_echo), then --latency-calls calls one after another through
+ *            the same peer, each call's delay measured to the sample (src/loadtest/echo-delay.ts):
+ *            the distribution of the per-call delays and how many stayed constant.
  * Writes <out>/ramp.json and prints a markdown summary (the figures for docs/benchmarks.md, "Load tests").
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { echoDelayDistribution, measureEchoDelay, type EchoDelayCall, type EchoDelayDistribution } from '../src/loadtest/echo-delay.js';
 import { measureEchoLatency, type EchoLatencyResult } from '../src/loadtest/echo-latency.js';
 import { startGatewayChild, startSippUas } from '../src/loadtest/peers.js';
 import { rampCallRate, rampConcurrentMedia, type RampResult } from '../src/loadtest/ramp.js';
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     levels: { type: 'string', default: '50,100,200,400,800' },
     'call-seconds': { type: 'string', default: '6' },
     'latency-seconds': { type: 'string', default: '10' },
+    'latency-calls': { type: 'string', default: '20' },
     'media-workers': { type: 'string' },
     out: { type: 'string' },
   },
@@ -41,6 +45,7 @@ mkdirSync(out, { recursive: true });
 const rate: RampResult[] = [];
 const media: RampResult[] = [];
 const latency: Record<string, EchoLatencyResult> = {};
+const perCall: Record<string, { distribution: EchoDelayDistribution; calls: EchoDelayCall[] }> = {};
 
 if (what.has('rate')) {
   for (const peer of peers) {
@@ -59,13 +64,17 @@ if (what.has('latency')) {
     try {
       latency[peer] = await measureEchoLatency({ target: running.target, workDir: out, seconds: Number(values['latency-seconds']) });
       console.error(`latency ${peer}: p50 ${latency[peer]!.p50Ms} ms, p99 ${latency[peer]!.p99Ms} ms (${latency[peer]!.echoed}/${latency[peer]!.bursts} bursts echoed)`);
+      const calls: EchoDelayCall[] = [];
+      for (let i = 0; i < Number(values['latency-calls']); i++) calls.push(await measureEchoDelay({ target: running.target, workDir: out, seconds: 4 }));
+      perCall[peer] = { distribution: echoDelayDistribution(calls), calls };
+      console.error(`per-call echo delay ${peer}: ${JSON.stringify(perCall[peer]!.distribution)}`);
     } finally {
       await running.stop();
     }
   }
 }
 
-const result = { date: new Date().toISOString(), machine: machineInfo(), command: `npx tsx scripts/ramp.ts ${process.argv.slice(2).join(' ')}`.trim(), rate, media, latency };
+const result = { date: new Date().toISOString(), machine: machineInfo(), command: `npx tsx scripts/ramp.ts ${process.argv.slice(2).join(' ')}`.trim(), rate, media, latency, perCall };
 writeFileSync(join(out, 'ramp.json'), JSON.stringify(result, null, 2));
 
 const lines: string[] = [];
@@ -89,6 +98,11 @@ if (media.length) {
 if (Object.keys(latency).length) {
   lines.push('', '| echo path | p50 ms | p99 ms | max ms | bursts echoed |', '|---|---|---|---|---|');
   for (const [peer, l] of Object.entries(latency)) lines.push(`| ${peer} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${l.echoed}/${l.bursts} |`);
+  lines.push('', '| echo path, per call | calls | constant | per-call delay min / p10 / p50 / p90 / max ms | probe on time: calls, constant |', '|---|---|---|---|---|');
+  for (const [peer, { distribution: d }] of Object.entries(perCall)) {
+    const q = d.delayMs ? `${d.delayMs.min} / ${d.delayMs.p10} / ${d.delayMs.p50} / ${d.delayMs.p90} / ${d.delayMs.max}` : '-';
+    lines.push(`| ${peer} | ${d.calls} | ${d.constant} | ${q} | ${d.paced}, ${d.pacedConstant} |`);
+  }
 }
 writeFileSync(join(out, 'ramp.md'), `${lines.join('\n')}\n`);
 console.log(lines.join('\n'));

@@ -186,7 +186,7 @@ class ManualClock {
     return () => { this.#listeners = this.#listeners.filter((x) => x !== l); };
   }
   tick(): void {
-    const t: ClockTick = { index: this.#index++, deadline: 0, lateMs: 0 };
+    const t: ClockTick = { index: this.#index++, deadline: performance.now(), lateMs: 0 };
     for (const l of this.#listeners) l(t);
   }
 }

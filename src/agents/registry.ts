@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createDemoAgent } from './builtin/demo.js';
 import { createEchoAgent } from './builtin/echo.js';
+import { checkRealtimeAgent, createRealtimeAgent, parseSettings as parseRealtimeSettings } from './builtin/openai-realtime/index.js';
 import { createWebSocketAgent, parseSettings } from './builtin/websocket-stream/index.js';
 import { AgentLoadError, type Agent, type AgentFactory } from './types.js';
 
@@ -14,6 +15,16 @@ export const BUILTIN_AGENTS: Record<string, AgentFactory> = {
   echo: createEchoAgent,
   demo: createDemoAgent,
   websocket: createWebSocketAgent,
+  'openai-realtime': createRealtimeAgent,
+};
+
+/**
+ * Checks run when the gateway starts, for built-in types whose calls could never succeed with
+ * these settings or this environment (openai-realtime without OPENAI_API_KEY): the gateway
+ * refuses to start with the reason instead of failing every call.
+ */
+export const BUILTIN_CHECKS: Record<string, (settings: Record<string, unknown>) => void> = {
+  'openai-realtime': (settings) => checkRealtimeAgent(settings),
 };
 
 /**
@@ -23,6 +34,7 @@ export const BUILTIN_AGENTS: Record<string, AgentFactory> = {
  */
 export const BUILTIN_SETTINGS: Record<string, (settings: Record<string, unknown>) => unknown> = {
   websocket: parseSettings,
+  'openai-realtime': parseRealtimeSettings,
 };
 
 export interface AgentDefinition {
@@ -110,5 +122,10 @@ export async function resolveAgent(name: string, def: AgentDefinition | undefine
   }
   const builtin = BUILTIN_AGENTS[def.type];
   if (!builtin) throw new AgentLoadError(name, `unknown agent type '${def.type}'`);
+  try {
+    BUILTIN_CHECKS[def.type]?.(def.settings);
+  } catch (err) {
+    throw new AgentLoadError(name, (err as Error).message);
+  }
   return { name, settings: def.settings, factory: builtin };
 }

@@ -86,6 +86,27 @@ export interface TransferOutcome {
   reason?: string;
 }
 
+/**
+ * G.711 passthrough, for agents whose far end speaks the call's own codec (µ-law or A-law, e.g.
+ * OpenAI Realtime's audio/pcmu): the caller's frames exactly as they came off the wire, and octets
+ * sent exactly as given — no decoding, resampling or encoding on either path. The send queue,
+ * pacing, marks, `clear()` and `queuedMs` are the same as for `play`.
+ */
+export interface PayloadIO {
+  readonly codec: 'PCMU' | 'PCMA';
+  /**
+   * One frame's payload per packetization interval (160 octets for 20 ms), lost frames filled with
+   * silence. While the agent has no `onAudio` listener the gateway decodes nothing.
+   */
+  onPayload(listener: (payload: Uint8Array) => void): void;
+  /**
+   * Queue octets of the call's codec (any length; split into frames, a partial frame waits for more
+   * or for a `mark`). The first call switches the send queue to payload, dropping PCM queued before
+   * it; PCM given to `play` afterwards is encoded as it is queued.
+   */
+  play(payload: Uint8Array): void;
+}
+
 export interface AgentIO {
   /**
    * Sample rate of the PCM the agent receives in `onAudio` (default: the codec's rate, 8000 for
@@ -117,6 +138,8 @@ export interface AgentIO {
    * (TransferTargetError) or a transfer already in progress.
    */
   transfer(target: string, options?: TransferOptions): Promise<TransferOutcome>;
+  /** G.711 passthrough: present on PCMU/PCMA calls only (see PayloadIO). */
+  readonly payload?: PayloadIO;
   /** Logger carrying the call's Call-ID. */
   readonly log: Logger;
 }
@@ -125,6 +148,11 @@ export interface Agent {
   start(call: CallInfo, io: AgentIO): Promise<void> | void;
   /** The call ended: 'caller hung up', 'agent hung up', 'shutdown', 'agent failed' … */
   stop?(reason: string): void;
+  /**
+   * Figures of the agent's own for the call's `call_end` line (e.g. openai-realtime's token usage
+   * and turn latency), read once when the call ends, after `stop`.
+   */
+  summary?(): Record<string, unknown> | undefined;
 }
 
 /** What the gateway needs to build agents for calls. */

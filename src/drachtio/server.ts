@@ -59,6 +59,16 @@ export interface DrachtioServerStats {
 export interface DrachtioServer {
   /** Opens the SIP listeners and the control port. */
   start(): Promise<{ control: { host: string; port: number }; sip: Endpoint[] }>;
+  /** Opens the control port only: the SIP listeners wait for `openSip()` (see `routed()`). */
+  startControl(): Promise<{ host: string; port: number }>;
+  /** Opens the SIP listeners (after `startControl()`). */
+  openSip(): Promise<Endpoint[]>;
+  /**
+   * Resolves once connected applications route every one of these methods. Until then a request
+   * for one is answered 503 (as drachtio-server does with no application): a process that runs
+   * its application next to the server opens SIP after this, so its first caller is not refused.
+   */
+  routed(methods: readonly string[]): Promise<void>;
   /** Closes applications' connections, the control port and the SIP stack. Safe to call twice. */
   close(): Promise<void>;
   readonly stats: DrachtioServerStats;
@@ -146,11 +156,23 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
   return {
     stack,
     async start() {
-      await stack.start();
-      const controlAddr = await control.listen();
-      const sip = listen.map((l) => stack.localEndpoint(l.protocol) ?? { protocol: l.protocol, address: l.address, port: l.port });
-      logger.info({ control: controlAddr, sip }, 'drachtio server listening');
+      const sip = await this.openSip();
+      const controlAddr = await this.startControl();
       return { control: controlAddr, sip };
+    },
+    async startControl() {
+      const controlAddr = await control.listen();
+      logger.info({ control: controlAddr }, 'drachtio server control port listening');
+      return controlAddr;
+    },
+    async openSip() {
+      await stack.start();
+      const sip = listen.map((l) => stack.localEndpoint(l.protocol) ?? { protocol: l.protocol, address: l.address, port: l.port });
+      logger.info({ sip }, 'drachtio server SIP listening');
+      return sip;
+    },
+    routed(methods) {
+      return control.registry.whenRouted(methods);
     },
     async close() {
       if (closed) return;

@@ -23,6 +23,8 @@ export interface EchoLatencyOptions {
   /** How long to measure, s (default 10). */
   seconds?: number;
   burstEveryMs?: number;
+  /** Number dialled (-s): picks the gateway's route. Default 15551234567. */
+  service?: string;
 }
 
 export interface EchoLatencyResult {
@@ -35,9 +37,10 @@ export interface EchoLatencyResult {
   samplesMs: number[];
 }
 
-const FRAME = 160; // 20 ms at 8 kHz
+/** Samples of a 20 ms PCMU frame at 8 kHz. */
+export const FRAME = 160;
 
-function rtpPacket(seq: number, ts: number, ssrc: number, payload: Uint8Array): Buffer {
+export function rtpPacket(seq: number, ts: number, ssrc: number, payload: Uint8Array): Buffer {
   const b = Buffer.alloc(12 + payload.length);
   b[0] = 0x80; // RFC 3550 §5.1: V=2, no padding, no extension, no CSRC
   b[1] = 0;    // M=0, PT=0 (PCMU)
@@ -49,11 +52,20 @@ function rtpPacket(seq: number, ts: number, ssrc: number, payload: Uint8Array): 
 }
 
 /** Mean absolute sample value of a PCMU payload. */
-function loudness(payload: Uint8Array): number {
+export function loudness(payload: Uint8Array): number {
   const pcm = decodeUlaw(payload);
   let sum = 0;
   for (const s of pcm) sum += Math.abs(s);
   return pcm.length ? sum / pcm.length : 0;
+}
+
+/** The probe's 20 ms PCMU frames: silence, and a 1 kHz tone at about −6 dBFS. */
+export function probeFrames(): { silence: Uint8Array; tone: Uint8Array; toneLoudness: number } {
+  const silence = encodeUlaw(new Int16Array(FRAME));
+  const tonePcm = new Int16Array(FRAME);
+  for (let i = 0; i < FRAME; i++) tonePcm[i] = Math.round(16000 * Math.sin((2 * Math.PI * 1000 * i) / 8000));
+  const tone = encodeUlaw(tonePcm);
+  return { silence, tone, toneLoudness: loudness(tone) };
 }
 
 export async function measureEchoLatency(o: EchoLatencyOptions): Promise<EchoLatencyResult> {
@@ -64,7 +76,7 @@ export async function measureEchoLatency(o: EchoLatencyOptions): Promise<EchoLat
   const logFile = join(o.workDir, `latency-probe-${probePort}.log`);
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(probePort, '127.0.0.1', () => r()));
-  const sipp = startChild('sipp', [o.target, '-sf', join(SCENARIO_DIR, 'uac-echo-latency-probe.xml'), '-s', '15551234567', '-i', '127.0.0.1',
+  const sipp = startChild('sipp', [o.target, '-sf', join(SCENARIO_DIR, 'uac-echo-latency-probe.xml'), '-s', o.service ?? '15551234567', '-i', '127.0.0.1',
     '-p', String(sipPort), '-m', '1', '-d', String(seconds * 1000 + 1000), '-set', 'probe_port', String(probePort),
     '-trace_logs', '-log_file', logFile, '-nostdin'], { name: 'sipp latency probe', cwd: o.workDir });
   try {
@@ -77,11 +89,7 @@ export async function measureEchoLatency(o: EchoLatencyOptions): Promise<EchoLat
       else if (Date.now() > deadline || sipp.proc.exitCode !== null) throw new LoadtestError('PEER_START_FAILED', `latency probe call was not answered: ${sipp.stderrTail().slice(-300)}`);
       else await new Promise((r) => setTimeout(r, 20));
     }
-    const silence = encodeUlaw(new Int16Array(FRAME));
-    const tonePcm = new Int16Array(FRAME);
-    for (let i = 0; i < FRAME; i++) tonePcm[i] = Math.round(16000 * Math.sin((2 * Math.PI * 1000 * i) / 8000));
-    const tone = encodeUlaw(tonePcm);
-    const toneLoudness = loudness(tone);
+    const { silence, tone, toneLoudness } = probeFrames();
     const burstTimes: number[] = [];
     const samples: number[] = [];
     let answeredBurst = -1;

@@ -123,6 +123,14 @@ export interface GatewayChildOptions {
   echoDelayMs?: number;
   /** The gateway's `media.workers` (default: the config default, one worker thread per core). */
   mediaWorkers?: number | 'auto';
+  /** Edits the config before it is written (more agents, routes, the trunk's transfer settings …). */
+  configure?: (config: Record<string, unknown>) => Record<string, unknown>;
+  /** Start with `--agent`, so every call goes to `agent` whatever the routes say. Default true. */
+  forceAgent?: boolean;
+  /** Extra node flags for the gateway process (e.g. --cpu-prof --cpu-prof-dir=DIR). */
+  nodeFlags?: string[];
+  /** Every JSON line the gateway logs, parsed (after the built-in bookkeeping). */
+  onLogRecord?: (rec: Record<string, unknown>) => void;
 }
 
 /** The gateway config a load test runs with: one open trunk from 127.0.0.1, no rate limit. */
@@ -154,8 +162,9 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
   const media = await freeLoopbackRange(opts.mediaPorts ?? 4000, [{ min: sipPort, max: sipPort }, { min: controlPort, max: controlPort }]);
   const agent = opts.agent ?? 'echo';
   const configPath = join(opts.workDir, `gateway-${sipPort}.yaml`);
-  writeFileSync(configPath, stringify(loadtestGatewayConfig({ sipPort, controlPort, media, agent, logLevel: opts.logLevel ?? 'info', echoDelayMs: opts.echoDelayMs ?? 0, ...(opts.mediaWorkers !== undefined ? { mediaWorkers: opts.mediaWorkers } : {}) })));
-  const args = [...GATEWAY_NODE_FLAGS, ...(fromSource ? ['--import', 'tsx'] : []), entry, '--config', configPath, '--agent', agent];
+  const config = loadtestGatewayConfig({ sipPort, controlPort, media, agent, logLevel: opts.logLevel ?? 'info', echoDelayMs: opts.echoDelayMs ?? 0, ...(opts.mediaWorkers !== undefined ? { mediaWorkers: opts.mediaWorkers } : {}) });
+  writeFileSync(configPath, stringify(opts.configure ? opts.configure(config) : config));
+  const args = [...GATEWAY_NODE_FLAGS, ...(opts.nodeFlags ?? []), ...(fromSource ? ['--import', 'tsx'] : []), entry, '--config', configPath, ...(opts.forceAgent === false ? [] : ['--agent', agent])];
   const child = startChild(process.execPath, args, { name: 'gateway', cwd: REPO_ROOT, env: { ...process.env, TRUNKGATE_LOG_LEVEL: opts.logLevel ?? 'info' } });
   const callEnds: GatewayCallEnd[] = [];
   const refused: Record<string, number> = {};
@@ -181,6 +190,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
     } else if (rec.msg === 'connected to drachtio server') {
       connected();
     }
+    opts.onLogRecord?.(rec);
   });
   const failed = child.exited.then((code) => {
     throw new LoadtestError('PEER_START_FAILED', `gateway exited (${code}) before it was ready: ${child.stderrTail().slice(-800)}`);

@@ -6,6 +6,8 @@ export { SdpError, NoCommonCodecError } from './sdp/errors.js';
 export { createMediaSession } from './session/session.js';
 export { MediaSessionError, MediaSocketError } from './session/errors.js';
 export { MediaEngine } from './session/engine.js';
+export { forwardAudio } from './session/forward.js';
+export type { Forward, ForwardOptions } from './session/forward.js';
 export type { MediaEngineOptions, PendingOffer, SessionStartOptions } from './session/engine.js';
 export { PortAllocator, PortExhaustedError, InvalidPortRangeError } from './ports.js';
 export type { PortLease, PortAllocatorOptions } from './ports.js';

@@ -13,6 +13,13 @@ import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptio
 import { mediaSessionOptions } from '../gateway/app/application.js';
 import { createMediaSessionFactory } from '../media/worker/factory.js';
 
+/**
+ * What the gateway application routes (GatewayApp: srf.invite, srf.use('options')): SIP opens
+ * once the embedded server has its routes for these, so no caller meets the 503 the server gives
+ * while no application routes a method.
+ */
+const GATEWAY_METHODS = ['invite', 'options'] as const;
+
 export interface GatewayProcessOptions {
   configPath?: string;
   config?: GatewayConfig;
@@ -63,9 +70,10 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     logger,
     sourcePolicy: edge,
   });
-  let started: Awaited<ReturnType<DrachtioServer['start']>>;
+  // Issue 19: the control port first, the application connected and routing, then SIP.
+  let control: Awaited<ReturnType<DrachtioServer['startControl']>>;
   try {
-    started = await server.start();
+    control = await server.startControl();
   } catch (err) {
     await mediaSessions.close();
     throw err;
@@ -75,10 +83,19 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     gateway = await startGateway({
       config, configPath, logger, ...(options.agentOverride ? { agentOverride: options.agentOverride } : {}),
       ...(options.mediaTap ? { mediaTap: options.mediaTap } : {}),
-      drachtio: { host: started.control.host, port: started.control.port, secret: embedded.secret },
+      drachtio: { host: control.host, port: control.port, secret: embedded.secret },
       mediaSessions,
     });
   } catch (err) {
+    await server.close();
+    await mediaSessions.close();
+    throw err;
+  }
+  try {
+    await server.routed(GATEWAY_METHODS);
+    await server.openSip();
+  } catch (err) {
+    await gateway.stop({ graceMs: 0 });
     await server.close();
     await mediaSessions.close();
     throw err;

@@ -8,12 +8,29 @@ import type { AppConnection } from './app-connection.js';
 export class AppRegistry {
   #routes = new Map<string, AppConnection[]>();
   #offsets = new Map<string, number>();
+  #waiters: { verbs: string[]; resolve: () => void }[] = [];
 
   add(conn: AppConnection, verb: string): void {
     const key = verb.toLowerCase();
     const list = this.#routes.get(key) ?? [];
     if (!list.includes(conn)) list.push(conn);
     this.#routes.set(key, list);
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!this.#routesAll(w.verbs)) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** Resolves once some application routes each of `verbs`. */
+  whenRouted(verbs: readonly string[]): Promise<void> {
+    const keys = verbs.map((v) => v.toLowerCase());
+    if (this.#routesAll(keys)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ verbs: keys, resolve }));
+  }
+
+  #routesAll(keys: readonly string[]): boolean {
+    return keys.every((k) => this.all(k).length > 0);
   }
 
   remove(conn: AppConnection, verb: string): void {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../../log.js';
 import type { MediaSession } from '../../media/index.js';
-import type { AgentIO, TransferOptions, TransferOutcome } from '../../agents/types.js';
+import type { AgentIO, PayloadIO, TransferOptions, TransferOutcome } from '../../agents/types.js';
 
 /** Marks the gateway queues for itself (transfer playout, ringback loops) never reach the agent. */
 const INTERNAL_MARK = /^trunkgate:/;
@@ -26,6 +26,7 @@ export function createAgentIO(session: MediaSession, controls: AgentIOControls):
   const audio: ((frame: Int16Array) => void)[] = [];
   const dtmf: ((digit: string) => void)[] = [];
   const marks: ((name: string, cleared: boolean) => void)[] = [];
+  const payloads: ((payload: Uint8Array) => void)[] = [];
   let rate = session.negotiated.codec.name === 'G722' ? 16000 : session.negotiated.codec.name === 'opus' ? 48000 : session.negotiated.codec.clockRate;
   let detached = false;
 
@@ -37,10 +38,37 @@ export function createAgentIO(session: MediaSession, controls: AgentIOControls):
   const onAudio = (f: { samples: Int16Array }): void => { if (!detached) guard(audio, f.samples); };
   const onDtmf = (e: { digit: string }): void => { if (!detached) guard(dtmf, e.digit); };
   const onMark = (name: string, info: { cleared: boolean }): void => { if (!detached && !INTERNAL_MARK.test(name)) guard(marks, name, info.cleared); };
+  const onPayload = (f: { payload: Uint8Array }): void => { if (!detached) guard(payloads, f.payload); };
   session.setOutputRate(rate);
-  session.on('audio', onAudio);
+  // Decoded audio only once the agent listens (a passthrough agent listens to payload only).
+  let listening = false;
+  const listenAudio = (): void => {
+    if (listening || detached) return;
+    listening = true;
+    session.on('audio', onAudio);
+  };
   session.on('dtmf', onDtmf);
   session.on('mark', onMark);
+
+  const codec = session.negotiated.codec.name;
+  function payloadIO(name: 'PCMU' | 'PCMA'): PayloadIO {
+    let format = false;
+    return {
+      codec: name,
+      onPayload: (l) => {
+        payloads.push(l);
+        if (payloads.length === 1 && !detached) session.on('payload', onPayload);
+      },
+      play: (bytes) => {
+        if (detached || session.closed) return;
+        if (!format) {
+          format = true;
+          session.setPlayFormat('payload');
+        }
+        session.playPayload(bytes);
+      },
+    };
+  }
 
   const io: AgentIO = {
     get audioRate() { return rate; },
@@ -48,7 +76,7 @@ export function createAgentIO(session: MediaSession, controls: AgentIOControls):
       rate = r;
       session.setOutputRate(r);
     },
-    onAudio: (l) => { audio.push(l); },
+    onAudio: (l) => { audio.push(l); listenAudio(); },
     onDtmf: (l) => { dtmf.push(l); },
     onMark: (l) => { marks.push(l); },
     play: (pcm, r) => { if (!detached && !session.closed) session.play(pcm, r); },
@@ -58,6 +86,7 @@ export function createAgentIO(session: MediaSession, controls: AgentIOControls):
     hangup: (reason) => controls.hangup(reason ?? 'agent hung up'),
     sendDtmf: (digits) => session.sendDtmf(digits),
     transfer: (target, options) => controls.transfer(target, options ?? {}),
+    ...(codec === 'PCMU' || codec === 'PCMA' ? { payload: payloadIO(codec) } : {}),
     log: controls.log,
   };
   return {
@@ -67,6 +96,7 @@ export function createAgentIO(session: MediaSession, controls: AgentIOControls):
       session.off('audio', onAudio);
       session.off('dtmf', onDtmf);
       session.off('mark', onMark);
+      session.off('payload', onPayload);
     },
   };
 }

@@ -138,11 +138,7 @@ export class GatewayApp {
           call, trunk: ctx.admitted.trunk, carrierAddress: ctx.req.source_address,
           callerAllowsRefer: /\bREFER\b/i.test(ctx.req.get('Allow') ?? ''),
           dialledUri: ctx.req.uri,
-          onBridged: () => {
-            call.io?.detach();
-            try { call.agent?.stop?.('transferred'); } catch (err) { call.log.warn({ err }, 'agent.stop threw'); }
-            call.agent = undefined;
-          },
+          onBridged: () => call.stopAgent('transferred'),
         }, target, options);
       },
     });

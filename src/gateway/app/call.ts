@@ -144,6 +144,27 @@ export class Call {
     };
   }
 
+  /**
+   * The agent's part of the call is over (the call ended, or a transfer bridged the caller to a
+   * human): detach its IO, stop it, and keep what it reports (`summary()`) for call_end. Once only.
+   */
+  stopAgent(reason: string): void {
+    this.io?.detach();
+    const agent = this.agent;
+    this.agent = undefined;
+    if (!agent) return;
+    try {
+      agent.stop?.(reason);
+    } catch (err) {
+      this.log.warn({ err }, 'agent.stop threw');
+    }
+    try {
+      Object.assign(this.endFields, agent.summary?.() ?? {});
+    } catch (err) {
+      this.log.warn({ err }, 'agent.summary threw');
+    }
+  }
+
   /** A transfer started: its outcome belongs in call_end even when the call ends meanwhile. */
   trackTransfer(outcome: Promise<unknown>): void {
     this.#transferring = outcome;
@@ -166,12 +187,7 @@ export class Call {
 
   async #teardown(by: HangupSide, reason: string): Promise<void> {
     this.timer?.stop();
-    this.io?.detach();
-    try {
-      this.agent?.stop?.(this.transfers.some((t) => t.result === 'transferred') ? 'transferred' : reason);
-    } catch (err) {
-      this.log.warn({ err }, 'agent.stop threw');
-    }
+    this.stopAgent(this.transfers.some((t) => t.result === 'transferred') ? 'transferred' : reason);
     for (const fn of this.#cleanups.splice(0)) {
       try { await fn(); } catch (err) { this.log.warn({ err }, 'call cleanup failed'); }
     }

@@ -273,7 +273,7 @@ export class InboundSetup {
     const attempt = placeLeg(this.#deps.srf, this.#deps.engine, {
       uri: route.uri, auth: route.auth,
       headers: { From: `<sip:${/^[\w.+-]+$/.test(from) ? from : 'anonymous'}@localhost>`, ...route.headers },
-      codecs: admitted.trunk.codecs, timeoutSec: 60, log: call.log.child({ leg: 'sip_route' }), id: `${callId};route`, tap: this.#deps.tap(`${callId};route`),
+      codecs: admitted.trunk.codecs, timeoutSec: 60, log: call.log.child({ leg: 'sip_route' }), id: `${callId};route`, tap: this.#deps.tap(`${callId};route`), near: call.session,
     });
     const cancel = call.onTeardown(() => attempt.cancel('caller hung up'));
     const outcome = await attempt.outcome;
@@ -296,7 +296,8 @@ export class InboundSetup {
     }
     call.human = human;
     const relay = relayMedia(call.session, human.session);
-    call.onTeardown(() => relay.stop());
+    // call_end says where the audio was relayed and how many frames this thread dropped (relay.ts).
+    call.onTeardown(() => { relay.stop(); call.endFields.relay = { where: relay.where, droppedFrames: relay.dropped }; });
     human.dialog.on('destroy', () => { void (call.answeredAt === undefined ? end('human', 'SIP route hung up before the answer', 480) : call.end('human', 'SIP route hung up')); });
     const answered = await this.#answer(req, res, call, admitted, call.caller.media.sdp);
     if (!answered.ended) answered.to('bridged');

@@ -21,6 +21,8 @@ export interface PlaceLegOptions {
   log: Logger;
   id: string;
   tap?: PacketTap | undefined;
+  /** The caller's session: the human's goes on the same media worker, so the relay can run there. */
+  near?: MediaSession | undefined;
   /** A provisional response arrived (180, 183 …); `early` is set once early media flows. */
   onProgress?: (status: number, early: MediaSession | undefined) => void;
 }
@@ -43,7 +45,7 @@ export function placeLeg(srf: Srf, engine: MediaEngine, o: PlaceLegOptions): Leg
   let early: MediaSession | undefined;
   let earlySdp: string | undefined;
   let earlyStarting: Promise<MediaSession | undefined> | undefined;
-  const sessionOpts = { id: o.id, logger: o.log, ...(o.tap ? { tap: o.tap } : {}) };
+  const sessionOpts = { id: o.id, logger: o.log, ...(o.tap ? { tap: o.tap } : {}), ...(o.near ? { near: o.near } : {}) };
 
   const ring = setTimeout(() => {
     timedOut = true;

@@ -161,6 +161,7 @@ export class Transferor {
       log: call.log.child({ leg: 'human' }),
       id: `${call.info.callId};human`,
       tap: this.#deps.mediaTap?.(`${call.info.callId};human`),
+      near: call.session,
       onProgress: (status, early) => {
         call.log.info({ event: 'transfer_progress', status }, `human leg: ${status}`);
         // Early media from the human's side (a carrier's ringback, an announcement) replaces ours.
@@ -299,9 +300,14 @@ export class Transferor {
     const { call } = ctx;
     ctx.onBridged();
     call.human = human;
-    if (!call.session.closed) call.session.clear();
+    if (!call.session.closed) {
+      call.session.clear();
+      // An agent that played G.711 payload (passthrough) switched the queue; the relay plays PCM.
+      call.session.setPlayFormat('pcm');
+    }
     const relay = relayMedia(call.session, human.session);
-    call.onTeardown(() => relay.stop());
+    // call_end says where the audio was relayed and how many frames this thread dropped (relay.ts).
+    call.onTeardown(() => { relay.stop(); call.endFields.relay = { where: relay.where, droppedFrames: relay.dropped }; });
     human.dialog.on('destroy', () => { void call.end('human', 'human hung up'); });
     human.dialog.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
       // The human's side re-offers (hold, new address): answer with our current SDP for that leg.

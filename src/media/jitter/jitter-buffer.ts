@@ -7,6 +7,14 @@
  * observed delay variation between `minDepthMs` and `maxDepthMs`: it grows at once and shrinks by
  * skipping at most one frame per `shrinkIntervalMs`.
  *
+ * The depth counts frames, so what a playout tick leaves as margin for the next packet is the
+ * time between that packet's arrival and its tick, which depends on the phase of the sender's
+ * clock against ours: anywhere from a frame to almost nothing. Near nothing, a packet that comes a
+ * fraction of a millisecond late (timer grain) misses its tick, playout underruns and restarts a
+ * frame later: a 20 ms slip of the stream's delay mid-call. So a packet younger than `guardMs`
+ * does not count towards the depth when playout starts or shrinks: the margin is at least
+ * `guardMs` for the whole stream whatever the phase.
+ *
  * Events are emitted after the state change that caused them is complete.
  *
  * Per packet the work is O(1) and allocates nothing of its own: packets live in a ring of slots
@@ -48,6 +56,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   readonly #maxMisorder: number;
   readonly #shrinkInterval: number;
   readonly #capacity: number;
+  readonly #guard: number;
   readonly #estimator: DelayEstimator;
 
   readonly #seq = new Unwrapper(16);
@@ -65,6 +74,8 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
   /** Highest accepted extended sequence number and its extended timestamp (NaN: none yet). */
   #highestSeq = NaN;
   #highestTs = NaN;
+  /** When the highest accepted packet arrived. */
+  #highestArrival = NaN;
   #nextSeq: number | undefined;
   #playing = false;
   #hasPlayed = false;
@@ -85,6 +96,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     this.#recent = new RecentSequences(Math.max(RECENT, this.#maxMisorder + 1));
     this.#shrinkInterval = options.shrinkIntervalMs ?? 1000;
     this.#capacity = options.capacity ?? 100;
+    this.#guard = options.guardMs ?? 0;
     this.#packets = new PacketRing(Math.max(2 * this.#capacity, this.#maxMisorder + 1));
     this.#estimator = new DelayEstimator({ decayMsPerSecond: options.decayMsPerSecond ?? 2 });
     this.#target = this.#minDepth;
@@ -191,6 +203,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
       }
       this.#highestSeq = seq;
       this.#highestTs = extTs;
+      this.#highestArrival = packet.arrivalMs;
     }
     while (!this.#packets.fits(seq)) this.#discardOldest();
     this.#packets.set(seq, packet);
@@ -206,7 +219,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
 
   #next(nowMs: number): PopResult {
     if (!this.#playing) {
-      if (this.#packets.size === 0 || this.#bufferedFrames() * this.frameMs < this.#target) {
+      if (this.#packets.size === 0 || this.#readyFrames(nowMs) * this.frameMs < this.#target) {
         return this.#hasPlayed ? MISSING_UNDERRUN : EMPTY;
       }
       const first = this.#packets.lowest()!;
@@ -218,7 +231,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
 
     let next = this.#nextSeq!;
     // Shrink slowly: skip one frame when more than a frame above target.
-    if (this.#bufferedFrames() * this.frameMs > this.#target + this.frameMs && nowMs - this.#lastShrinkMs >= this.#shrinkInterval) {
+    if (this.#readyFrames(nowMs) * this.frameMs > this.#target + this.frameMs && nowMs - this.#lastShrinkMs >= this.#shrinkInterval) {
       this.#lastShrinkMs = nowMs;
       if (this.#packets.take(next)) this.#stats.discarded++;
       else this.#stats.lost++;
@@ -256,6 +269,12 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     return Math.max(0, this.#highestSeq - from + 1);
   }
 
+  /** Buffered frames, the newest not counted while it is younger than the guard. */
+  #readyFrames(nowMs: number): number {
+    const frames = this.#bufferedFrames();
+    return frames > 0 && nowMs - this.#highestArrival < this.#guard ? frames - 1 : frames;
+  }
+
   #adaptTarget(): void {
     const frame = this.frameMs;
     const wanted = Math.ceil(this.#estimator.peakMs / frame - 1e-9) * frame;
@@ -285,6 +304,7 @@ export class JitterBuffer extends EventEmitter<JitterBufferEvents> {
     this.#estimator.reset();
     this.#highestSeq = NaN;
     this.#highestTs = NaN;
+    this.#highestArrival = NaN;
     this.#nextSeq = undefined;
     this.#playing = false;
     this.#hasPlayed = false;

@@ -80,4 +80,9 @@ export interface JitterBufferOptions {
   capacity?: number;
   /** Decay of the observed delay peak (default 2 ms per second). */
   decayMsPerSecond?: number;
+  /**
+   * Least time between a packet's arrival and its playout (default 0): a packet younger than this
+   * does not count towards the depth when playout starts or shrinks.
+   */
+  guardMs?: number;
 }

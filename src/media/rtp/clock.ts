@@ -3,8 +3,15 @@
  * tick thread. Deadlines are absolute — tick n is due at start + n·period on the monotonic clock —
  * so a late wake-up never shifts later ticks (no cumulative drift). When the event loop was
  * blocked for more than a period, the missed ticks run — each with its own index — until the
- * clock is on time again: back to back after a synchronous socket read when a `catchUpReader` can
+ * clock is on time again: back to back after a synchronous socket read when a `socketReader` can
  * do one, else one per loop iteration (with socket reads in between).
+ *
+ * Every tick reads the sockets first. Node runs due timers before the poll phase of the same loop
+ * turn, so a tick fired straight from its timer does not see a packet that arrived while the loop
+ * was busy (or a moment before the deadline): its jitter buffer would run dry for that tick and
+ * play that packet — and every later one — a frame later, a 20 ms slip of the stream's delay. With
+ * a reader the tick reads synchronously first; without one it runs after the poll phase
+ * (setImmediate), when the sockets have been read.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -40,9 +47,10 @@ export class MediaClock {
   #ticking = false;
   /**
    * Reads the packets waiting on this thread's sockets synchronously and returns true, or returns
-   * false when it cannot (then catch-up ticks go through the event loop). Set by the media session.
+   * false when it cannot (then each tick waits for the event loop's poll phase). Set by the media
+   * session.
    */
-  catchUpReader: (() => boolean) | undefined;
+  socketReader: (() => boolean) | undefined;
 
   constructor(options: MediaClockOptions = {}) {
     this.periodMs = options.periodMs ?? 20;
@@ -94,20 +102,37 @@ export class MediaClock {
       this.#arm();
       return;
     }
+    if (!this.socketReader?.()) {
+      // No synchronous read (Node's dgram): tick after the poll phase has read the sockets.
+      this.#immediate = setImmediate(this.#tickAfterPoll);
+      return;
+    }
     this.#tick();
-    // Behind after a stall. With a reader that can fetch the packets that arrived meanwhile
-    // without the event loop (the native UDP pump), the overdue ticks run back to back, each
-    // after a read, so their frames leave as soon as possible (a few at most, then the loop gets
-    // a turn). Without one, the next overdue tick runs after the I/O phase (setImmediate), so
-    // packets are read between catch-up ticks instead of after all of them.
+    // Behind after a stall: the overdue ticks run back to back, each after a read, so their
+    // frames leave as soon as possible (a few at most, then the loop gets a turn).
     for (let burst = 1; burst < MAX_CATCH_UP_BURST && this.#listeners.length > 0 && this.#behind(); burst++) {
-      if (!this.catchUpReader?.()) break;
+      if (!this.socketReader?.()) break;
       this.#tick();
     }
+    this.#schedule();
+  };
+
+  /** A tick run from setImmediate, after the poll phase: each overdue one after another poll. */
+  readonly #tickAfterPoll = (): void => {
+    this.#immediate = undefined;
+    if (this.#listeners.length === 0) return;
+    this.#tick();
+    if (this.#listeners.length === 0) return;
+    if (this.#behind()) this.#immediate = setImmediate(this.#tickAfterPoll);
+    else this.#arm();
+  };
+
+  /** After the ticks that ran: arm for the next deadline, or come back after the loop's turn when still behind. */
+  #schedule(): void {
     if (this.#listeners.length === 0) return;
     if (this.#behind()) this.#immediate = setImmediate(this.#fire);
     else this.#arm();
-  };
+  }
 
   /** The next tick is due (within the timer's 1 ms grain). */
   #behind(): boolean {

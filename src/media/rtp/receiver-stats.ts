@@ -58,9 +58,11 @@ export class ReceiverStats {
 
   /**
    * Account one packet. `arrival` is the arrival time converted to RTP timestamp units (A.8).
+   * `timed` false: count its sequence number only, leaving it out of the jitter (a packet whose
+   * timestamp does not advance with its sending time, as an RFC 4733 event's).
    * Returns false for a packet A.1 considers invalid (a large jump not yet confirmed).
    */
-  update(seq: number, rtpTimestamp: number, arrival: number): boolean {
+  update(seq: number, rtpTimestamp: number, arrival: number, timed = true): boolean {
     if (!this.#started) {
       this.#initSeq(seq);
       this.#started = true;
@@ -68,6 +70,7 @@ export class ReceiverStats {
       return false;
     }
     this.#received++;
+    if (!timed) return true;
     // A.8: D(i-1,i) = (Rj - Ri) - (Sj - Si); J += (|D| - J) / 16. Transit computed mod 2^32.
     const transit = (arrival - rtpTimestamp) | 0;
     if (this.#transit !== undefined) {

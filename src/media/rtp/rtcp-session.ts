@@ -67,14 +67,17 @@ export class RtcpSession {
     this.#lastSentAt = this.#now();
   }
 
-  /** Account a received RTP packet (arrival on the monotonic clock). Returns false if A.1 rejected it. */
-  onRtpReceived(ssrc: number, seq: number, rtpTimestamp: number, arrivalMs = this.#now()): boolean {
+  /**
+   * Account a received RTP packet (arrival on the monotonic clock); `timed` false keeps it out of
+   * the jitter (ReceiverStats.update). Returns false if A.1 rejected it.
+   */
+  onRtpReceived(ssrc: number, seq: number, rtpTimestamp: number, arrivalMs = this.#now(), timed = true): boolean {
     let s = this.#sources.get(ssrc);
     if (!s) {
       s = new ReceiverStats(ssrc, this.clockRate);
       this.#sources.set(ssrc, s);
     }
-    return s.update(seq, rtpTimestamp, Math.round((arrivalMs * this.clockRate) / 1000));
+    return s.update(seq, rtpTimestamp, Math.round((arrivalMs * this.clockRate) / 1000), timed);
   }
 
   /** Read an incoming RTCP datagram. */

@@ -1,6 +1,7 @@
 import { TrunkgateError } from '../../errors.js';
-export class MediaSessionError extends TrunkgateError<'MEDIA_NO_TELEPHONE_EVENT' | 'MEDIA_SESSION_CLOSED'> {
-  constructor(code: 'MEDIA_NO_TELEPHONE_EVENT' | 'MEDIA_SESSION_CLOSED', message: string) {
+export type MediaSessionErrorCode = 'MEDIA_NO_TELEPHONE_EVENT' | 'MEDIA_SESSION_CLOSED' | 'MEDIA_PAYLOAD_UNSUPPORTED' | 'MEDIA_PLAY_FORMAT';
+export class MediaSessionError extends TrunkgateError<MediaSessionErrorCode> {
+  constructor(code: MediaSessionErrorCode, message: string) {
     super(code, message);
   }
 }

@@ -39,12 +39,19 @@ export interface DtmfSenderPart {
 
 export interface JitterConfig { clockRate: number; ptimeMs: number; frameTicks: number; targetMs: number }
 
+/**
+ * Least margin between a packet's arrival and the tick that plays it (JitterBufferOptions.guardMs):
+ * above the timer grain (1 ms) and a busy event loop's usual lateness, so a sender whose clock
+ * runs in phase with ours does not slip a frame at every late wake-up.
+ */
+export const PLAYOUT_GUARD_MS = 5;
+
 const MISSING: JitterOutput = Object.freeze({ kind: 'missing' });
 const EMPTY: JitterOutput = Object.freeze({ kind: 'empty' });
 
 /** The adaptive jitter buffer of src/media/jitter behind the session's seam. */
 export function createJitter(cfg: JitterConfig): JitterPart {
-  const jb = new JitterBuffer({ clockRate: cfg.clockRate, frameMs: cfg.ptimeMs, minDepthMs: Math.min(cfg.targetMs, 20), maxDepthMs: Math.max(60, cfg.targetMs) });
+  const jb = new JitterBuffer({ clockRate: cfg.clockRate, frameMs: cfg.ptimeMs, minDepthMs: Math.min(cfg.targetMs, 20), maxDepthMs: Math.max(60, cfg.targetMs), guardMs: PLAYOUT_GUARD_MS });
   return {
     push: (h, payload, arrivalMs) => jb.push({
       seq: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, payload, marker: h.marker, payloadType: h.payloadType, arrivalMs,

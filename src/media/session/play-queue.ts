@@ -26,6 +26,8 @@ export class PlayQueue {
   /** Absolute position of the oldest queued sample (samples taken so far). */
   #taken = 0;
   #marks: Mark[] = [];
+  /** What `mark` pads a partial frame with: 0 for PCM; the codec's silence octet when the queue holds G.711 payload. */
+  padValue = 0;
 
   constructor(frameSamples: number) {
     this.frameSamples = frameSamples;
@@ -60,7 +62,7 @@ export class PlayQueue {
       // The ring is a whole number of frames and the head sits on a frame boundary, so the
       // padding ends on one too and never crosses the end of the ring.
       const tail = (this.#head + this.#length) % this.#ring.length;
-      this.#ring.fill(0, tail, tail + pad);
+      this.#ring.fill(this.padValue, tail, tail + pad);
       this.#length += pad;
     }
     this.#marks.push({ name, at: this.#taken + this.#length });

@@ -19,7 +19,7 @@ import { TypedEmitter } from './emitter.js';
 import { MediaSessionError } from './errors.js';
 import { createDtmfReceiver, createDtmfSender, createJitter, createResampler, type DtmfReceiverPart, type DtmfSenderPart, type JitterPart, type ResamplerPart } from './parts.js';
 import { PlayQueue } from './play-queue.js';
-import type { DtmfEvent, MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats } from './types.js';
+import type { DtmfEvent, MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats, PlayFormat } from './types.js';
 
 /** The idle comfort noise level: −65 dBov RMS, uniform noise of amplitude ±32. */
 const IDLE_NOISE_DBOV = -65;
@@ -67,6 +67,10 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   #dtmfOutCount = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** setPlayFormat('payload'): the queue holds G.711 octets (one per sample), sent as they are. */
+  #payloadOut = false;
+  /** The codec's payload for one frame of silence (G.711: one octet repeated), for lost frames in `payload` events. */
+  #silenceOctet: number | undefined;
 
   private constructor(opts: MediaSessionOptions, endpoint: RtpEndpoint, codec: AudioCodec, id: string, log: Logger) {
     super(log);
@@ -120,8 +124,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     });
     const session = new MediaSessionImpl(opts, endpoint, codec, id, log);
     ref.session = session;
-    // After a stall, the clock reads what the native UDP pump has waiting before each overdue tick.
-    session.#clock.catchUpReader ??= drainDatagrams;
+    // The clock reads what the native UDP pump has waiting before each tick (rtp/clock.ts).
+    session.#clock.socketReader ??= drainDatagrams;
     session.#unsubscribe = session.#clock.subscribe(session.#onTick);
     log.debug({ codec: n.codec, remote: n.remote, port: opts.lease.port }, 'media session started');
     return session;
@@ -160,7 +164,30 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       }
       samples = r.process(pcm);
     }
-    this.#queue.push(samples);
+    this.#queue.push(this.#payloadOut ? Int16Array.from(this.#codec.encode(samples)) : samples);
+  }
+
+  setPlayFormat(format: PlayFormat): void {
+    const payload = format === 'payload';
+    if (payload && this.#codec.name !== 'PCMU' && this.#codec.name !== 'PCMA') {
+      throw new MediaSessionError('MEDIA_PAYLOAD_UNSUPPORTED', `payload playback needs PCMU or PCMA, not ${this.#codec.name}`);
+    }
+    if (payload === this.#payloadOut) return;
+    this.clear();
+    this.#payloadOut = payload;
+    this.#queue.padValue = payload ? this.#silenceByte() : 0;
+  }
+
+  playPayload(payload: Uint8Array): void {
+    if (this.#closed || payload.length === 0) return;
+    if (!this.#payloadOut) throw new MediaSessionError('MEDIA_PLAY_FORMAT', "playPayload needs setPlayFormat('payload')");
+    this.#queue.push(Int16Array.from(payload));
+  }
+
+  /** G.711 silence: 0xFF (µ-law), 0xD5 (A-law). */
+  #silenceByte(): number {
+    this.#silenceOctet ??= this.#codec.encode(new Int16Array(1))[0]!;
+    return this.#silenceOctet;
   }
 
   mark(name: string): void {
@@ -258,7 +285,12 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   private onRtp(header: RtpHeader, payload: Buffer, arrivalMs: number): void {
     if (this.#closed) return;
     const n = this.#negotiated;
-    if (n.telephoneEvent && header.payloadType === n.telephoneEvent.payloadType) {
+    const event = n.telephoneEvent !== undefined && header.payloadType === n.telephoneEvent.payloadType;
+    // RFC 3550 A.3 counts the stream's sequence numbers, so every packet of it is received, audio,
+    // RFC 4733 event or RFC 3389 comfort noise alike: a digit is not loss. An event's packets all
+    // carry its start timestamp (RFC 4733 §2.3.1), so they stay out of the A.8 jitter.
+    this.#rtcp.onRtpReceived(header.ssrc, header.sequenceNumber, header.timestamp, arrivalMs, !event);
+    if (event) {
       let digits: DtmfEvent[] = [];
       try {
         digits = this.#dtmfIn?.push(header, payload, arrivalMs) ?? [];
@@ -269,7 +301,6 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       return;
     }
     if (header.payloadType !== n.codec.payloadType) return; // CN: nothing to play
-    this.#rtcp.onRtpReceived(header.ssrc, header.sequenceNumber, header.timestamp, arrivalMs);
     this.#jitter.push(header, payload, arrivalMs);
   }
 
@@ -292,7 +323,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   readonly #onTick = (tick: ClockTick): void => {
     if (this.#closed) return;
     this.#ticks++;
-    this.#playout();
+    this.#playout(tick.deadline);
     const sent = this.#framesSent;
     this.#send();
     // A frame is late when it left more than half a period after its deadline.
@@ -305,11 +336,20 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     }
   };
 
-  #playout(): void {
-    const out = this.#jitter.pop(performance.now());
+  /**
+   * Play the frame due at this tick. The jitter buffer is given the tick's deadline, not the time
+   * it runs: its margin between a packet's arrival and the packet's tick is then the same for
+   * every tick of the stream, however late the first one ran (rtp/clock.ts, jitter-buffer.ts).
+   */
+  #playout(deadline: number): void {
+    const out = this.#jitter.pop(deadline);
+    if (out.kind === 'frame' || (out.kind === 'missing' && this.#playoutStarted)) this.#emitPayload(out.kind === 'frame' ? out.payload : undefined);
+    // Only `payload` listeners (G.711 passthrough): nothing to decode.
+    const decode = this.listenerCount('audio') > 0 || this.listenerCount('payload') === 0;
     let pcm: Int16Array | undefined;
     if (out.kind === 'frame') {
       this.#playoutStarted = true;
+      if (!decode) return;
       try {
         pcm = this.#codec.decode(out.payload, this.#decoded);
       } catch {
@@ -317,11 +357,22 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       }
     } else if (out.kind === 'missing' && this.#playoutStarted) {
       this.#underruns++;
+      if (!decode) return;
       pcm = this.#codec.conceal(this.#frameSamples);
     }
     if (!pcm || !this.#receiving() || this.listenerCount('audio') === 0) return;
     const samples = this.#outResampler ? this.#outResampler.process(pcm) : pcm;
     this.safeEmit('audio', { samples, sampleRate: this.#outputRate });
+  }
+
+  /** The `payload` event: the frame's octets as received (a lost G.711 frame: silence), no decoding. */
+  #emitPayload(payload: Buffer | undefined): void {
+    if (this.listenerCount('payload') === 0 || !this.#receiving()) return;
+    if (payload) {
+      this.safeEmit('payload', { payload: new Uint8Array(payload) });
+    } else if (this.#codec.name === 'PCMU' || this.#codec.name === 'PCMA') {
+      this.safeEmit('payload', { payload: new Uint8Array(this.#frameSamples).fill(this.#silenceByte()) });
+    }
   }
 
   #send(): void {
@@ -348,7 +399,14 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     this.#talking = frame !== undefined;
     const codec = this.#codec;
     const ts = this.#packetizer.timestamp;
-    if (frame && codec.encodeInto && codec.payloadBytes) {
+    if (frame && this.#payloadOut) {
+      // The queue holds G.711 octets: copied into the packet as they are.
+      const pkt = this.#packetizer.frameFor(frame.length, marker);
+      for (let i = 0; i < frame.length; i++) pkt[12 + i] = frame[i]!;
+      this.#endpoint.sendRtp(pkt);
+      this.#rtcp.onRtpSent(frame.length, ts);
+      this.#framesSent++;
+    } else if (frame && codec.encodeInto && codec.payloadBytes) {
       // Encoded straight into the packet: no payload Buffer per frame.
       const bytes = codec.payloadBytes(frame.length);
       const pkt = this.#packetizer.frameFor(bytes, marker);

@@ -22,6 +22,18 @@ export interface AudioFrame {
   sampleRate: number;
 }
 
+/**
+ * One received frame as the codec carried it (the RTP payload, copied: the listener owns it), for
+ * agents that forward G.711 untouched (`setPlayFormat('payload')`). Emitted per ptime, like
+ * `audio`, only while someone listens; a lost frame is filled with the codec's silence payload.
+ */
+export interface PayloadFrame {
+  payload: Uint8Array;
+}
+
+/** What `play` queues: PCM (default) or, for PCMU/PCMA, codec payload that leaves as it is. */
+export type PlayFormat = 'pcm' | 'payload';
+
 export interface DtmfEvent {
   /** 0-9 * # A-D (RFC 4733 §3.2 events 0–15). */
   digit: string;
@@ -64,6 +76,8 @@ export interface MediaStats {
 export interface MediaSessionEvents {
   /** One decoded frame per ptime, at the rate set with setOutputRate (default: codec rate). */
   audio: [frame: AudioFrame];
+  /** One frame's codec payload per ptime, undecoded (only while listened to). */
+  payload: [frame: PayloadFrame];
   dtmf: [event: DtmfEvent];
   /** A mark queued with mark(name): all audio before it has been sent, or clear() dropped it. */
   mark: [name: string, info: { cleared: boolean }];
@@ -86,6 +100,14 @@ export interface MediaSession {
   setOutputRate(rate: number): void;
   /** Queue PCM for sending: resampled to the codec rate and split into ptime frames. */
   play(pcm: Int16Array, sampleRate: number): void;
+  /**
+   * 'payload' (PCMU/PCMA only, else MediaSessionError MEDIA_PAYLOAD_UNSUPPORTED): the send queue
+   * holds codec payload, queued with `playPayload` and sent as is; PCM given to `play` is then
+   * encoded as it is queued. A change of format drops what is queued (like `clear`).
+   */
+  setPlayFormat(format: PlayFormat): void;
+  /** Queue codec payload (one octet per sample for G.711), split into ptime frames; needs format 'payload'. */
+  playPayload(payload: Uint8Array): void;
   /** Queue a mark: reported by the `mark` event once everything queued before it has been sent. */
   mark(name: string): void;
   /** Barge-in: drop all queued audio; pending marks are reported with `cleared: true`. */
@@ -105,6 +127,12 @@ export interface MediaSession {
   setDirection(hold: boolean | MediaDirection): void;
   /** Queued audio not sent yet, in ms. */
   readonly queuedMs: number;
+  /**
+   * Sessions on a media worker: forward this session's decoded audio to `to` inside the worker
+   * (session/forward.ts), when `to` runs on the same worker; returns false otherwise (the caller
+   * then forwards in its own thread). `to: null` stops it.
+   */
+  forwardInWorker?(to: MediaSession | null, options?: { maxBacklogMs?: number; drainAfterMs?: number }): boolean;
   stats(): MediaStats;
   /** Idempotent: sends RTCP BYE, closes the socket, releases the port, emits `close`. */
   close(reason?: string): Promise<void>;
@@ -133,6 +161,8 @@ export interface MediaSessionOptions {
   /** Call-ID or other identifier for logs (default random). */
   id?: string;
   tap?: PacketTap;
+  /** Run on the same media worker as this session, if it runs on one (a bridge's other leg). */
+  near?: MediaSession;
   /**
    * The samples of an `audio` frame are valid only while the event runs (every listener copies
    * what it keeps), so the session decodes each frame into one reused buffer instead of a new

@@ -8,8 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { sharedClock } from '../rtp/clock.js';
 import type { RtpAddress } from '../sdp/types.js';
+import { forwardAudio, type Forward } from '../session/forward.js';
 import { MediaSessionImpl } from '../session/session.js';
-import type { AudioFrame, MediaStats } from '../session/types.js';
+import type { AudioFrame, MediaStats, PayloadFrame } from '../session/types.js';
 import {
   AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, toWireError, writeQueueRow, writeStatsRow,
   type BatchMessage, type Op, type OpsMessage, type ReadyMessage, type RemoteSessionOptions, type WorkerEvent,
@@ -23,6 +24,9 @@ interface Hosted {
   appliedOp: number;
   latched: RtpAddress | undefined;
   onAudio: ((f: AudioFrame) => void) | undefined;
+  /** This session's audio forwarded to another one on this worker (a bridge relayed here). */
+  forward: Forward | undefined;
+  onPayload: ((f: PayloadFrame) => void) | undefined;
   untick: () => void;
 }
 
@@ -212,13 +216,14 @@ async function create(sid: number, o: RemoteSessionOptions): Promise<void> {
   }
   const pending = creating.get(sid)!;
   creating.delete(sid);
-  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, untick: hookClock(o.negotiated.ptime) };
+  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, onPayload: undefined, forward: undefined, untick: hookClock(o.negotiated.ptime) };
   sessions.set(sid, h);
   session.on('mark', (name, info) => emit({ sid, kind: 'mark', markId: Number(name), cleared: info.cleared }));
   session.on('dtmf', (event) => emit({ sid, kind: 'dtmf', event }));
   session.on('stats', (stats) => emit({ sid, kind: 'stats', stats }));
   session.on('close', (reason) => {
     h.untick();
+    h.forward?.stop();
     sessions.delete(sid);
     events.push({ sid, kind: 'closed', reason, stats: session.stats() });
     schedule(false);
@@ -262,6 +267,35 @@ function apply(op: Op): void {
         s.off('audio', h.onAudio);
         h.onAudio = undefined;
       }
+      break;
+    case 'forward': {
+      h.forward?.stop();
+      h.forward = undefined;
+      const to = op.to === null ? undefined : sessions.get(op.to);
+      if (to) {
+        h.forward = forwardAudio(s, to.session, {
+          ...(op.maxBacklogMs !== undefined ? { maxBacklogMs: op.maxBacklogMs } : {}),
+          ...(op.drainAfterMs !== undefined ? { drainAfterMs: op.drainAfterMs } : {}),
+        });
+      }
+      break;
+    }
+    case 'listenPayload':
+      if (op.on && !h.onPayload) {
+        // The session copies each payload for its listener: it can be posted as it is.
+        h.onPayload = (frame) => { events.push({ sid: h.sid, kind: 'payload', payload: frame.payload }); schedule(false); };
+        s.on('payload', h.onPayload);
+      } else if (!op.on && h.onPayload) {
+        s.off('payload', h.onPayload);
+        h.onPayload = undefined;
+      }
+      break;
+    case 'playFormat':
+      try { s.setPlayFormat(op.format); } catch (err) { rootLog.child({ __sid: op.sid }).warn({ err }, 'media play format refused'); }
+      touch(op.sid);
+      break;
+    case 'playPayload':
+      try { s.playPayload(op.payload); } catch (err) { rootLog.child({ __sid: op.sid }).warn({ err }, 'media payload refused'); }
       break;
     case 'close': void s.close(op.reason); break;
   }

@@ -281,8 +281,10 @@ export class MediaWorkerPool {
         throw err;
       }
     }
-    let slot: WorkerSlot | undefined;
-    for (const s of this.#slots) if (!s.gone && (!slot || s.load < slot.load)) slot = s;
+    // A bridge's second leg goes on its first leg's worker, so audio can pass between them there.
+    const near = options.near instanceof RemoteMediaSession ? this.#slots.find((s) => !s.gone && s.sessions.get((options.near as RemoteMediaSession).sid) === options.near) : undefined;
+    let slot: WorkerSlot | undefined = near;
+    if (!slot) for (const s of this.#slots) if (!s.gone && (!slot || s.load < slot.load)) slot = s;
     if (!slot) {
       options.lease.release();
       throw new MediaWorkerError('MEDIA_WORKER_EXITED', 'no media worker could be started');
@@ -377,6 +379,7 @@ export class MediaWorkerPool {
       switch (ev.kind) {
         case 'dtmf': s.deliverDtmf(ev.event); break;
         case 'mark': s.deliverMark(ev.markId, ev.cleared); break;
+        case 'payload': s.deliverPayload({ payload: ev.payload }); break;
         case 'stats': s.deliverStatsEvent(ev.stats); break;
         case 'latched': s.setLatched(ev.source); break;
         case 'dtmfDone': s.dtmfDone(ev.reqId, ev.error); break;

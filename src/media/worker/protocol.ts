@@ -5,7 +5,7 @@
  * media tick (every session's audio frames packed into one transferred Int16Array, every session's
  * counters as rows of one transferred Float64Array, and the rarer events as small objects).
  */
-import type { DtmfEvent, MediaStats } from '../session/types.js';
+import type { DtmfEvent, MediaStats, PlayFormat } from '../session/types.js';
 import type { MediaDirection, NegotiatedMedia, RtpAddress } from '../sdp/types.js';
 
 /** What crosses the thread boundary for `create` (no functions: no tap, no clock, no logger). */
@@ -46,6 +46,11 @@ export type Op = { sid: number; seq: number; p: number } & (
   | { kind: 'direction'; hold: boolean | MediaDirection }
   | { kind: 'rate'; rate: number }
   | { kind: 'listen'; audio: boolean }
+  | { kind: 'forward'; to: number | null; maxBacklogMs?: number; drainAfterMs?: number }
+  /** G.711 passthrough (rare, small): the session's `payload` events on/off, its play format, queued payload. */
+  | { kind: 'listenPayload'; on: boolean }
+  | { kind: 'playFormat'; format: PlayFormat }
+  | { kind: 'playPayload'; payload: Uint8Array }
   | { kind: 'close'; reason: string }
 );
 
@@ -69,6 +74,7 @@ export type WorkerEvent =
   | { sid: number; kind: 'createFailed'; error: WireError }
   | { sid: number; kind: 'dtmf'; event: DtmfEvent }
   | { sid: number; kind: 'mark'; markId: number; cleared: boolean }
+  | { sid: number; kind: 'payload'; payload: Uint8Array }
   | { sid: number; kind: 'stats'; stats: MediaStats }
   | { sid: number; kind: 'latched'; source: RtpAddress | undefined }
   | { sid: number; kind: 'dtmfDone'; reqId: number; error?: WireError }

@@ -13,7 +13,7 @@ import { readRemote } from '../sdp/negotiate.js';
 import type { MediaDirection, NegotiatedMedia, RtpAddress } from '../sdp/types.js';
 import { TypedEmitter } from '../session/emitter.js';
 import { MediaSessionError } from '../session/errors.js';
-import type { AudioFrame, DtmfEvent, MediaSession, MediaSessionEvents, MediaStats } from '../session/types.js';
+import type { AudioFrame, DtmfEvent, MediaSession, MediaSessionEvents, MediaStats, PayloadFrame, PlayFormat } from '../session/types.js';
 import { fromWireError } from './errors.js';
 import { hasCounters, readStatsRow, STATS_STRIDE, StatsRow, type OpBody, type WireError } from './protocol.js';
 
@@ -62,6 +62,8 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   #dtmf = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   #nextDtmf = 1;
   #listening = false;
+  #listeningPayload = false;
+  #playFormat: PlayFormat = 'pcm';
 
   constructor(init: RemoteSessionInit) {
     super(init.logger ?? rootLogger);
@@ -78,11 +80,19 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
         this.#listening = true;
         this.#send({ kind: 'listen', audio: true });
       }
+      if (event === 'payload' && !this.#listeningPayload && !this.#closed) {
+        this.#listeningPayload = true;
+        this.#send({ kind: 'listenPayload', on: true });
+      }
     });
     EventEmitter.prototype.on.call(this, 'removeListener', (event: string) => {
       if (event === 'audio' && this.#listening && this.listenerCount('audio') === 0 && !this.#closed) {
         this.#listening = false;
         this.#send({ kind: 'listen', audio: false });
+      }
+      if (event === 'payload' && this.#listeningPayload && this.listenerCount('payload') === 0 && !this.#closed) {
+        this.#listeningPayload = false;
+        this.#send({ kind: 'listenPayload', on: false });
       }
     });
   }
@@ -114,6 +124,26 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
     const seq = ++this.#seq;
     this.#inFlight.push({ seq, ms: (pcm.length / sampleRate) * 1000 });
     this.#link.play(this.sid, seq, pcm, sampleRate);
+  }
+
+  setPlayFormat(format: PlayFormat): void {
+    const codec = this.#negotiated.codec.name;
+    if (format === 'payload' && codec !== 'PCMU' && codec !== 'PCMA') {
+      throw new MediaSessionError('MEDIA_PAYLOAD_UNSUPPORTED', `payload playback needs PCMU or PCMA, not ${codec}`);
+    }
+    if (format === this.#playFormat || this.#closed) return;
+    // As in-process: a change of format drops what is queued.
+    this.clear();
+    this.#playFormat = format;
+    this.#send({ kind: 'playFormat', format });
+  }
+
+  playPayload(payload: Uint8Array): void {
+    if (this.#closed || payload.length === 0) return;
+    if (this.#playFormat !== 'payload') throw new MediaSessionError('MEDIA_PLAY_FORMAT', "playPayload needs setPlayFormat('payload')");
+    // G.711: one octet per sample at the clock rate.
+    const seq = this.#send({ kind: 'playPayload', payload: payload.slice() });
+    this.#inFlight.push({ seq, ms: (payload.length / this.#negotiated.codec.clockRate) * 1000 });
   }
 
   mark(name: string): void {
@@ -152,6 +182,17 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
       this.#negotiated = { ...this.#negotiated, remote: update, remoteRtcp: { address: update.address, port: this.#negotiated.rtcpMux ? update.port : update.port + 1 } };
     }
     if (!this.#closed) this.#send({ kind: 'remote', update });
+  }
+
+  forwardInWorker(to: MediaSession | null, options: { maxBacklogMs?: number; drainAfterMs?: number } = {}): boolean {
+    if (this.#closed) return false;
+    if (to === null) {
+      this.#send({ kind: 'forward', to: null });
+      return true;
+    }
+    if (!(to instanceof RemoteMediaSession) || to.#link !== this.#link || to.closed) return false;
+    this.#send({ kind: 'forward', to: to.sid, ...options });
+    return true;
   }
 
   setDirection(hold: boolean | MediaDirection): void {
@@ -193,6 +234,10 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
 
   deliverAudio(frame: AudioFrame): void {
     if (!this.#closed) this.safeEmit('audio', frame);
+  }
+
+  deliverPayload(frame: PayloadFrame): void {
+    if (!this.#closed) this.safeEmit('payload', frame);
   }
 
   deliverDtmf(event: DtmfEvent): void {

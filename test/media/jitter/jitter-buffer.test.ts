@@ -198,6 +198,34 @@ describe('JitterBuffer', () => {
     expect(jb.stats().discarded).toBe(2);
   });
 
+  describe('guardMs: a sender in phase with the playout clock (issue 19)', () => {
+    // Packets land 0.3 ms before their tick (ticks at 10 + 20·k), every fourth 0.5 ms after it.
+    const inPhase = stream(60, { delay: (i) => (i % 4 === 3 ? 10.5 : 9.7) });
+    const played = (out: PopResult[]): string[] => {
+      const k = kinds(out);
+      return k.slice(k.indexOf('packet'), k.lastIndexOf('packet') + 1);
+    };
+
+    it('without a guard, a packet a fraction of a millisecond late misses its tick: playout underruns and the delay grows a frame', () => {
+      const { out } = play(inPhase, 1300);
+      expect(played(out)).toContain('missing:underrun');
+    });
+
+    it('with guardMs, playout starts a frame later and then plays every packet at its tick, the delay never moving', () => {
+      const { jb, out } = play(inPhase, 1300, { guardMs: 5 });
+      expect(played(out).every((k) => k === 'packet')).toBe(true);
+      expect(seqs(out)).toEqual(Array.from({ length: 60 }, (_, i) => 1000 + i));
+      // Packet i is played at tick i + 1 (after 20.3 ms, 19.5 for the late ones), for the whole stream.
+      expect(kinds(out).indexOf('packet')).toBe(1);
+      expect(jb.stats().underruns).toBe(1); // the end of the stream
+    });
+
+    it('a packet older than the guard starts playout at once', () => {
+      const { out } = play(stream(10, { delay: () => 4 }), 300, { guardMs: 5 });
+      expect(kinds(out)[0]).toBe('packet');
+    });
+  });
+
   it('learns the frame duration from the timestamps (30 ms packets)', () => {
     const jb = new JitterBuffer({ clockRate: 8000 });
     for (let i = 0; i < 3; i++) jb.push(toPacket({ seq: i, timestamp: i * 240, ssrc: 1, arrivalMs: i * 30 }));

@@ -1,3 +1,4 @@
+import { createSocket, type Socket } from 'node:dgram';
 import { describe, expect, it, vi } from 'vitest';
 import { MediaClock, type ClockTick } from '../../../src/media/rtp/clock.js';
 
@@ -38,7 +39,7 @@ describe('MediaClock', () => {
       let stalled = 0;
       const clock = new MediaClock({ periodMs: 20, now: () => Date.now() + stalled });
       let reads = 0;
-      clock.catchUpReader = () => { reads++; return canRead; };
+      clock.socketReader = () => { reads++; return canRead; };
       const seen: (number | string)[] = [];
       let stop: () => void = () => undefined;
       stop = clock.subscribe((t) => {
@@ -56,5 +57,40 @@ describe('MediaClock', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+  it('reads the sockets before every tick: a datagram that arrived while the loop was busy elsewhere is seen by the next tick (issue 19)', async () => {
+    const bind = async (): Promise<Socket> => {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+      return s;
+    };
+    const [busy, media, sender] = await Promise.all([bind(), bind(), bind()]);
+    let mediaReceived = 0;
+    media.on('message', () => { mediaReceived++; });
+    const clock = new MediaClock({ periodMs: 20 });
+    clock.socketReader = () => false; // Node's dgram: no synchronous read
+    let seenByTick1 = -1;
+    try {
+      await new Promise<void>((resolve) => {
+        const stop = clock.subscribe((t) => {
+          if (t.index === 0) {
+            // Other I/O keeps the loop busy past tick 1's deadline; the media packet lands meanwhile.
+            busy.once('message', () => {
+              sender.send(Buffer.from([1]), media.address().port, '127.0.0.1');
+              const until = t.deadline + 25;
+              while (performance.now() < until) { /* busy past the deadline */ }
+            });
+            sender.send(Buffer.from([0]), busy.address().port, '127.0.0.1');
+          } else {
+            seenByTick1 = mediaReceived;
+            stop();
+            resolve();
+          }
+        });
+      });
+    } finally {
+      for (const s of [busy, media, sender]) s.close();
+    }
+    expect(seenByTick1).toBe(1);
   });
 });

@@ -48,6 +48,19 @@ describe('ReceiverStats (RFC 3550 A.1, A.3, A.8)', () => {
     expect(s.report().jitter).toBe(0);
   });
 
+  it('counts untimed packets (an RFC 4733 event keeps its start timestamp) as received, without touching the jitter', () => {
+    const s = new ReceiverStats(1, 8000);
+    // 20 audio packets, 7 event packets all stamped with the event's start, 20 audio packets: one sequence.
+    for (let i = 0; i < 47; i++) {
+      const event = i >= 20 && i < 27;
+      s.update(1000 + i, event ? 20 * 160 : i * 160, i * 160, !event);
+    }
+    const r = s.report();
+    expect(r.packetsLost).toBe(0);
+    expect(r.highestSequence).toBe(1046);
+    expect(r.jitter).toBe(0);
+  });
+
   it('extends the highest sequence number across the 65535 → 0 wrap', () => {
     const s = new ReceiverStats(1, 8000);
     feed(s, { count: 1000, firstSeq: 65000 });

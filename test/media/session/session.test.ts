@@ -97,6 +97,21 @@ describe('MediaSession', () => {
     expect(b.stats().dtmfIn).toBe(3);
   });
 
+  it('RFC 3550 A.3: the RFC 4733 packets of the peer\'s stream count as received, so digits are not packet loss (issue 19)', async () => {
+    const ports = await allocator(2);
+    const [a, b] = await pair(ports);
+    const digits: string[] = [];
+    b.on('dtmf', (d) => digits.push(d.digit));
+    await a.sendDtmf('123', { durationMs: 100 });
+    await until(() => digits.length === 3);
+    // Audio again after the digits: the counters have seen the whole stream up to here.
+    const after = b.stats().packetsIn + 5;
+    await until(() => b.stats().packetsIn >= after);
+    const st = b.stats();
+    expect(st.packetsLost).toBe(0);
+    expect(st.dtmfIn).toBe(3);
+  });
+
   it('sendDtmf rejects with MEDIA_NO_TELEPHONE_EVENT when none was negotiated', async () => {
     const { s } = await sessionToPeer();
     await expect(s.sendDtmf('1')).rejects.toBeInstanceOf(MediaSessionError);
