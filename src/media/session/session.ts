@@ -256,29 +256,11 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     return out;
   }
 
+  /** statsInto() read back into a new object, the figures that are absent left out. */
   stats(): MediaStats {
-    const c = this.#endpoint.counters;
-    const src = this.#rtcp.mainSource;
-    const remote = this.#rtcp.remoteView;
-    const latched = this.#endpoint.latchedSource;
-    return {
-      packetsIn: c.packetsIn,
-      bytesIn: c.bytesIn,
-      packetsOut: c.packetsOut,
-      bytesOut: c.bytesOut,
-      packetsRejected: c.rejectedSource + c.malformed,
-      packetsLost: src?.packetsLost ?? 0,
-      fractionLost: src?.lastFractionLost ?? 0,
-      jitterMs: src?.jitterMs ?? 0,
-      lateFrames: this.#lateFrames,
-      framesSent: this.#framesSent,
-      underruns: this.#underruns,
-      ...(latched ? { latchedSource: latched } : {}),
-      ...(remote?.rttMs !== undefined ? { rttMs: remote.rttMs } : {}),
-      ...(remote ? { remoteFractionLost: remote.fractionLost, remotePacketsLost: remote.packetsLost, remoteJitterMs: remote.jitterMs } : {}),
-      dtmfIn: this.#dtmfInCount,
-      dtmfOut: this.#dtmfOutCount,
-    };
+    const s = this.statsInto({} as MediaStats);
+    for (const k of Object.keys(s) as (keyof MediaStats)[]) if (s[k] === undefined) delete s[k];
+    return s;
   }
 
   /** Called by the endpoint for each accepted RTP packet. */
