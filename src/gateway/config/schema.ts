@@ -178,8 +178,9 @@ const edge = z.object({
 
 export const configSchema = z.object({
   sip: z.object({
-    listen: z.array(listen).min(1).default([{ address: '127.0.0.1', port: 5060, transport: 'udp' }]),
-  }).strict().default({ listen: [{ address: '127.0.0.1', port: 5060, transport: 'udp' }] }),
+    /** Default: one UDP listener on 127.0.0.1 with the listener's own defaults (port 5060). */
+    listen: z.array(listen).min(1).prefault([{ address: '127.0.0.1' }]),
+  }).strict().prefault({}),
   drachtio: drachtio.prefault({}),
   trunks: z.array(trunk).min(1),
   agents: z.record(z.string(), agent).default({}),
