@@ -31,6 +31,8 @@ export { CodecError } from './media/codecs/types.js';
 export { MediaSessionError, MediaSocketError, type MediaSessionErrorCode } from './media/session/errors.js';
 export { PortExhaustedError, InvalidPortRangeError } from './media/ports.js';
 export { DtmfError } from './media/dtmf/telephone-event.js';
+export { RtpengineError } from './media/anchor/rtpengine.js';
+export { SrtpKeyError } from './media/srtp/errors.js';
 export { DrachtioError, type DrachtioErrorCode } from './drachtio/errors.js';
 export {
   SipParseError, TransportError, TransactionError, AuthError, ReliableProvisionalError,

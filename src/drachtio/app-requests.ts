@@ -61,7 +61,7 @@ export class AppRequests {
       return;
     }
     const sentBy = this.#ctx.stack.viaSentBy(protocol, target.address);
-    const contact = this.#ctx.stack.contact(protocol, '', target.address);
+    const contact = this.#ctx.stack.contact(protocol, '', target.address, String(msg.routeUri || text.uri).toLowerCase().startsWith('sips:') ? 'sips' : 'sip');
     const headers: HeaderField[] = [];
     let from: string | undefined;
     let to: string | undefined;

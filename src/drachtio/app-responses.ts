@@ -55,7 +55,7 @@ export class AppResponses {
     // drachtio-server adds its Contact to responses to INVITE and SUBSCRIBE; a 2xx to REFER creates
     // a dialog too (RFC 3515, implicit subscription), which needs one (RFC 3261 §12.1.1).
     const dialogCreating = createsDialog(req.method) && status > 100 && status < 300;
-    if (dialogCreating && !hasContact) extra.push({ name: 'Contact', value: this.#ctx.stack.contact(local.protocol, '', p.incoming.source.address) });
+    if (dialogCreating && !hasContact) extra.push({ name: 'Contact', value: this.#ctx.stack.contact(local.protocol, '', p.incoming.source.address, req.uri.toLowerCase().startsWith('sips:') ? 'sips' : 'sip') });
     if (text.body && !contentType && text.body.startsWith('v=0')) extra.push({ name: 'Content-Type', value: 'application/sdp' });
     if (this.#ctx.userAgent && !extra.some((h) => h.name.toLowerCase() === 'server')) extra.push({ name: 'Server', value: this.#ctx.userAgent });
     const res = createResponse(req, status, text.reason || undefined, { toTag: p.localTag, headers: extra, body: text.body });

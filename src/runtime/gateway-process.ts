@@ -7,6 +7,7 @@ import { rootLogger, type Logger } from '../log.js';
 import { createDrachtioServer, type DrachtioServer } from '../drachtio/server.js';
 import type { ListenOptions } from '../sip/transport/types.js';
 import { loadConfig } from '../gateway/config/load.js';
+import { readListenerTls } from '../gateway/config/tls.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
 import { createEdgePolicy, type EdgePolicy } from '../gateway/edge/policy.js';
 import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from '../gateway/start.js';
@@ -62,8 +63,19 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     };
   }
   const embedded = config.drachtio;
-  const edge = createEdgePolicy(config);
-  const listen: ListenOptions[] = config.sip.listen.map((l) => ({ protocol: l.transport, address: l.address, port: l.port }));
+  // One log line per refused source (a peer retrying on one connection would repeat it per message).
+  const refusedPeers = new Set<string>();
+  const edge = createEdgePolicy(config, {
+    onTlsPeerRefused: (info) => {
+      if (refusedPeers.has(info.source) || refusedPeers.size >= 10_000) return;
+      refusedPeers.add(info.source);
+      logger.warn({ event: 'tls_peer_refused', ...info }, `request from ${info.source} dropped: trunk ${info.trunk} requires a verified TLS client certificate (${info.reason})`);
+    },
+  });
+  const tls = readListenerTls(config, options.configPath ?? (options.config ? '<inline>' : configPath));
+  // Client certificates are asked for when a trunk verifies its peers (the edge policy decides).
+  const requestCert = config.trunks.some((t) => t.tls.verify_peer);
+  const listen: ListenOptions[] = config.sip.listen.map((l, i) => ({ protocol: l.transport, address: l.address, port: l.port, ...(tls[i] ? { tls: { ...tls[i], requestCert } } : {}) }));
   const server = createDrachtioServer({
     sip: { listen, userAgent: 'trunkgate' },
     control: { host: embedded.host, port: options.controlPort ?? embedded.port, secret: embedded.secret },

@@ -252,8 +252,8 @@ export class SipStack {
   }
 
   /** A Contact URI for this stack on a protocol, e.g. `<sip:trunkgate@127.0.0.1:5060;transport=tcp>`. */
-  contact(protocol: TransportProtocol, user = 'trunkgate', toward?: string): string {
-    return this.transport.contact(protocol, user, toward);
+  contact(protocol: TransportProtocol, user = 'trunkgate', toward?: string, scheme?: 'sip' | 'sips'): string {
+    return this.transport.contact(protocol, user, toward, scheme);
   }
 
   /** Looks up a dialog by id (Call-ID, local tag, remote tag). */

@@ -13,7 +13,7 @@ export type RejectReason =
   | 'no_trunk_for_source' | 'auth_required' | 'auth_failed' | 'no_route_for_number' | 'over_capacity'
   | 'shutting_down' | 'no_common_codec' | 'bad_sdp' | 'no_sdp' | 'media_ports_exhausted'
   | 'session_interval_too_small' | 'agent_failed' | 'agent_unavailable' | 'media_port_unavailable' | 'setup_failed' | 'canceled'
-  | 'sip_route_failed';
+  | 'sip_route_failed' | 'srtp_required';
 
 /** Why a call is refused, and what the caller is told. */
 export interface Refusal {

@@ -10,6 +10,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { callLogger, type Logger } from '../../log.js';
 import { MediaEngine, MediaSocketError, PortAllocator, PortExhaustedError, type PacketTap } from '../../media/index.js';
 import { SdpError } from '../../media/sdp/errors.js';
+import { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
 import { createMediaSessionFactory, type MediaSessionFactory, type MediaSessionFactoryOptions } from '../../media/worker/factory.js';
 import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
 import { loadDemoPrompts } from '../../agents/builtin/demo.js';
@@ -66,6 +67,8 @@ export class GatewayApp {
   readonly mediaSessions: MediaSessionFactory;
   /** Port lease → SDP negotiation → session, for every leg (caller, human, SIP route). */
   readonly #engine: MediaEngine;
+  /** media.anchor: rtpengine — set by prepare(). */
+  #anchor: RtpengineAnchor | undefined;
   readonly #ownsMedia: boolean;
   readonly #auth = new Map<string, DigestServer>();
   readonly #agents = new Map<string, ResolvedAgent>();
@@ -122,6 +125,7 @@ export class GatewayApp {
     const transferTargets = Object.fromEntries(Object.entries(options.config.transfer_targets).map(([k, v]) => [k, v.uri]));
     this.#setup = new InboundSetup({
       srf: this.srf, engine: this.#engine, log: this.#log, transferTargets,
+      anchor: () => this.#anchor,
       agent: (name) => this.#agent(name),
       tap: (callId) => this.#opts.mediaTap?.(callId),
       register: (call) => {
@@ -152,6 +156,9 @@ export class GatewayApp {
   /** Loads every agent the routes name (custom modules, demo prompts) before the first call. */
   async prepare(): Promise<void> {
     await this.mediaSessions.ready();
+    const media = this.#cfg.media;
+    // Throws RtpengineError naming the ng addresses when no daemon answers: a start error.
+    if (media.anchor === 'rtpengine' && media.rtpengine) this.#anchor = await RtpengineAnchor.connect({ ng: media.rtpengine.ng, timeoutMs: media.rtpengine.timeout_ms });
     const names = this.#opts.agentOverride
       ? new Set([this.#opts.agentOverride])
       : new Set(this.#cfg.trunks.flatMap((t) => t.routes.flatMap((r) => (r.agent === undefined ? [] : [r.agent]))));
@@ -201,6 +208,7 @@ export class GatewayApp {
     await new Promise((r) => setTimeout(r, 250));
     this.srf.disconnect();
     if (this.#ownsMedia) await this.mediaSessions.close();
+    this.#anchor?.close();
   }
 
   #refuse(log: Logger, r: Refusal, res: Srf.SrfResponse): void {
@@ -271,7 +279,7 @@ export class GatewayApp {
   #setupFailed(log: Logger, trunk: TrunkConfig, res: Srf.SrfResponse, err: unknown): void {
     const refuse = (reason: RejectReason, status: number, detail: Record<string, unknown> = {}, headers: Record<string, string> = {}): void =>
       this.#refuse(log, { reason, status, trunk: trunk.name, detail, headers }, res);
-    if (err instanceof SdpError) return refuse(err.code === 'MEDIA_NO_COMMON_CODEC' ? 'no_common_codec' : 'bad_sdp', 488, { code: err.code, error: err.message });
+    if (err instanceof SdpError) return refuse(err.code === 'MEDIA_NO_COMMON_CODEC' ? 'no_common_codec' : err.code === 'SDP_SRTP_REQUIRED' ? 'srtp_required' : 'bad_sdp', 488, { code: err.code, error: err.message });
     if (err instanceof PortExhaustedError) return refuse('media_ports_exhausted', 503, {}, { 'Retry-After': RETRY_AFTER_SECONDS });
     // A transient local shortage (RFC 3261 §21.5.4): 503 with Retry-After, not 500.
     if (err instanceof MediaSocketError) {

@@ -5,6 +5,7 @@
  */
 import type Srf from 'drachtio-srf';
 import { negotiateAnswer } from '../../media/sdp/negotiate.js';
+import { srtpForReoffer } from './srtp-policy.js';
 import type { TrunkConfig } from '../config/schema.js';
 import { timerHeaders } from './admission.js';
 import type { Call, HangupSide } from './call.js';
@@ -58,7 +59,7 @@ export function watchCallerDialog(call: Call, dialog: Srf.Dialog, o: InDialogOpt
     }
     try {
       const codecs = [current.codec.name, ...o.trunk.codecs.filter((c) => c !== current.codec.name)];
-      const next = negotiateAnswer(req.body, { codecs, localAddress: o.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin });
+      const next = negotiateAnswer(req.body, { codecs, localAddress: o.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin, srtp: srtpForReoffer(current) });
       const wasHeld = current.remoteHold;
       call.session.updateRemote(next);
       call.caller.media = next;

@@ -12,6 +12,9 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../../log.js';
 import type { MediaEngine, MediaSession, NegotiatedMedia, PacketTap, SdpAnswer } from '../../media/index.js';
 import { SdpError } from '../../media/sdp/errors.js';
+import { srtpForCall } from './srtp-policy.js';
+import { anchoredAnswer } from './anchored-answer.js';
+import type { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
 import type { Agent, CallInfo, TransferOptions, TransferOutcome } from '../../agents/types.js';
 import type { ResolvedAgent } from '../../agents/registry.js';
 import type { TrunkConfig } from '../config/schema.js';
@@ -30,6 +33,8 @@ export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER, NOTIFY';
 export interface SetupDeps {
   srf: Srf;
   engine: MediaEngine;
+  /** rtpengine when media.anchor is rtpengine. */
+  anchor?: () => RtpengineAnchor | undefined;
   log: Logger;
   agent(name: string): Promise<ResolvedAgent>;
   transferTargets: Record<string, string>;
@@ -137,8 +142,13 @@ export class InboundSetup {
   async #earlyOffer(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, admitted: Admitted, offer: string, isCanceled: () => boolean, onCall: (call: Call) => void): Promise<Call | undefined> {
     const { trunk } = admitted;
     const callId = req.get('Call-ID');
-    const { answer, session } = await this.#deps.engine.answer(offer, { codecs: trunk.codecs, id: callId, logger: log, tap: this.#deps.tap(callId) });
+    const anchor = this.#deps.anchor?.();
+    const { answer, session } = anchor
+      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) })
+      : await this.#deps.engine.answer(offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) });
     const call = this.#makeCall(req, log, admitted, session, answer);
+    // rtpengine's counters go into call_end; the daemon forgets the call.
+    if (anchor) call.onTeardown(async () => { call.endFields.rtpengine = await anchor.delete(callId); });
     onCall(call);
     call.to('early');
     const end = this.#endFor(call, res, admitted, isCanceled);
@@ -204,7 +214,7 @@ export class InboundSetup {
       return undefined;
     }
     const callId = req.get('Call-ID');
-    const pending = this.#deps.engine.offer({ codecs: trunk.codecs });
+    const pending = this.#deps.engine.offer({ codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol) });
     let dialog: Srf.Dialog;
     try {
       res.send(180);

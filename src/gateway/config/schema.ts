@@ -23,7 +23,18 @@ const listen = z.object({
   address: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(5060),
   transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
-}).strict();
+  /** TLS only: PEM certificate chain and private key files, and optionally CA certificates (src/gateway/config/tls.ts reads them). */
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  ca: z.string().min(1).optional(),
+}).strict().superRefine((l, ctx) => {
+  if (l.transport !== 'tls') {
+    for (const f of ['cert', 'key', 'ca'] as const) if (l[f] !== undefined) ctx.addIssue({ code: 'custom', message: `${f} is only for transport: tls`, path: [f] });
+    return;
+  }
+  if (!l.cert) ctx.addIssue({ code: 'custom', message: 'a tls listener needs cert (PEM file)', path: ['cert'] });
+  if (!l.key) ctx.addIssue({ code: 'custom', message: 'a tls listener needs key (PEM file)', path: ['key'] });
+});
 
 /** drachtio's control listener: where drachtio-srf applications connect, and the secret they give. */
 const embeddedControl = z.object({
@@ -120,6 +131,23 @@ const trunk = z.object({
   transfer: trunkTransfer.prefault({}),
   outbound: trunkOutbound.optional(),
   accept_refer: acceptRefer.prefault({}),
+  /**
+   * SRTP (RFC 3711) with SDES keys (RFC 4568): `optional` uses it when the caller offers a=crypto,
+   * `mandatory` refuses plain RTP with 488. Keys travel in the SDP, so only over TLS unless
+   * `srtp_keys_without_tls` (docs/security.md).
+   */
+  srtp: z.enum(['off', 'optional', 'mandatory']).default('off'),
+  srtp_suites: z.array(z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])).min(1).default(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),
+  srtp_keys_without_tls: z.boolean().default(false),
+  /**
+   * Mutual TLS for this trunk's requests: `verify_peer` takes them only over TLS from a client
+   * certificate the listener's `ca` verifies, whose CN or subjectAltName is in `allowed_names`
+   * (when given); anything else from the trunk's sources is dropped at the edge.
+   */
+  tls: z.object({
+    verify_peer: z.boolean().default(false),
+    allowed_names: z.array(z.string().min(1)).default([]),
+  }).strict().prefault({}),
 }).strict();
 
 const agentTypes = (): string[] => [...Object.keys(BUILTIN_AGENTS), 'module'];
@@ -157,7 +185,14 @@ const media = z.object({
   udp: z.enum(['auto', 'native', 'dgram']).default('auto'),
   /** Nice value of the media worker threads (−20 … 19; needs CAP_SYS_NICE to go below 0), null = the process's. */
   worker_nice: z.number().int().min(-20).max(19).nullable().default(-10),
-}).strict().refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
+  /** 'rtpengine': the caller's media is anchored in rtpengine (src/media/anchor/rtpengine.ts); 'local' (default): straight to our engine. */
+  anchor: z.enum(['local', 'rtpengine']).default('local'),
+  /** rtpengine daemons' ng control addresses (host:port), and how long an ng command may take. */
+  rtpengine: z.object({
+    ng: z.array(z.string().regex(/^\[?[^\s\]]+\]?:\d+$/, { message: 'not host:port' })).min(1),
+    timeout_ms: z.number().int().min(50).default(1000),
+  }).strict().optional(),
+}).strict().refine((m) => m.anchor !== 'rtpengine' || m.rtpengine !== undefined, { message: "anchor: rtpengine needs rtpengine: { ng: ['host:port'] }", path: ['rtpengine'] }).refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
   .refine((m) => m.jitter_min_ms <= m.jitter_max_ms, { message: 'jitter_min_ms must not exceed jitter_max_ms', path: ['jitter_max_ms'] });
 
 const sessionTimers = z.object({

@@ -4,12 +4,18 @@
  * (rtp/header.ts), checked (version 2, negotiated payload type) and passed through the symmetric
  * RTP latch; everything is counted. The sockets come from src/media/udp (the native batched pump
  * or Node's dgram).
+ *
+ * With `srtp` keys (SDES, src/media/sdp/srtp.ts) every packet is SRTP/SRTCP on the wire (RFC 3711):
+ * incoming packets are authenticated, replay-checked and decrypted before anything else looks at
+ * them (so an unauthenticated packet never latches), outgoing ones protected last. The tap sees
+ * RTP and RTCP in clear, as the session does.
  */
 import type { RtpAddress } from '../sdp/types.js';
 import type { PacketTap } from '../session/types.js';
 import { readRtpHeader, type RtpHeaderView } from './header.js';
 import { SourceLatch } from './latch.js';
 import { looksLikeRtcp } from './rtcp.js';
+import { createSrtpSession, type SrtpKeys, type SrtpSession } from '../srtp/session.js';
 import { datagramBinder, type DatagramBinder, type DatagramSocket, type DatagramSource } from '../udp/index.js';
 
 export interface RtpEndpointCounters {
@@ -23,6 +29,8 @@ export interface RtpEndpointCounters {
   malformed: number;
   rtcpIn: number;
   rtcpOut: number;
+  /** SRTP/SRTCP packets refused: authentication failed, replayed, or not SRTP at all. */
+  srtpRejected: number;
 }
 
 export interface RtpEndpointOptions {
@@ -42,12 +50,14 @@ export interface RtpEndpointOptions {
   recvBufferSize?: number;
   /** The UDP layer (default: the thread's, src/media/udp/select.ts). */
   binder?: DatagramBinder;
+  /** SRTP keys agreed in SDP: the endpoint speaks SRTP/SRTCP (RFC 3711) with them. */
+  srtp?: SrtpKeys;
 }
 
 export class RtpEndpoint {
   readonly port: number;
   readonly counters: RtpEndpointCounters = {
-    packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, rejectedSource: 0, malformed: 0, rtcpIn: 0, rtcpOut: 0,
+    packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, rejectedSource: 0, malformed: 0, rtcpIn: 0, rtcpOut: 0, srtpRejected: 0,
   };
   readonly #opts: RtpEndpointOptions;
   readonly #rtp: DatagramSocket;
@@ -57,6 +67,8 @@ export class RtpEndpoint {
   /** Where the peer's RTCP actually comes from (symmetric RTCP, RFC 4961). */
   #rtcpSource: RtpAddress | undefined;
   #closed = false;
+  #srtpKeys: SrtpKeys | undefined;
+  #srtp: SrtpSession | undefined;
 
   private constructor(opts: RtpEndpointOptions, rtp: DatagramSocket, rtcp: DatagramSocket | undefined) {
     this.#opts = opts;
@@ -65,6 +77,8 @@ export class RtpEndpoint {
     this.#rtcp = rtcp;
     this.#latch = new SourceLatch(opts.remote, opts.latchPackets ?? 3);
     this.#remoteRtcp = opts.remoteRtcp;
+    this.#srtpKeys = opts.srtp;
+    this.#srtp = opts.srtp ? createSrtpSession(opts.srtp) : undefined;
   }
 
   /** Bind the sockets; rejects (EADDRINUSE …) if the port pair is taken by someone else. */
@@ -102,20 +116,30 @@ export class RtpEndpoint {
     return this.#closed;
   }
 
-  /** The peer moved (re-INVITE): send to the new SDP address and latch afresh. */
-  updateRemote(remote: RtpAddress, remoteRtcp: RtpAddress): void {
+  /**
+   * The peer moved (re-INVITE): send to the new SDP address and latch afresh. New SRTP keys
+   * (RFC 4568 §7.1.4: a re-offer may change them) start new contexts; the same keys keep theirs.
+   */
+  updateRemote(remote: RtpAddress, remoteRtcp: RtpAddress, srtp?: SrtpKeys): void {
     this.#latch.reset(remote);
     this.#remoteRtcp = remoteRtcp;
     this.#rtcpSource = undefined;
+    const k = this.#srtpKeys;
+    if (srtp && (!k || k.suite !== srtp.suite || k.localKey !== srtp.localKey || k.remoteKey !== srtp.remoteKey)) {
+      this.#srtpKeys = srtp;
+      this.#srtp = createSrtpSession(srtp);
+    }
   }
 
   sendRtp(packet: Buffer): void {
     if (this.#closed) return;
     const to = this.#latch.destination;
-    this.counters.packetsOut++;
-    this.counters.bytesOut += packet.length;
     this.#opts.tap?.('out', packet, to);
-    this.#rtp.send(packet, to.port, to.address);
+    const wire = this.#srtp ? this.#srtp.outbound.protectRtp(packet) : packet;
+    if (!wire) return;
+    this.counters.packetsOut++;
+    this.counters.bytesOut += wire.length;
+    this.#rtp.send(wire, to.port, to.address);
   }
 
   /** RTCP goes where the peer's RTCP comes from, else beside the latched RTP, else to the SDP's. */
@@ -125,17 +149,29 @@ export class RtpEndpoint {
     const to = this.#rtcpSource
       ?? (latched && this.#opts.rtcpMux ? latched : undefined)
       ?? (latched ? { address: latched.address, port: latched.port + 1 } : this.#remoteRtcp);
-    this.counters.rtcpOut++;
     this.#opts.tap?.('out', packet, to);
-    (this.#rtcp ?? this.#rtp).send(packet, to.port, to.address);
+    const wire = this.#srtp ? this.#srtp.outbound.protectRtcp(packet) : packet;
+    if (!wire) return Promise.resolve();
+    this.counters.rtcpOut++;
+    (this.#rtcp ?? this.#rtp).send(wire, to.port, to.address);
     return Promise.resolve();
   }
 
-  private onRtpSocket(msg: Buffer, rinfo: DatagramSource): void {
+  private onRtpSocket(wire: Buffer, rinfo: DatagramSource): void {
     const arrival = performance.now();
-    if (this.#opts.rtcpMux && looksLikeRtcp(msg)) {
-      this.#acceptRtcp(msg, rinfo, arrival);
+    if (this.#opts.rtcpMux && looksLikeRtcp(wire)) {
+      this.#acceptRtcp(wire, rinfo, arrival);
       return;
+    }
+    let msg = wire;
+    if (this.#srtp) {
+      // RFC 3711 §3.3: authenticate and replay-check before the packet counts for anything.
+      const plain = this.#srtp.inbound.unprotectRtp(wire);
+      if (typeof plain === 'string') {
+        this.counters.srtpRejected++;
+        return;
+      }
+      msg = plain;
     }
     // RFC 3550 §5.1: V=2 and a payload type we negotiated.
     const header = readRtpHeader(msg);
@@ -161,11 +197,20 @@ export class RtpEndpoint {
     this.#acceptRtcp(msg, rinfo, performance.now());
   }
 
-  #acceptRtcp(msg: Buffer, rinfo: DatagramSource, arrival: number): void {
+  #acceptRtcp(wire: Buffer, rinfo: DatagramSource, arrival: number): void {
     // Only from the peer's host: the latched one, or the SDP's before latching.
     if (rinfo.address !== this.#latch.destination.address) {
       this.counters.rejectedSource++;
       return;
+    }
+    let msg = wire;
+    if (this.#srtp) {
+      const plain = this.#srtp.inbound.unprotectRtcp(wire);
+      if (typeof plain === 'string') {
+        this.counters.srtpRejected++;
+        return;
+      }
+      msg = plain;
     }
     this.#rtcpSource = { address: rinfo.address, port: rinfo.port };
     this.counters.rtcpIn++;

@@ -1,7 +1,7 @@
 /** Typed negotiation failures. The call layer answers all of them with 488 Not Acceptable Here. */
 import { TrunkgateError } from '../../errors.js';
 
-export type SdpErrorCode = 'SDP_INVALID' | 'SDP_NO_AUDIO' | 'SDP_MEDIA_REJECTED' | 'MEDIA_NO_COMMON_CODEC';
+export type SdpErrorCode = 'SDP_INVALID' | 'SDP_NO_AUDIO' | 'SDP_MEDIA_REJECTED' | 'MEDIA_NO_COMMON_CODEC' | 'SDP_SRTP_REQUIRED';
 
 export class SdpError extends TrunkgateError<SdpErrorCode> {
   /** RFC 3261 §21.4.26: the status the INVITE is rejected with. */

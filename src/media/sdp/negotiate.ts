@@ -8,14 +8,14 @@
 import { randomInt } from 'node:crypto';
 import { parse, write, type MediaDescription, type SessionDescription } from 'sdp-transform';
 import { NoCommonCodecError, SdpError } from './errors.js';
+import { answerCrypto, answeredKeys, chooseStream, offerCrypto, offerCryptoAttributes } from './srtp.js';
 import { CODEC_RTP, formatIs, isTelephoneEvent, mediaFormats, type PayloadFormat } from './formats.js';
 import type {
   CodecName, CreateOfferOptions, MediaDirection, NegotiateAnswerOptions, NegotiatedCodec, NegotiatedMedia,
-  NegotiatedTelephoneEvent, RtpAddress, SdpAnswer, SdpOffer, SdpOrigin,
+  NegotiatedTelephoneEvent, RtpAddress, SdpAnswer, SdpOffer, SdpOrigin, SrtpNegotiationOptions,
 } from './types.js';
 
 const DEFAULT_PTIME = 20;
-const SUPPORTED_PROTOCOLS = new Set(['RTP/AVP', 'RTP/AVPF']);
 
 function parseSdp(text: string): SessionDescription {
   let sdp: SessionDescription;
@@ -114,16 +114,14 @@ function rejectedMedia(m: MediaDescription): MediaDescription {
 }
 
 /**
- * Answer an offer. Uses the first audio m= line with a non-zero port and an RTP/AVP(F) profile;
- * every other m= line is rejected with port 0. Throws NoCommonCodecError / SdpError (→ 488).
+ * Answer an offer. Uses the first audio m= line with a non-zero port and a profile the SRTP
+ * policy takes (./srtp.ts: RTP/AVP(F), and RTP/SAVP(F) with a usable a=crypto); every other m= line
+ * is rejected with port 0. Throws NoCommonCodecError / SdpError (→ 488).
  */
 export function negotiateAnswer(offerSdp: string, options: NegotiateAnswerOptions): SdpAnswer {
   const offer = parseSdp(offerSdp);
-  const chosenIndex = offer.media.findIndex((m) => m.type === 'audio' && m.port !== 0 && SUPPORTED_PROTOCOLS.has(m.protocol));
-  if (chosenIndex < 0) {
-    const code = offer.media.some((m) => m.type === 'audio') ? 'SDP_MEDIA_REJECTED' : 'SDP_NO_AUDIO';
-    throw new SdpError(code, 'offer has no usable audio stream');
-  }
+  const { index: chosenIndex, crypto: peerCrypto } = chooseStream(offer.media, options.srtp);
+  const secured = peerCrypto ? answerCrypto(peerCrypto, options.srtp) : undefined;
   const m = offer.media[chosenIndex]!;
   const formats = mediaFormats(m);
   let codec: NegotiatedCodec | undefined;
@@ -164,6 +162,7 @@ export function negotiateAnswer(offerSdp: string, options: NegotiateAnswerOption
       direction,
     };
     if (rtcpMux) am.rtcpMux = 'rtcp-mux';
+    if (secured) am.crypto = [secured.attribute];
     return am;
   });
 
@@ -179,6 +178,7 @@ export function negotiateAnswer(offerSdp: string, options: NegotiateAnswerOption
     remote,
     remoteRtcp: remoteRtcpOf(m, remote, rtcpMux),
     rtcpMux,
+    ...(secured ? { srtp: secured.keys } : {}),
   };
 }
 
@@ -201,6 +201,7 @@ export function createOffer(options: CreateOfferOptions): SdpOffer {
   const rtcpMux = options.rtcpMux ?? false;
   const origin = nextOrigin(options.origin, options.localAddress);
   const sdp = sessionSkeleton(origin, options.localAddress);
+  const { protocol, crypto } = offerCrypto(options.srtp);
   const formats = [
     ...codecs.map((c) => ({ payloadType: c.payloadType, encoding: c.name, clockRate: c.clockRate, channels: c.channels })),
     ...telephoneEvents.map((t) => ({ payloadType: t.payloadType, encoding: 'telephone-event', clockRate: t.clockRate, channels: 1 })),
@@ -208,7 +209,7 @@ export function createOffer(options: CreateOfferOptions): SdpOffer {
   const m: MediaDescription = {
     type: 'audio',
     port: options.localPort,
-    protocol: 'RTP/AVP',
+    protocol,
     payloads: formats.map((f) => f.payloadType).join(' '),
     rtp: formats.map(rtpmapOf),
     fmtp: telephoneEvents.map((t) => ({ payload: t.payloadType, config: '0-16' })),
@@ -216,8 +217,9 @@ export function createOffer(options: CreateOfferOptions): SdpOffer {
     direction,
   };
   if (rtcpMux) m.rtcpMux = 'rtcp-mux';
+  if (crypto) m.crypto = offerCryptoAttributes(crypto);
   sdp.media = [m];
-  return { sdp: write(sdp), origin, codecs, telephoneEvents, ptime, direction, rtcpMux };
+  return { sdp: write(sdp), origin, codecs, telephoneEvents, ptime, direction, rtcpMux, ...(crypto ? { crypto } : {}) };
 }
 
 /** Our direction as constrained by the answer (RFC 3264 §6.1 table, seen from the offerer). */
@@ -243,6 +245,7 @@ export function applyAnswer(offer: SdpOffer, answerSdp: string): NegotiatedMedia
     if (ours) { codec = toCodec(ours.name, f); break; }
   }
   if (!codec) throw new NoCommonCodecError(formats.map((f) => `${f.encoding}/${f.clockRate}`), offer.codecs.map((c) => c.name));
+  const srtp = answeredKeys(offer, m);
   const telephoneEvent = offer.telephoneEvents.length > 0 ? matchTelephoneEvent(formats, codec.clockRate) : undefined;
   const address = connectionOf(answer, m);
   if (!address) throw new SdpError('SDP_INVALID', 'answer has no c= line for the audio stream');
@@ -259,7 +262,16 @@ export function applyAnswer(offer: SdpOffer, answerSdp: string): NegotiatedMedia
     remote,
     remoteRtcp: remoteRtcpOf(m, remote, rtcpMux),
     rtcpMux,
+    ...(srtp ? { srtp } : {}),
   };
+}
+
+/**
+ * Check an offer against an SRTP policy without answering it (the offer goes to rtpengine, which
+ * answers the caller): throws SdpError SDP_SRTP_REQUIRED / SDP_MEDIA_REJECTED as negotiateAnswer would.
+ */
+export function checkOfferPolicy(offerSdp: string, srtp: SrtpNegotiationOptions | undefined): void {
+  chooseStream(parseSdp(offerSdp).media, srtp);
 }
 
 /** What a re-INVITE's SDP says about the peer (address, direction, hold), without renegotiating codecs. */

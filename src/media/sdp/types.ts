@@ -3,6 +3,9 @@
  * layer negotiates with ./negotiate.ts and hands the result to `createMediaSession`.
  */
 
+import type { SrtpKeys } from '../srtp/session.js';
+import type { SrtpSuiteName } from '../srtp/suites.js';
+
 /** Audio codecs trunkgate speaks; names as written in a=rtpmap (RFC 3551 §6, RFC 7587). */
 export type CodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 
@@ -49,6 +52,23 @@ export interface NegotiatedMedia {
   remoteRtcp: RtpAddress;
   /** RFC 5761: RTP and RTCP share one port. */
   rtcpMux: boolean;
+  /** SRTP keys agreed with SDES (RFC 4568); absent for plain RTP. */
+  srtp?: SrtpKeys;
+}
+
+/**
+ * SRTP with SDES keys in offer/answer. `off`: plain RTP only (an RTP/SAVP offer is refused);
+ * `optional`: SRTP when the peer offers or accepts a=crypto, plain RTP otherwise; `mandatory`:
+ * SRTP or the negotiation fails (SdpError SDP_SRTP_REQUIRED → 488).
+ */
+export type SrtpPolicy = 'off' | 'optional' | 'mandatory';
+
+export interface SrtpNegotiationOptions {
+  policy: SrtpPolicy;
+  /** Suites we accept, most preferred first (default AES_CM_128_HMAC_SHA1_80, then _32). */
+  suites?: SrtpSuiteName[];
+  /** Our master key || salt to keep (a re-offer or re-answer in a session, RFC 4568 §7.1.4). */
+  localKey?: string;
 }
 
 /** RFC 4566 §5.2 o= line; kept per call so re-offers bump only the version (RFC 3264 §8). */
@@ -80,6 +100,8 @@ export interface NegotiateAnswerOptions {
   origin?: SdpOrigin;
   /** We hold the call: answer sendrecv offers with sendonly (or recvonly with inactive). */
   hold?: boolean;
+  /** SRTP policy (default: off). */
+  srtp?: SrtpNegotiationOptions;
 }
 
 export interface CreateOfferOptions {
@@ -94,6 +116,8 @@ export interface CreateOfferOptions {
   rtcpMux?: boolean;
   /** Re-offer in an existing session: same o= session id, version + 1 (RFC 3264 §8). */
   origin?: SdpOrigin;
+  /** SRTP policy (default: off). `optional` offers RTP/AVP with a=crypto, `mandatory` RTP/SAVP. */
+  srtp?: SrtpNegotiationOptions;
 }
 
 /** `createOffer` result. Hand the peer's answer to `applyAnswer(offer, answerSdp)`. */
@@ -106,4 +130,6 @@ export interface SdpOffer {
   ptime: number;
   direction: MediaDirection;
   rtcpMux: boolean;
+  /** The a=crypto lines we offered (all with our one key), and the policy they came from. */
+  crypto?: { policy: SrtpPolicy; key: string; offered: { tag: number; suite: SrtpSuiteName }[] };
 }

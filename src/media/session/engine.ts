@@ -11,7 +11,7 @@
 import type { Logger } from '../../log.js';
 import { PortAllocator, type PortLease } from '../ports.js';
 import { applyAnswer, createOffer, negotiateAnswer } from '../sdp/negotiate.js';
-import type { CodecName, MediaDirection, SdpAnswer, SdpOffer } from '../sdp/types.js';
+import type { CodecName, MediaDirection, SdpAnswer, SdpOffer, SrtpNegotiationOptions } from '../sdp/types.js';
 import { MediaSocketError } from './errors.js';
 import { createMediaSession } from './session.js';
 import type { MediaSession, MediaSessionOptions } from './types.js';
@@ -62,12 +62,13 @@ export class MediaEngine {
    * PortExhaustedError (→ 503) or MediaSocketError (the port could not be bound); the port is
    * released on any failure.
    */
-  async answer(offerSdp: string, options: SessionStartOptions & { codecs?: CodecName[]; hold?: boolean } = {}): Promise<{ answer: SdpAnswer; session: MediaSession }> {
+  async answer(offerSdp: string, options: SessionStartOptions & { codecs?: CodecName[]; hold?: boolean; srtp?: SrtpNegotiationOptions } = {}): Promise<{ answer: SdpAnswer; session: MediaSession }> {
     const lease = this.ports.allocate();
     try {
       const answer = negotiateAnswer(offerSdp, {
         codecs: options.codecs ?? this.codecs, localAddress: this.#sdpAddress, localPort: lease.port,
         dtmf: this.#opts.dtmf ?? true, ...(this.#opts.ptime !== undefined ? { ptime: this.#opts.ptime } : {}), ...(options.hold ? { hold: true } : {}),
+        ...(options.srtp ? { srtp: options.srtp } : {}),
       });
       const session = await this.#start(lease, answer, options);
       return { answer, session };
@@ -78,12 +79,13 @@ export class MediaEngine {
   }
 
   /** Make an offer (late-offer INVITE, answered in the ACK). */
-  offer(options: { direction?: MediaDirection; codecs?: CodecName[] } = {}): PendingOffer {
+  offer(options: { direction?: MediaDirection; codecs?: CodecName[]; srtp?: SrtpNegotiationOptions } = {}): PendingOffer {
     const lease = this.ports.allocate();
     const offer = createOffer({
       codecs: options.codecs ?? this.codecs, localAddress: this.#sdpAddress, localPort: lease.port,
       dtmf: this.#opts.dtmf ?? true, ...(this.#opts.ptime !== undefined ? { ptime: this.#opts.ptime } : {}),
       ...(options.direction ? { direction: options.direction } : {}),
+      ...(options.srtp ? { srtp: options.srtp } : {}),
     });
     return {
       offer,

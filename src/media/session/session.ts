@@ -121,6 +121,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       onRtp: (h, p, at) => ref.session?.onRtp(h, p, at),
       onRtcp: (b, at) => ref.session?.onRtcp(b, at),
       ...(opts.tap ? { tap: opts.tap } : {}),
+      ...(n.srtp ? { srtp: n.srtp } : {}),
     });
     const session = new MediaSessionImpl(opts, endpoint, codec, id, log);
     ref.session = session;
@@ -218,7 +219,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       this.#negotiated = { ...this.#negotiated, remote: update, remoteRtcp: { address: update.address, port: this.#negotiated.rtcpMux ? update.port : update.port + 1 } };
     }
     const n = this.#negotiated;
-    this.#endpoint.updateRemote(n.remote, n.remoteRtcp);
+    this.#endpoint.updateRemote(n.remote, n.remoteRtcp, n.srtp);
     this.#log.debug({ remote: n.remote, remoteDirection: n.remoteDirection }, 'media remote updated');
   }
 
@@ -239,7 +240,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     out.bytesIn = c.bytesIn;
     out.packetsOut = c.packetsOut;
     out.bytesOut = c.bytesOut;
-    out.packetsRejected = c.rejectedSource + c.malformed;
+    out.packetsRejected = c.rejectedSource + c.malformed + c.srtpRejected;
     out.packetsLost = src?.packetsLost ?? 0;
     out.fractionLost = src?.lastFractionLost ?? 0;
     out.jitterMs = src?.jitterMs ?? 0;

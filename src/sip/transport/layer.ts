@@ -12,7 +12,7 @@ import { parseMessage, parseUri, StreamFramer, type SipParseError } from '../mes
 import type { Clock, TimerHandle } from '../transaction/timers.js';
 import { buildBadRequestResponse } from './bad-request.js';
 import { resolveHost, resolveUri, resolveUriSync } from './resolve.js';
-import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportProtocol } from './types.js';
+import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TlsPeer, TransportProtocol } from './types.js';
 import { TransportError, endpointKey, hostForUri, stripBrackets } from './types.js';
 import { responseTarget, stampReceived, topVia } from './via.js';
 
@@ -45,6 +45,21 @@ interface Connection {
   ready: Promise<void>;
   lastActivity: number;
   idleTimer?: TimerHandle;
+  /** Accepted TLS connections: the client's certificate verdict. */
+  peer?: TlsPeer;
+}
+
+/** The client certificate of an accepted TLS socket, as the SourcePolicy sees it. */
+function tlsPeerOf(socket: TLSSocket): TlsPeer {
+  const cert = socket.getPeerCertificate();
+  const names: string[] = [];
+  if (cert && typeof cert.subject?.CN === 'string') names.push(cert.subject.CN);
+  for (const entry of (cert?.subjectaltname ?? '').split(',')) {
+    const m = /^\s*(DNS|IP Address):(.+)$/.exec(entry);
+    if (m) names.push(m[2]!.trim());
+  }
+  const err = socket.authorizationError;
+  return { authorized: socket.authorized, ...(err ? { authorizationError: String(err) } : {}), names };
 }
 
 let connectionSeq = 0;
@@ -122,10 +137,12 @@ export class TransportLayer {
     }
     const onConnection = (socket: Socket | TLSSocket): void => {
       const remote: Endpoint = { protocol: options.protocol, address: stripBrackets(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
-      this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve(), 'server');
+      const conn = this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve(), 'server');
+      if (options.protocol === 'tls') conn.peer = tlsPeerOf(socket as TLSSocket);
     };
+    const requestCert = options.tls?.requestCert ?? false;
     const server: Server = options.protocol === 'tls'
-      ? createTlsServer({ cert: options.tls?.cert, key: options.tls?.key, ca: options.tls?.ca }, onConnection)
+      ? createTlsServer({ cert: options.tls?.cert, key: options.tls?.key, ca: options.tls?.ca, requestCert, rejectUnauthorized: false }, onConnection)
       : createTcpServer(onConnection);
     let local: Endpoint = { protocol: options.protocol, address: options.address, port: options.port };
     await new Promise<void>((resolve, reject) => {
@@ -138,6 +155,10 @@ export class TransportLayer {
     const addr = server.address();
     local = { ...local, port: typeof addr === 'object' && addr ? addr.port : options.port };
     server.on('error', (err) => this.#o.logger.warn({ err }, 'stream listener error'));
+    // A failed handshake (bad or untrusted certificate, wrong protocol) never reaches #adopt: say why.
+    server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+      this.#o.logger.warn({ event: 'tls_handshake_failed', code: err.code, reason: err.message, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, listener: `${local.address}:${local.port}` }, 'TLS handshake failed');
+    });
     this.#listeners.push({ options, local, server });
   }
 
@@ -213,7 +234,7 @@ export class TransportLayer {
 
   #receive(raw: Buffer, source: Endpoint, local: Endpoint, conn: Connection | undefined): void {
     const receivedAt = this.#o.clock.now();
-    if (this.#o.sourcePolicy && this.#o.sourcePolicy(source, raw) === 'drop') {
+    if (this.#o.sourcePolicy && this.#o.sourcePolicy(source, raw, conn?.peer) === 'drop') {
       this.stats.dropped++;
       return;
     }
@@ -289,10 +310,15 @@ export class TransportLayer {
     return `${hostForUri(host)}:${l.options.advertisedPort ?? l.local.port}`;
   }
 
-  contact(protocol: TransportProtocol, user: string, toward?: string): string {
-    const scheme = protocol === 'tls' ? 'sips' : 'sip';
+  /**
+   * Our Contact for `protocol`. Over TLS the scheme follows the request (RFC 3261 §12.1.1: a SIPS
+   * Request-URI asks for a SIPS Contact; a sip: one over TLS gets `sip:…;transport=tls`, which
+   * clients such as baresip need to reach us again over TLS). Without `scheme`, TLS gives sips:.
+   */
+  contact(protocol: TransportProtocol, user: string, toward?: string, scheme?: 'sip' | 'sips'): string {
+    const s = protocol === 'tls' ? (scheme ?? 'sips') : 'sip';
     const param = protocol === 'udp' ? '' : `;transport=${protocol}`;
-    return `<${scheme}:${user ? user + '@' : ''}${this.sentBy(protocol, toward)}${param}>`;
+    return `<${s}:${user ? user + '@' : ''}${this.sentBy(protocol, toward)}${param}>`;
   }
 
   // ---- sending ---------------------------------------------------------------------------

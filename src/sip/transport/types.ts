@@ -17,15 +17,32 @@ export interface ListenOptions {
   /** IP literal to bind, e.g. `127.0.0.1` or `::1`. */
   address: string;
   port: number;
-  /** PEM certificate and key, required for `tls`. */
-  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; rejectUnauthorized?: boolean };
+  /**
+   * PEM certificate and key, required for `tls`. `requestCert`: ask clients for a certificate
+   * (checked against `ca`); the handshake still completes without one, and the verdict reaches
+   * the SourcePolicy as a TlsPeer, which decides.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; rejectUnauthorized?: boolean; requestCert?: boolean };
   /** Host to put in Via sent-by and Contact instead of the bound address (e.g. a public IP). */
   advertisedAddress?: string;
   advertisedPort?: number;
 }
 
-/** Called for every datagram / framed stream message BEFORE parsing: IP ACLs, scanners, rate limits. */
-export type SourcePolicy = (source: Endpoint, raw: Buffer) => 'accept' | 'drop';
+/** What the TLS handshake said about the client of an accepted TLS connection. */
+export interface TlsPeer {
+  /** It presented a certificate that the listener's CA list verifies. */
+  authorized: boolean;
+  /** Why not (OpenSSL's reason), when not authorized. */
+  authorizationError?: string;
+  /** Subject CN and subjectAltName DNS / IP entries of its certificate. */
+  names: string[];
+}
+
+/**
+ * Called for every datagram / framed stream message BEFORE parsing: IP ACLs, scanners, rate
+ * limits. `peer` is set for messages on a TLS connection we accepted.
+ */
+export type SourcePolicy = (source: Endpoint, raw: Buffer, peer?: TlsPeer) => 'accept' | 'drop';
 
 /** A message as it came off the wire, with where it came from and where it arrived. */
 export interface InboundMessage<M extends SipMessage = SipMessage> {

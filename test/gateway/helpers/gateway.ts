@@ -27,6 +27,8 @@ export interface TestGatewayOptions {
   agent?: string;
   mediaPorts?: number;
   mediaTap?: GatewayProcessOptions['mediaTap'];
+  /** More `media` keys (anchor, rtpengine …) on top of the loopback address and free ports. */
+  media?: Record<string, unknown>;
 }
 
 /** The embedded drachtio server + the gateway app in this process, on free loopback ports. */
@@ -38,7 +40,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     drachtio: { embedded: { host: '127.0.0.1', port: 0, secret: 'test-secret' } },
     trunks: [{ name: 'test', sources: ['127.0.0.1/32'], country_code: '91', routes: [{ pattern: '*', agent: options.agent ?? 'echo' }], ...options.trunk }, ...(options.trunks ?? [])],
     agents: { echo: { type: 'echo', settings: { delay_ms: 200 } }, ...options.agents },
-    media: { address: '127.0.0.1', port_min: media.min, port_max: media.max },
+    media: { address: '127.0.0.1', port_min: media.min, port_max: media.max, ...options.media },
     edge: { rate_per_second: 5000, burst: 5000 },
     ...options.extra,
   };

@@ -282,5 +282,7 @@ describe('TLS transport', () => {
     expect(data).toMatch(/^SIP\/2\.0 200 /);
     expect(requests[0]!.source.protocol).toBe('tls');
     expect(stack.contact('tls')).toMatch(/^<sips:trunkgate@127\.0\.0\.1:\d+;transport=tls>$/);
+    // RFC 3261 §12.1.1: a sip: request over TLS gets a sip: Contact with transport=tls.
+    expect(stack.contact('tls', 'trunkgate', undefined, 'sip')).toMatch(/^<sip:trunkgate@127\.0\.0\.1:\d+;transport=tls>$/);
   });
 });

@@ -1,0 +1,140 @@
+/**
+ * rtpengine as the media anchor: the caller's offer goes through rtpengine's ng `offer`, so
+ * trunkgate's media engine answers rtpengine (plain RTP on the inner leg), and our answer goes
+ * through `answer`, so the carrier sees rtpengine's address and, for an SRTP caller, rtpengine's
+ * SDES keys (rtpengine does SRTP ↔ RTP). `delete` at call end returns its counters.
+ *
+ * One or several daemons (`ng: ["127.0.0.1:22222", …]`); each call is placed on the next daemon
+ * that answers (round robin), and stays there.
+ */
+import { Client, type NgResponse } from 'rtpengine-client';
+import { TrunkgateError } from '../../errors.js';
+
+export class RtpengineError extends TrunkgateError<'RTPENGINE_UNAVAILABLE' | 'RTPENGINE_REFUSED'> {
+  constructor(code: 'RTPENGINE_UNAVAILABLE' | 'RTPENGINE_REFUSED', message: string, readonly addresses: string[]) {
+    super(code, message);
+  }
+}
+
+interface Daemon {
+  address: string;
+  host: string;
+  port: number;
+}
+
+/** What rtpengine counted for a call (its `delete` response, `totals`). */
+export interface RtpengineStats {
+  daemon: string;
+  rtp: { packets: number; bytes: number; errors: number };
+  rtcp: { packets: number; bytes: number; errors: number };
+}
+
+export interface RtpengineAnchorOptions {
+  /** ng control addresses, `host:port`. */
+  ng: string[];
+  /** How long an ng command may take (default 1000 ms). */
+  timeoutMs?: number;
+}
+
+function parseAddress(a: string): Daemon {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(a.trim());
+  if (!m) throw new RtpengineError('RTPENGINE_UNAVAILABLE', `rtpengine ng address '${a}' is not host:port`, [a]);
+  return { address: a, host: m[1]!, port: Number(m[2]) };
+}
+
+function counters(x: unknown): { packets: number; bytes: number; errors: number } {
+  const o = (x ?? {}) as Record<string, unknown>;
+  return { packets: Number(o.packets ?? 0), bytes: Number(o.bytes ?? 0), errors: Number(o.errors ?? 0) };
+}
+
+export class RtpengineAnchor {
+  readonly #client: Client;
+  readonly #daemons: Daemon[];
+  readonly #calls = new Map<string, Daemon>();
+  #next = 0;
+
+  private constructor(client: Client, daemons: Daemon[]) {
+    this.#client = client;
+    this.#daemons = daemons;
+  }
+
+  /** Bind the ng client on loopback and ping every daemon; rejects (naming them) if none answers. */
+  static async connect(options: RtpengineAnchorOptions): Promise<RtpengineAnchor> {
+    const daemons = options.ng.map(parseAddress);
+    const client = new Client({ localAddress: '127.0.0.1', timeout: options.timeoutMs ?? 1000, rejectOnError: false });
+    await new Promise<void>((resolve, reject) => {
+      client.on('listening', () => resolve());
+      client.on('error', (err) => reject(err as Error));
+    });
+    const anchor = new RtpengineAnchor(client, daemons);
+    const alive = await Promise.all(daemons.map((d) => anchor.#ping(d)));
+    if (!alive.some(Boolean)) {
+      client.close();
+      throw new RtpengineError('RTPENGINE_UNAVAILABLE', `rtpengine does not answer ng ping at ${options.ng.join(', ')}`, options.ng);
+    }
+    return anchor;
+  }
+
+  async #ping(d: Daemon): Promise<boolean> {
+    try {
+      return (await this.#client.ping(d.port, d.host)).result === 'pong';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The caller's offer → the SDP our media engine answers (rtpengine's inner side, plain RTP/AVP).
+   * Tries each daemon in turn from the next one; the call stays on the one that answered.
+   */
+  async offer(callId: string, fromTag: string, sdp: string): Promise<string> {
+    const tried: string[] = [];
+    for (let i = 0; i < this.#daemons.length; i++) {
+      const d = this.#daemons[(this.#next + i) % this.#daemons.length]!;
+      tried.push(d.address);
+      let r: NgResponse;
+      try {
+        r = await this.#client.offer(d.port, d.host, {
+          'call-id': callId, 'from-tag': fromTag, sdp,
+          'transport-protocol': 'RTP/AVP', ICE: 'remove', replace: ['origin', 'session-connection'],
+        });
+      } catch {
+        continue; // timeout: fail over to the next daemon
+      }
+      this.#next = (this.#next + i + 1) % this.#daemons.length;
+      if (r.result !== 'ok' || !r.sdp) throw new RtpengineError('RTPENGINE_REFUSED', `rtpengine ${d.address} refused the offer: ${r['error-reason'] ?? r.result}`, [d.address]);
+      this.#calls.set(callId, d);
+      return r.sdp;
+    }
+    throw new RtpengineError('RTPENGINE_UNAVAILABLE', `no rtpengine answered the offer (${tried.join(', ')})`, tried);
+  }
+
+  /** Our answer → the SDP for the caller (rtpengine's outer side, in the caller's profile). */
+  async answer(callId: string, fromTag: string, toTag: string, sdp: string): Promise<string> {
+    const d = this.#calls.get(callId);
+    if (!d) throw new RtpengineError('RTPENGINE_REFUSED', `no rtpengine offer for call ${callId}`, []);
+    const r = await this.#client.answer(d.port, d.host, { 'call-id': callId, 'from-tag': fromTag, 'to-tag': toTag, sdp, ICE: 'remove', replace: ['origin', 'session-connection'] });
+    if (r.result !== 'ok' || !r.sdp) throw new RtpengineError('RTPENGINE_REFUSED', `rtpengine ${d.address} refused the answer: ${r['error-reason'] ?? r.result}`, [d.address]);
+    return r.sdp;
+  }
+
+  /** End the call on its daemon; its counters, or undefined if it was not anchored or the daemon is gone. */
+  async delete(callId: string): Promise<RtpengineStats | undefined> {
+    const d = this.#calls.get(callId);
+    if (!d) return undefined;
+    this.#calls.delete(callId);
+    try {
+      // rtpengine 10.5 answers `delete` with a bare ok: read the counters with `query` first.
+      const q = await this.#client.query(d.port, d.host, { 'call-id': callId });
+      await this.#client.delete(d.port, d.host, { 'call-id': callId });
+      const totals = (q.totals ?? {}) as Record<string, unknown>;
+      return { daemon: d.address, rtp: counters(totals.RTP), rtcp: counters(totals.RTCP) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}

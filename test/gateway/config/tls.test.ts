@@ -1,0 +1,82 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, validateConfig } from '../../../src/gateway/config/load.js';
+import { readListenerTls } from '../../../src/gateway/config/tls.js';
+
+const entry = fileURLToPath(new URL('../../../src/runtime/start-command.ts', import.meta.url));
+let dir = '';
+let cert = '';
+let key = '';
+let otherKey = '';
+
+beforeAll(() => {
+  mkdirSync(resolve('.tmp'), { recursive: true });
+  dir = mkdtempSync(join(resolve('.tmp'), 'tls-cfg-'));
+  cert = join(dir, 'cert.pem');
+  key = join(dir, 'key.pem');
+  otherKey = join(dir, 'other-key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', otherKey], { stdio: 'ignore' });
+});
+
+function config(listener: Record<string, unknown>) {
+  return validateConfig({
+    sip: { listen: [{ address: '127.0.0.1', port: 5060, transport: 'udp' }, { address: '127.0.0.1', port: 5061, transport: 'tls', ...listener }] },
+    trunks: [{ name: 't', sources: ['127.0.0.1/32'], routes: [{ pattern: '*', agent: 'echo' }] }],
+  });
+}
+
+function issuePaths(fn: () => unknown): string[] {
+  try { fn(); } catch (err) { if (err instanceof ConfigError) return err.issues.map((i) => i.path); throw err; }
+  return [];
+}
+
+describe('TLS listener configuration', () => {
+  it('a tls listener without cert and key is invalid, naming both fields', () => {
+    expect(issuePaths(() => config({}))).toEqual(['sip.listen[1].cert', 'sip.listen[1].key']);
+  });
+
+  it('cert/key on a udp listener are refused', () => {
+    expect(issuePaths(() => validateConfig({
+      sip: { listen: [{ address: '127.0.0.1', port: 5060, transport: 'udp', cert }] },
+      trunks: [{ name: 't', sources: ['127.0.0.1/32'], routes: [{ pattern: '*', agent: 'echo' }] }],
+    }))).toEqual(['sip.listen[0].cert']);
+  });
+
+  it('reads the PEM files of tls listeners only', () => {
+    const tls = readListenerTls(config({ cert, key }), 'x.yaml');
+    expect(tls[0]).toBeUndefined();
+    expect(tls[1]?.cert.toString()).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('a missing certificate file is a ConfigError naming sip.listen[1].cert', () => {
+    expect(issuePaths(() => readListenerTls(config({ cert: join(dir, 'nope.pem'), key }), 'x.yaml'))).toEqual(['sip.listen[1].cert']);
+  });
+
+  it('a key that does not match the certificate is a ConfigError naming sip.listen[1].key', () => {
+    expect(issuePaths(() => readListenerTls(config({ cert, key: otherKey }), 'x.yaml'))).toEqual(['sip.listen[1].key']);
+  });
+
+  it('`trunkgate start` with a bad certificate path exits with 2 and names the field', async () => {
+    const file = join(dir, 'bad-cert.yaml');
+    writeFileSync(file, `sip:
+  listen:
+    - { address: 127.0.0.1, port: 5061, transport: tls, cert: ${join(dir, 'missing.pem')}, key: ${key} }
+drachtio: { embedded: { host: 127.0.0.1, port: 0, secret: s } }
+trunks:
+  - name: t
+    sources: [127.0.0.1/32]
+    routes: [{ pattern: "*", agent: echo }]
+`);
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(2);
+    expect(stderr).toContain('sip.listen[0].cert');
+    expect(stderr).toContain('ENOENT');
+  }, 40_000);
+});

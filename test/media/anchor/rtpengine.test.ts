@@ -1,0 +1,111 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'sdp-transform';
+import { RtpengineAnchor, RtpengineError } from '../../../src/media/anchor/rtpengine.js';
+import { decodeUlaw, encodeUlaw } from '../../../src/media/codecs/g711.js';
+import { detectTone } from '../../../src/media/dsp/analysis.js';
+import { writeRtpPacket } from '../../../src/media/rtp/header.js';
+import { MediaEngine } from '../../../src/media/session/engine.js';
+import type { MediaSession } from '../../../src/media/session/types.js';
+import { SRTP_SUITES, SrtpContext, newMasterKey, splitMasterKey } from '../../../src/media/srtp/index.js';
+import { freePort, freePortRange } from '../../helpers/ports.js';
+import { startRtpengine, type RtpengineDaemon } from '../../helpers/rtpengine.js';
+import { LO, until } from '../session/helpers.js';
+
+let daemon: RtpengineDaemon;
+let anchor: RtpengineAnchor;
+beforeAll(async () => {
+  daemon = await startRtpengine();
+  anchor = await RtpengineAnchor.connect({ ng: [daemon.ng] });
+});
+afterAll(async () => {
+  anchor?.close();
+  await daemon?.stop();
+});
+const open: (MediaSession | Socket)[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    if ('close' in o && 'localPort' in o) await o.close();
+    else (o as Socket).close();
+  }
+});
+
+function tone(hz: number, n: number, offset = 0): Int16Array {
+  return Int16Array.from({ length: n }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * (i + offset)) / 8000)));
+}
+
+async function caller(): Promise<{ socket: Socket; port: number; heard: Int16Array[] }> {
+  const port = await freePort();
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(port, LO, () => r()));
+  return { socket, port, heard: [] };
+}
+
+function callerOffer(port: number, crypto?: string): string {
+  return ['v=0', 'o=carrier 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} ${crypto ? 'RTP/SAVP' : 'RTP/AVP'} 0`, 'a=rtpmap:0 PCMU/8000',
+    ...(crypto ? [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${crypto}`] : []), 'a=sendrecv', ''].join('\r\n');
+}
+
+describe('RtpengineAnchor with the real rtpengine daemon', () => {
+  it('connect() rejects with RTPENGINE_UNAVAILABLE naming the address when the ng port does not answer', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const err = await RtpengineAnchor.connect({ ng: [dead], timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RtpengineError);
+    expect((err as RtpengineError).code).toBe('RTPENGINE_UNAVAILABLE');
+    expect((err as RtpengineError).addresses).toEqual([dead]);
+  });
+
+  for (const secure of [false, true]) {
+    it(`anchors a ${secure ? 'SRTP (SDES) caller, rtpengine doing SRTP ↔ RTP,' : 'plain RTP caller'} to a media session: audio both ways, counters in delete`, async () => {
+      const c = await caller();
+      open.push(c.socket);
+      const callerKey = newMasterKey('AES_CM_128_HMAC_SHA1_80');
+      const callId = `anchor-${secure}-${Date.now()}`;
+      const inner = await anchor.offer(callId, 'caller-tag', callerOffer(c.port, secure ? callerKey : undefined));
+      const innerMedia = parse(inner).media[0]!;
+      expect(innerMedia.protocol).toBe('RTP/AVP');
+      expect(innerMedia.crypto).toBeUndefined();
+      const engine = new MediaEngine({ localAddress: LO, ports: await freePortRange(2), codecs: ['PCMU'] });
+      const { answer, session } = await engine.answer(inner);
+      open.push(session);
+      const outer = await anchor.answer(callId, 'caller-tag', 'gw-tag', answer.sdp);
+      const outerMedia = parse(outer).media[0]!;
+      expect(outerMedia.port).not.toBe(session.localPort);
+      expect(outerMedia.port).toBeGreaterThanOrEqual(daemon.ports.min);
+      let tx: SrtpContext | undefined;
+      let rx: SrtpContext | undefined;
+      if (secure) {
+        expect(outerMedia.protocol).toBe('RTP/SAVP');
+        const theirs = outerMedia.crypto!.find((x) => x.suite === 'AES_CM_128_HMAC_SHA1_80')!;
+        const k = splitMasterKey('AES_CM_128_HMAC_SHA1_80', theirs.config.replace(/^inline:/, '').split('|')[0]!);
+        rx = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, k.masterKey, k.masterSalt);
+        const ours = splitMasterKey('AES_CM_128_HMAC_SHA1_80', callerKey);
+        tx = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, ours.masterKey, ours.masterSalt);
+      }
+      // Our session hears the caller's 1000 Hz; the caller hears our 700 Hz.
+      const frames: Int16Array[] = [];
+      session.on('audio', (f) => { if (frames.length > 0 || f.samples.some((x) => Math.abs(x) > 2000)) frames.push(Int16Array.from(f.samples)); });
+      c.socket.on('message', (m) => {
+        const plain = rx ? rx.unprotectRtp(Buffer.from(m)) : m;
+        if (typeof plain !== 'string' && (plain[1]! & 0x7f) === 0) c.heard.push(decodeUlaw(plain.subarray(12)));
+      });
+      session.play(tone(700, 8000 * 2), 8000);
+      for (let i = 0; i < 60; i++) {
+        const pkt = writeRtpPacket(0, i === 0, 1000 + i, i * 160, 0xc0ffee, encodeUlaw(tone(1000, 160, i * 160)));
+        const wire = tx ? tx.protectRtp(pkt)! : pkt;
+        c.socket.send(wire, outerMedia.port, LO);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await until(() => frames.length >= 30 && c.heard.length >= 30);
+      const got = new Int16Array(frames.length * 160);
+      frames.forEach((f, i) => got.set(f, i * 160));
+      expect(detectTone(got.subarray(800), 8000, [400, 700, 1000, 1400])).toBe(1000);
+      const back = new Int16Array(c.heard.length * 160);
+      c.heard.forEach((f, i) => back.set(f, i * 160));
+      expect(detectTone(back.subarray(back.length - 160 * 20), 8000, [400, 700, 1000, 1400])).toBe(700);
+      const stats = await anchor.delete(callId);
+      expect(stats?.daemon).toBe(daemon.ng);
+      expect(stats!.rtp.packets).toBeGreaterThan(60);
+    }, 20_000);
+  }
+});
