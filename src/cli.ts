@@ -7,6 +7,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { rootLogger } from './log.js';
+import { DRACHTIO_CONTROL_DEFAULTS } from './gateway/config/schema.js';
 
 function intArg(name: string) {
   return (value: string): number => {
@@ -34,9 +35,9 @@ export function buildCli(): Command {
   program.command('server')
     .description('run the embedded drachtio-compatible SIP server alone, like drachtio-server')
     .option('--contact <uri>', 'SIP contact to listen on', 'sip:127.0.0.1:5060;transport=udp,tcp')
-    .option('--port <n>', 'control port for drachtio-srf applications', intArg('--port'), 9022)
-    .option('--host <addr>', 'control listener address', '127.0.0.1')
-    .option('--secret <secret>', 'shared secret applications authenticate with', 'cymru')
+    .option('--port <n>', 'control port for drachtio-srf applications', intArg('--port'), DRACHTIO_CONTROL_DEFAULTS.port)
+    .option('--host <addr>', 'control listener address', DRACHTIO_CONTROL_DEFAULTS.host)
+    .option('--secret <secret>', 'shared secret applications authenticate with', DRACHTIO_CONTROL_DEFAULTS.secret)
     .action(async (opts: { contact: string; port: number; host: string; secret: string }) => {
       const { runServerCommand } = await import('./drachtio/server-command.js');
       await runServerCommand({ contact: opts.contact, port: opts.port, host: opts.host, secret: opts.secret, logger: rootLogger });

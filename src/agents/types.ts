@@ -14,6 +14,7 @@
  *   }
  */
 import type { Logger } from '../log.js';
+import { TrunkgateError } from '../errors.js';
 
 export interface CallInfo {
   /** Caller: the From URI's user part (e.g. +919876543210) and the full URI. */
@@ -164,10 +165,8 @@ export interface AgentContext {
 /** One Agent per call; settings come from the config's `agents.<name>.settings`. */
 export type AgentFactory = (settings: Record<string, unknown>, context: AgentContext) => Agent | Promise<Agent>;
 
-export class AgentLoadError extends Error {
-  readonly code = 'AGENT_LOAD_FAILED';
+export class AgentLoadError extends TrunkgateError<'AGENT_LOAD_FAILED'> {
   constructor(readonly agent: string, readonly reason: string) {
-    super(`cannot load agent '${agent}': ${reason}`);
-    this.name = 'AgentLoadError';
+    super('AGENT_LOAD_FAILED', `cannot load agent '${agent}': ${reason}`);
   }
 }

@@ -1,12 +1,4 @@
-import {
-  SipRequest, canonicalHeaderName, formatNameAddr, generateCallId, generateTag, parseNameAddr, parseUri, type SipResponse,
-} from '../sip/message/index.js';
-import type { HeaderField } from '../sip/message/types.js';
-import type { ClientTransaction } from '../sip/transaction/client.js';
-import { createsDialog } from '../sip/dialog/dialog.js';
-import { isReliableProvisional } from '../sip/dialog/reliable-provisionals.js';
-import { resolveUri, uriProtocol } from '../sip/transport/resolve.js';
-import type { Endpoint, TransportProtocol } from '../sip/transport/types.js';
+import { SipRequest, canonicalHeaderName, formatNameAddr, generateCallId, generateTag, parseNameAddr, parseUri, createsDialog, isReliableProvisional, resolveUri, uriProtocol, type SipResponse, type HeaderField, type ClientTransaction, type Endpoint, type TransportProtocol } from '../sip/index.js';
 import type { AppSipText } from './app-sip-text.js';
 import { isServerOwnedHeader } from './app-sip-text.js';
 import { deliverToApp, localFor, newTransactionId, type BridgeContext } from './bridge-context.js';

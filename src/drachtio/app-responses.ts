@@ -1,7 +1,4 @@
-import { createsDialog } from '../sip/dialog/dialog.js';
-import { ReliableProvisionalError } from '../sip/dialog/reliable-provisionals.js';
-import { canonicalHeaderName, createResponse, parseNameAddr } from '../sip/message/index.js';
-import type { HeaderField } from '../sip/message/types.js';
+import { createsDialog, ReliableProvisionalError, canonicalHeaderName, createResponse, parseNameAddr, type HeaderField } from '../sip/index.js';
 import type { AppSipText } from './app-sip-text.js';
 import { isServerOwnedHeader } from './app-sip-text.js';
 import { replaceLocalhost } from './app-requests.js';

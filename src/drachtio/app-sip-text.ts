@@ -1,4 +1,4 @@
-import type { HeaderField } from '../sip/message/types.js';
+import type { HeaderField } from '../sip/index.js';
 import { DrachtioError } from './errors.js';
 
 /**

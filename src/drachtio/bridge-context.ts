@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
-import type { SipMessage } from '../sip/message/index.js';
-import type { SipStack } from '../sip/stack.js';
-import type { Endpoint, TransportProtocol } from '../sip/transport/types.js';
+import type { SipMessage, SipStack, Endpoint, TransportProtocol } from '../sip/index.js';
 import type { CdrPublisher } from './cdr.js';
 import type { CallState } from './call-state.js';
 import type { AppConnection } from './control/app-connection.js';

@@ -1,8 +1,4 @@
-import type { Dialog } from '../sip/dialog/dialog.js';
-import type { SipRequest } from '../sip/message/message.js';
-import type { ClientTransaction } from '../sip/transaction/client.js';
-import type { ServerTransaction } from '../sip/transaction/server.js';
-import type { IncomingRequest } from '../sip/stack.js';
+import type { Dialog, SipRequest, ClientTransaction, ServerTransaction, IncomingRequest } from '../sip/index.js';
 import type { AppConnection } from './control/app-connection.js';
 
 /** A request from the network that an application still has to answer (drachtio's "pending request"). */

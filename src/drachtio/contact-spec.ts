@@ -1,4 +1,4 @@
-import type { ListenOptions, TransportProtocol } from '../sip/transport/types.js';
+import type { ListenOptions, TransportProtocol } from '../sip/index.js';
 
 /**
  * drachtio-server's `--contact` syntax: `sip:<host>[:port][;transport=udp,tcp]`. One contact may

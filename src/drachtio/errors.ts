@@ -1,4 +1,5 @@
 /** Errors of the drachtio-compatible server, each with a stable `code` for callers and tests. */
+import { TrunkgateError } from '../errors.js';
 export type DrachtioErrorCode =
   | 'DRACHTIO_BAD_FRAME'
   | 'DRACHTIO_BAD_MESSAGE'
@@ -7,11 +8,8 @@ export type DrachtioErrorCode =
   | 'DRACHTIO_UNKNOWN_DIALOG'
   | 'DRACHTIO_SEND_FAILED';
 
-export class DrachtioError extends Error {
-  readonly code: DrachtioErrorCode;
+export class DrachtioError extends TrunkgateError<DrachtioErrorCode> {
   constructor(code: DrachtioErrorCode, message: string) {
-    super(message);
-    this.name = 'DrachtioError';
-    this.code = code;
+    super(code, message);
   }
 }

@@ -1,7 +1,4 @@
-import type { Dialog } from '../sip/dialog/dialog.js';
-import { createResponse, generateTag, unsupportedRequired } from '../sip/message/index.js';
-import type { IncomingAck, IncomingCancel, IncomingRequest } from '../sip/stack.js';
-import type { ServerTransaction } from '../sip/transaction/server.js';
+import { createResponse, generateTag, unsupportedRequired, type Dialog, type IncomingAck, type IncomingCancel, type IncomingRequest, type ServerTransaction } from '../sip/index.js';
 import { deliverToApp, newTransactionId, type BridgeContext } from './bridge-context.js';
 import { drachtioDialogId, type DrachtioDialog, type PendingServerRequest } from './call-state.js';
 import type { ProxyCore } from './proxy.js';
@@ -211,12 +208,10 @@ export class NetworkRequests {
     this.#ctx.state.addServer(p);
     const timer = newRequest ? this.#armAppTimeout(p) : undefined;
     if (timer) p.appTimer = timer;
-    const prev = p.transaction.handlers.onTerminated;
-    p.transaction.handlers.onTerminated = (tx) => {
+    p.transaction.onTerminated(() => {
       if (p.appTimer) clearTimeout(p.appTimer);
       if (this.#ctx.state.serverRequests.get(p.id) === p) this.#ctx.state.removeServer(p);
-      prev?.(tx);
-    };
+    });
   }
 
   /**

@@ -1,8 +1,4 @@
-import { SipRequest, SipResponse, createResponse, generateBranch, parseNameAddr, parseUri } from '../sip/message/index.js';
-import type { IncomingAck, IncomingCancel, IncomingRequest } from '../sip/stack.js';
-import type { ServerTransaction } from '../sip/transaction/server.js';
-import { resolveUri } from '../sip/transport/resolve.js';
-import type { Endpoint } from '../sip/transport/types.js';
+import { SipRequest, SipResponse, createResponse, generateBranch, parseNameAddr, parseUri, resolveUri, type IncomingAck, type IncomingCancel, type IncomingRequest, type ServerTransaction, type Endpoint } from '../sip/index.js';
 import { buildCancel } from './app-requests.js';
 import type { BridgeContext } from './bridge-context.js';
 import type { AppConnection } from './control/app-connection.js';

@@ -1,6 +1,5 @@
 import { rootLogger, type Logger } from '../log.js';
-import { SipStack, type SipStackOptions } from '../sip/stack.js';
-import type { Endpoint, ListenOptions, SourcePolicy } from '../sip/transport/types.js';
+import { SipStack, type SipStackOptions, type Endpoint, type ListenOptions, type SourcePolicy } from '../sip/index.js';
 import { AppRequests } from './app-requests.js';
 import { AppResponses } from './app-responses.js';
 import { readAppSipText } from './app-sip-text.js';
@@ -27,7 +26,8 @@ export interface DrachtioServerOptions {
     timers?: SipStackOptions['timers'];
     udpBufferSize?: number;
   };
-  control: { host?: string; port?: number; secret: string };
+  /** The control listener (drachtio-server's defaults, 127.0.0.1:9022 and `cymru`, are the gateway config schema's). */
+  control: { host?: string; port: number; secret: string };
   logger?: Logger;
   /** Called for every SIP packet before it is parsed ('drop' discards it): the gateway's ACL hook. */
   sourcePolicy?: SourcePolicy;
@@ -77,7 +77,7 @@ export interface DrachtioServer {
 
 /**
  * An embedded drachtio server: trunkgate's SIP stack driven by unmodified drachtio-srf
- * applications over drachtio's control protocol (default 127.0.0.1:9022).
+ * applications over drachtio's control protocol.
  */
 export function createDrachtioServer(options: DrachtioServerOptions): DrachtioServer {
   const logger = (options.logger ?? rootLogger).child({ module: 'drachtio' });
@@ -119,7 +119,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
 
   const control = new ControlServer({
     host: options.control.host ?? '127.0.0.1',
-    port: options.control.port ?? 9022,
+    port: options.control.port,
     secret: options.control.secret,
     logger,
     hostports: () => listen.map((l) => hostportOf(stack.localEndpoint(l.protocol) ?? l)),
@@ -140,7 +140,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
   stack.onAck((a) => network.onAck(a));
   stack.onCancel((c) => network.onCancel(c));
   stack.onAckTimeout((d) => notifyAckTimeout(ctx, d));
-  stack.dialogs.onReliableTimeout((tx, dialog) => {
+  stack.onReliableTimeout((tx, dialog) => {
     // RFC 3262 §3: the stack rejected the INVITE 503 for want of a PRACK. As drachtio-server
     // (its IIP is cleared, the application's late response fails); a 2xx the app already sent
     // had made a dialog: the app hears it end as after an ACK timeout.

@@ -1,4 +1,4 @@
-import type { Endpoint } from '../sip/transport/types.js';
+import type { Endpoint } from '../sip/index.js';
 import { formatStackTime, type MessageSource, type SipMessageMeta } from './wire/messages.js';
 
 /** drachtio's per-message metadata for a message we received from `source` or sent toward `peer`. */

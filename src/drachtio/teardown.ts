@@ -1,5 +1,4 @@
-import { SipRequest, createResponse } from '../sip/message/index.js';
-import type { Dialog } from '../sip/dialog/dialog.js';
+import { SipRequest, createResponse, type Dialog } from '../sip/index.js';
 import type { AppRequests } from './app-requests.js';
 import { deliverToApp, localFor, type BridgeContext } from './bridge-context.js';
 import type { AppConnection } from './control/app-connection.js';

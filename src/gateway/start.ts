@@ -25,6 +25,8 @@ export interface StartGatewayOptions {
   drachtio?: { host: string; port: number; secret: string };
   /** Packet tap per call (tests, recording). */
   mediaTap?: GatewayAppOptions['mediaTap'];
+  /** Where MediaSessions are made (the process entry's; default: one from the config, closed by stop()). */
+  mediaSessions?: GatewayAppOptions['mediaSessions'];
 }
 
 export interface Gateway {
@@ -46,9 +48,10 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     logger,
     agentOverride: options.agentOverride,
     mediaTap: options.mediaTap,
+    mediaSessions: options.mediaSessions,
   });
   await app.prepare();
-  const target = options.drachtio ?? config.drachtio.external ?? config.drachtio.embedded ?? { host: '127.0.0.1', port: 9022, secret: 'cymru' };
+  const target = options.drachtio ?? config.drachtio;
   await app.connect(target);
   let stopping: Promise<void> | undefined;
   return {

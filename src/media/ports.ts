@@ -3,20 +3,17 @@
  * lease reserves a pair. A released pair goes to the back of the free list, so a port is not
  * reused straight away (late packets of the old call do not reach the new one).
  */
+import { TrunkgateError } from '../errors.js';
 
-export class PortExhaustedError extends Error {
-  readonly code = 'MEDIA_PORTS_EXHAUSTED';
+export class PortExhaustedError extends TrunkgateError<'MEDIA_PORTS_EXHAUSTED'> {
   constructor(readonly min: number, readonly max: number) {
-    super(`no free RTP port pair in ${min}-${max}`);
-    this.name = 'PortExhaustedError';
+    super('MEDIA_PORTS_EXHAUSTED', `no free RTP port pair in ${min}-${max}`);
   }
 }
 
-export class InvalidPortRangeError extends Error {
-  readonly code = 'MEDIA_PORT_RANGE_INVALID';
+export class InvalidPortRangeError extends TrunkgateError<'MEDIA_PORT_RANGE_INVALID'> {
   constructor(min: number, max: number) {
-    super(`RTP port range ${min}-${max} holds no even/odd pair`);
-    this.name = 'InvalidPortRangeError';
+    super('MEDIA_PORT_RANGE_INVALID', `RTP port range ${min}-${max} holds no even/odd pair`);
   }
 }
 

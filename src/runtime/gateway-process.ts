@@ -11,6 +11,8 @@ import { readListenerTls } from '../gateway/config/tls.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
 import { createEdgePolicy, type EdgePolicy } from '../gateway/edge/policy.js';
 import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from '../gateway/start.js';
+import { mediaSessionOptions } from '../gateway/app/application.js';
+import { createMediaSessionFactory } from '../media/worker/factory.js';
 
 /**
  * What the gateway application routes (GatewayApp: srf.invite, srf.use('options')): SIP opens
@@ -41,11 +43,26 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const config = options.config ?? loadConfig(configPath);
   const logger = options.logger ?? rootLogger;
-  if (config.drachtio.external) {
-    const gateway = await startGateway({ ...options, config, configPath, logger });
-    return { gateway, server: undefined, edge: undefined, stop: (o) => gateway.stop(o) };
+  // Media sessions (worker threads, and the UDP layer media.udp) are set up here and handed down;
+  // DatagramIoError (media.udp 'native' without the addon) is a start error before anything binds.
+  const mediaSessions = createMediaSessionFactory(mediaSessionOptions(config, logger));
+  if (config.drachtio.mode === 'external') {
+    let gateway: Gateway;
+    try {
+      gateway = await startGateway({ ...options, config, configPath, logger, mediaSessions });
+    } catch (err) {
+      await mediaSessions.close();
+      throw err;
+    }
+    return {
+      gateway, server: undefined, edge: undefined,
+      async stop(o) {
+        await gateway.stop(o);
+        await mediaSessions.close();
+      },
+    };
   }
-  const embedded = config.drachtio.embedded ?? { host: '127.0.0.1', port: 9022, secret: 'cymru' };
+  const embedded = config.drachtio;
   // One log line per refused source (a peer retrying on one connection would repeat it per message).
   const refusedPeers = new Set<string>();
   const edge = createEdgePolicy(config, {
@@ -66,16 +83,24 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     sourcePolicy: edge,
   });
   // Issue 19: the control port first, the application connected and routing, then SIP.
-  const control = await server.startControl();
+  let control: Awaited<ReturnType<DrachtioServer['startControl']>>;
+  try {
+    control = await server.startControl();
+  } catch (err) {
+    await mediaSessions.close();
+    throw err;
+  }
   let gateway: Gateway;
   try {
     gateway = await startGateway({
       config, configPath, logger, ...(options.agentOverride ? { agentOverride: options.agentOverride } : {}),
       ...(options.mediaTap ? { mediaTap: options.mediaTap } : {}),
       drachtio: { host: control.host, port: control.port, secret: embedded.secret },
+      mediaSessions,
     });
   } catch (err) {
     await server.close();
+    await mediaSessions.close();
     throw err;
   }
   try {
@@ -84,6 +109,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   } catch (err) {
     await gateway.stop({ graceMs: 0 });
     await server.close();
+    await mediaSessions.close();
     throw err;
   }
   return {
@@ -93,6 +119,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     async stop(o) {
       await gateway.stop(o);
       await server.close();
+      await mediaSessions.close();
     },
   };
 }

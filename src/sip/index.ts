@@ -5,7 +5,7 @@ export type { SipStackOptions, IncomingRequest, IncomingAck, IncomingCancel, Sen
 export type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportProtocol, TransportErrorCode } from './transport/types.js';
 export { TransportError, hostForUri, stripBrackets } from './transport/types.js';
 export { TransportLayer } from './transport/layer.js';
-export { resolveUri, resolveUriSync, resolveHost } from './transport/resolve.js';
+export { resolveUri, resolveUriSync, resolveHost, uriProtocol } from './transport/resolve.js';
 export { ClientTransaction, TransactionError, buildCancel, buildNon2xxAck } from './transaction/client.js';
 export type { ClientTransactionHandlers, ClientTransactionState, TransactionErrorCode } from './transaction/client.js';
 export { ServerTransaction } from './transaction/server.js';
@@ -13,7 +13,7 @@ export type { ServerTransactionState } from './transaction/server.js';
 export { TransactionLayer } from './transaction/layer.js';
 export { SystemClock, Timers, defaultTimerConfig } from './transaction/timers.js';
 export type { Clock, TimerConfig, TimerHandle } from './transaction/timers.js';
-export { Dialog, dialogKey } from './dialog/dialog.js';
+export { Dialog, dialogKey, createsDialog } from './dialog/dialog.js';
 export type { DialogId, DialogRole, DialogState, InDialogRequestOptions } from './dialog/dialog.js';
 export { DialogLayer } from './dialog/layer.js';
 export { ReliableProvisionalError, isReliableProvisional, type ReliableProvisionalErrorCode } from './dialog/reliable-provisionals.js';

@@ -185,6 +185,15 @@ export class SipStack {
   }
 
   /**
+   * RFC 3262 §3: no PRACK came for a reliable provisional within 64·T1 and the stack rejected the
+   * INVITE 503; `dialog` is the dialog a held 2xx had set up (now removed), if any. Returns the
+   * function that removes the listener.
+   */
+  onReliableTimeout(handler: (tx: ServerTransaction, dialog: Dialog | undefined) => void): () => void {
+    return this.dialogs.onReliableTimeout(handler);
+  }
+
+  /**
    * Sends a request as a client transaction (§17.1). A top Via with a fresh branch is added unless
    * the request already has one (CANCEL and the stack's own ACKs reuse the INVITE's Via).
    * Without `destination` the next hop (first loose Route or Request-URI) must be an IP literal or

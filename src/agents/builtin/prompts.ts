@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readWav, type PcmAudio } from './wav.js';
+import { TrunkgateError } from '../../errors.js';
 
 const run = promisify(execFile);
 
-export class PromptSynthesisError extends Error {
-  readonly code = 'PROMPT_SYNTHESIS_FAILED';
+export class PromptSynthesisError extends TrunkgateError<'PROMPT_SYNTHESIS_FAILED'> {
   constructor(readonly text: string, reason: string) {
-    super(`espeak-ng/sox failed for "${text}": ${reason}`);
-    this.name = 'PromptSynthesisError';
+    super('PROMPT_SYNTHESIS_FAILED', `espeak-ng/sox failed for "${text}": ${reason}`);
   }
 }
 

@@ -1,15 +1,14 @@
 /** Minimal RIFF/WAVE reader and writer for 16-bit PCM mono (prompt caches, tests). */
+import { TrunkgateError } from '../../errors.js';
 
 export interface PcmAudio {
   samples: Int16Array;
   sampleRate: number;
 }
 
-export class WavFormatError extends Error {
-  readonly code = 'WAV_UNSUPPORTED';
+export class WavFormatError extends TrunkgateError<'WAV_UNSUPPORTED'> {
   constructor(reason: string) {
-    super(`unsupported WAV: ${reason}`);
-    this.name = 'WavFormatError';
+    super('WAV_UNSUPPORTED', `unsupported WAV: ${reason}`);
   }
 }
 

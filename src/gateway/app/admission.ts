@@ -4,7 +4,7 @@
  * (RFC 4028). Each refusal carries the status and headers the caller gets and the reason logged.
  */
 import type Srf from 'drachtio-srf';
-import type { DigestServer } from '../auth/digest.js';
+import type { DigestServer } from '../../digest/index.js';
 import type { TrunkConfig } from '../config/schema.js';
 import { isRefusal, type RouteTarget, type Router } from '../routing/router.js';
 import { decideSessionTimer, type SessionTimerConfig, type SessionTimerDecision } from './session-timer.js';
@@ -63,7 +63,8 @@ export function admit(req: Srf.SrfRequest, ctx: AdmissionContext): Admitted | Re
     if (!verdict.ok) {
       return {
         reason: verdict.code === 'AUTH_MISSING' ? 'auth_required' : 'auth_failed', status: 401, trunk: trunk.name,
-        detail: { trunk: trunk.name, code: verdict.code }, headers: { 'WWW-Authenticate': digest.challenge(verdict.code === 'AUTH_STALE') },
+        // The gateway's servers offer one algorithm (MD5, what carriers answer), so one header value.
+        detail: { trunk: trunk.name, code: verdict.code }, headers: { 'WWW-Authenticate': digest.challenge({ stale: verdict.code === 'AUTH_STALE' }).values[0]! },
       };
     }
   }

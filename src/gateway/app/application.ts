@@ -11,11 +11,10 @@ import { callLogger, type Logger } from '../../log.js';
 import { MediaEngine, MediaSocketError, PortAllocator, PortExhaustedError, type PacketTap } from '../../media/index.js';
 import { SdpError } from '../../media/sdp/errors.js';
 import { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
-import { setDatagramIoMode } from '../../media/udp/index.js';
-import { createMediaSessionFactory, type MediaSessionFactory } from '../../media/worker/factory.js';
+import { createMediaSessionFactory, type MediaSessionFactory, type MediaSessionFactoryOptions } from '../../media/worker/factory.js';
 import { BUILTIN_AGENTS, resolveAgent, type ResolvedAgent } from '../../agents/registry.js';
 import { loadDemoPrompts } from '../../agents/builtin/demo.js';
-import { DigestServer } from '../auth/digest.js';
+import { DigestServer } from '../../digest/index.js';
 import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import { Router } from '../routing/router.js';
 import { acceptRefer } from '../transfer/accept-refer.js';
@@ -40,6 +39,11 @@ export interface GatewayAppOptions {
   mediaTap?: ((callId: string) => PacketTap | undefined) | undefined;
   /** Where MediaSessions are made (default: from `media.workers`; one the caller passes is not closed by stop()). */
   mediaSessions?: MediaSessionFactory | undefined;
+}
+
+/** The media session factory's options from the config (workers, nice, the UDP layer). */
+export function mediaSessionOptions(config: GatewayConfig, logger?: Logger): MediaSessionFactoryOptions {
+  return { workers: config.media.workers, logger, nice: config.media.worker_nice, udp: config.media.udp };
 }
 
 export interface GatewayStats {
@@ -93,13 +97,12 @@ export class GatewayApp {
     this.#ports = new PortAllocator({ min: media.port_min, max: media.port_max });
     // MediaSessions run on worker threads (media.workers, default one per core) or in this thread.
     this.#ownsMedia = !options.mediaSessions;
-    // Throws (DatagramIoError) when media.udp is 'native' and the addon is not built: a start error, not a call error.
-    const udp = setDatagramIoMode(media.udp);
-    this.mediaSessions = options.mediaSessions ?? createMediaSessionFactory({ workers: media.workers, logger: options.logger, nice: media.worker_nice });
-    this.#log.info({ mediaWorkers: this.mediaSessions.workers, mediaUdp: udp.kind }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
+    // The process entry (src/runtime) passes its factory; without one, one from the config.
+    this.mediaSessions = options.mediaSessions ?? createMediaSessionFactory(mediaSessionOptions(options.config, options.logger));
+    this.#log.info({ mediaWorkers: this.mediaSessions.workers, mediaUdp: this.mediaSessions.udp }, this.mediaSessions.workers > 0 ? `media sessions on ${this.mediaSessions.workers} worker threads` : 'media sessions in the main thread');
     this.#engine = new MediaEngine({
       localAddress: media.address,
-      ...(media.public_address ? { sdpAddress: media.public_address } : {}),
+      sdpAddress: media.sdp_address,
       ports: this.#ports,
       ptime: media.ptime,
       session: { jitterTargetMs: Math.max(media.jitter_min_ms, Math.min(40, media.jitter_max_ms)) },
@@ -107,7 +110,9 @@ export class GatewayApp {
     });
     this.#timers = { enabled: options.config.session_timers.enabled, sessionExpires: options.config.session_timers.session_expires, minSe: options.config.session_timers.min_se };
     for (const t of options.config.trunks) {
-      if (t.auth) this.#auth.set(t.name, new DigestServer({ username: t.auth.username, password: t.auth.password, realm: t.auth.realm ?? t.name }));
+      if (!t.auth) continue;
+      const { username, password } = t.auth;
+      this.#auth.set(t.name, new DigestServer({ realm: t.auth.realm ?? t.name, lookup: (u) => (u === username ? password : undefined), algorithms: ['MD5'] }));
     }
     this.registry = options.registry ?? new Registry();
     this.#callsCounter = new Counter({ name: 'trunkgate_calls_total', help: 'INVITEs by trunk and outcome', labelNames: ['trunk', 'result'], registers: [this.registry] });
@@ -285,7 +290,7 @@ export class GatewayApp {
   }
 
   #watch(call: Call, dialog: Srf.Dialog, admitted: Admitted): void {
-    const sdpAddress = this.#cfg.media.public_address ?? this.#cfg.media.address;
+    const sdpAddress = this.#cfg.media.sdp_address;
     const targets = this.#cfg.transfer_targets;
     const adopt = (d: Srf.Dialog): void => {
       call.caller.dialog = d;

@@ -18,6 +18,7 @@ import type { MediaSession, MediaStats, NegotiatedMedia, SdpAnswer } from '../..
 import type { Agent, CallInfo, TransferOutcome } from '../../agents/types.js';
 import type { AgentIOHandle } from './agent-io.js';
 import type { SessionTimer } from './session-timer.js';
+import { TrunkgateError } from '../../errors.js';
 
 /** Who ended the call. */
 export type HangupSide = 'caller' | 'agent' | 'gateway' | 'human';
@@ -37,11 +38,9 @@ const NEXT: Record<CallState, readonly CallState[]> = {
 /** How long call_end waits for the outcome of a transfer the end interrupted. */
 const TRANSFER_SETTLE_MS = 3000;
 
-export class CallStateError extends Error {
-  readonly code = 'CALL_STATE';
+export class CallStateError extends TrunkgateError<'CALL_STATE'> {
   constructor(readonly from: CallState, readonly to: CallState) {
-    super(`call cannot go from ${from} to ${to}`);
-    this.name = 'CallStateError';
+    super('CALL_STATE', `call cannot go from ${from} to ${to}`);
   }
 }
 

@@ -7,7 +7,8 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type GatewayConfig } from './schema.js';
+import { configSchema, DRACHTIO_CONTROL_DEFAULTS, type ConfigFile, type GatewayConfig } from './schema.js';
+import { TrunkgateError } from '../../errors.js';
 
 export interface ConfigIssue {
   /** Dotted path with [index] for arrays; '' for the whole file. */
@@ -15,12 +16,11 @@ export interface ConfigIssue {
   reason: string;
 }
 
-export class ConfigError extends Error {
-  readonly code: 'CONFIG_UNREADABLE' | 'CONFIG_YAML' | 'CONFIG_INVALID';
-  constructor(code: ConfigError['code'], readonly file: string, readonly issues: ConfigIssue[]) {
-    super(`${file}: ${issues.map((i) => (i.path ? `${i.path}: ${i.reason}` : i.reason)).join('; ')}`);
-    this.name = 'ConfigError';
-    this.code = code;
+export type ConfigErrorCode = 'CONFIG_UNREADABLE' | 'CONFIG_YAML' | 'CONFIG_INVALID';
+
+export class ConfigError extends TrunkgateError<ConfigErrorCode> {
+  constructor(code: ConfigErrorCode, readonly file: string, readonly issues: ConfigIssue[]) {
+    super(code, `${file}: ${issues.map((i) => (i.path ? `${i.path}: ${i.reason}` : i.reason)).join('; ')}`);
   }
 }
 
@@ -28,14 +28,27 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
 }
 
-/** Validates an already-parsed object (tests, programmatic use). */
+/**
+ * The file's shape turned into the application's, in one place: the drachtio target resolved
+ * (external if given, else the embedded listener with the schema's defaults) and the SDP address.
+ */
+export function normalizeConfig(file: ConfigFile): GatewayConfig {
+  const { embedded, external } = file.drachtio;
+  return {
+    ...file,
+    drachtio: external ? { mode: 'external', ...external } : { mode: 'embedded', ...(embedded ?? DRACHTIO_CONTROL_DEFAULTS) },
+    media: { ...file.media, sdp_address: file.media.public_address ?? file.media.address },
+  };
+}
+
+/** Validates an already-parsed object (tests, programmatic use) and normalises it. */
 export function validateConfig(raw: unknown, file = '<inline>'): GatewayConfig {
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
     const issues = result.error.issues.map((i: z.core.$ZodIssue) => ({ path: formatPath(i.path), reason: i.message }));
     throw new ConfigError('CONFIG_INVALID', file, issues);
   }
-  return result.data;
+  return normalizeConfig(result.data);
 }
 
 export function parseConfigText(text: string, file = '<inline>'): GatewayConfig {

@@ -1,6 +1,7 @@
 /**
  * The gateway's configuration file (YAML in sip-configs/), validated with zod. Field names are
- * snake_case as written in the file; `GatewayConfig` is the validated, defaulted result.
+ * snake_case as written in the file; `ConfigFile` is the validated, defaulted result and
+ * `GatewayConfig` what load.ts normalises it into for the application.
  */
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
@@ -35,13 +36,19 @@ const listen = z.object({
   if (!l.key) ctx.addIssue({ code: 'custom', message: 'a tls listener needs key (PEM file)', path: ['key'] });
 });
 
+/** drachtio's control listener: where drachtio-srf applications connect, and the secret they give. */
+const embeddedControl = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(9022),
+  secret: z.string().min(1).default('cymru'),
+}).strict();
+
+/** The control listener's defaults (drachtio-server's): also those of `trunkgate server`. */
+export const DRACHTIO_CONTROL_DEFAULTS: Readonly<z.output<typeof embeddedControl>> = Object.freeze(embeddedControl.parse({}));
+
 const drachtio = z.object({
   /** Run drachtio's server side in this process (the default). */
-  embedded: z.object({
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(9022),
-    secret: z.string().min(1).default('cymru'),
-  }).strict().optional(),
+  embedded: embeddedControl.optional(),
   /** Connect to a real drachtio-server instead. */
   external: z.object({
     host: z.string().min(1),
@@ -206,9 +213,10 @@ const edge = z.object({
 
 export const configSchema = z.object({
   sip: z.object({
-    listen: z.array(listen).min(1).default([{ address: '127.0.0.1', port: 5060, transport: 'udp' }]),
-  }).strict().default({ listen: [{ address: '127.0.0.1', port: 5060, transport: 'udp' }] }),
-  drachtio: drachtio.default({ embedded: { host: '127.0.0.1', port: 9022, secret: 'cymru' } }),
+    /** Default: one UDP listener on 127.0.0.1 with the listener's own defaults (port 5060). */
+    listen: z.array(listen).min(1).prefault([{ address: '127.0.0.1' }]),
+  }).strict().prefault({}),
+  drachtio: drachtio.prefault({}),
   trunks: z.array(trunk).min(1),
   agents: z.record(z.string(), agent).default({}),
   transfer_targets: z.record(z.string(), transferTarget).default({}),
@@ -243,7 +251,25 @@ export const configSchema = z.object({
 /** Agents usable in routes without an `agents:` entry. */
 export const BUILTIN_AGENT_NAMES = ['echo', 'demo'];
 
-export type GatewayConfig = z.output<typeof configSchema>;
+/** The file as validated and defaulted, still as written. */
+export type ConfigFile = z.output<typeof configSchema>;
+
+/** Where drachtio-srf connects: the embedded server's control listener, or an external drachtio-server. */
+export interface DrachtioTarget {
+  mode: 'embedded' | 'external';
+  host: string;
+  port: number;
+  secret: string;
+}
+
+/** What the application uses: the file normalised once, by `normalizeConfig` in load.ts. */
+export type GatewayConfig = Omit<ConfigFile, 'drachtio' | 'media'> & {
+  drachtio: DrachtioTarget;
+  media: ConfigFile['media'] & {
+    /** The address written in SDP: `public_address`, else `address`. */
+    sdp_address: string;
+  };
+};
 export type TrunkConfig = GatewayConfig['trunks'][number];
 export type AgentConfig = GatewayConfig['agents'][string];
 export type RouteConfig = TrunkConfig['routes'][number];

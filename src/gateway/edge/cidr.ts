@@ -4,12 +4,11 @@
  * ranges, because dual-stack sockets report IPv4 peers in that form.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { TrunkgateError } from '../../errors.js';
 
-export class InvalidCidrError extends Error {
-  readonly code = 'EDGE_CIDR_INVALID';
+export class InvalidCidrError extends TrunkgateError<'EDGE_CIDR_INVALID'> {
   constructor(readonly cidr: string) {
-    super(`invalid CIDR: ${cidr}`);
-    this.name = 'InvalidCidrError';
+    super('EDGE_CIDR_INVALID', `invalid CIDR: ${cidr}`);
   }
 }
 

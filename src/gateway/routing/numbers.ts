@@ -4,6 +4,7 @@
  * all of these become the E.164 digits `919876543210` (ITU-T E.164 §6: country code + national
  * significant number), and routes compare on that form.
  */
+import { TrunkgateError } from '../../errors.js';
 
 export interface NumberContext {
   /** Country calling code of the trunk, e.g. '91'. Without it national numbers stay as dialled. */
@@ -48,11 +49,9 @@ export type NumberPattern =
   | { kind: 'prefix'; digits: string }
   | { kind: 'regex'; regex: RegExp };
 
-export class InvalidPatternError extends Error {
-  readonly code = 'ROUTING_PATTERN_INVALID';
+export class InvalidPatternError extends TrunkgateError<'ROUTING_PATTERN_INVALID'> {
   constructor(readonly pattern: string) {
-    super(`invalid number pattern: ${pattern}`);
-    this.name = 'InvalidPatternError';
+    super('ROUTING_PATTERN_INVALID', `invalid number pattern: ${pattern}`);
   }
 }
 

@@ -7,12 +7,11 @@
  */
 import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import { normalizeNumber } from '../routing/numbers.js';
+import { TrunkgateError } from '../../errors.js';
 
-export class TransferTargetError extends Error {
-  readonly code = 'TRANSFER_TARGET_INVALID';
+export class TransferTargetError extends TrunkgateError<'TRANSFER_TARGET_INVALID'> {
   constructor(readonly target: string, reason: string) {
-    super(`transfer target '${target}': ${reason}`);
-    this.name = 'TransferTargetError';
+    super('TRANSFER_TARGET_INVALID', `transfer target '${target}': ${reason}`);
   }
 }
 

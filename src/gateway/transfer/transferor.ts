@@ -25,12 +25,11 @@ import { placeLeg, type LegOutcome } from './human-leg.js';
 import { referTransfer } from './refer.js';
 import { relayMedia } from './relay.js';
 import { resolveTarget, type ResolvedTarget } from './targets.js';
+import { TrunkgateError } from '../../errors.js';
 
-export class TransferBusyError extends Error {
-  readonly code = 'TRANSFER_IN_PROGRESS';
+export class TransferBusyError extends TrunkgateError<'TRANSFER_IN_PROGRESS'> {
   constructor(state: string) {
-    super(`a transfer needs an answered call with no transfer in progress (call is ${state})`);
-    this.name = 'TransferBusyError';
+    super('TRANSFER_IN_PROGRESS', `a transfer needs an answered call with no transfer in progress (call is ${state})`);
   }
 }
 

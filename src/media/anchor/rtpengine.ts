@@ -8,11 +8,11 @@
  * that answers (round robin), and stays there.
  */
 import { Client, type NgResponse } from 'rtpengine-client';
+import { TrunkgateError } from '../../errors.js';
 
-export class RtpengineError extends Error {
-  constructor(readonly code: 'RTPENGINE_UNAVAILABLE' | 'RTPENGINE_REFUSED', message: string, readonly addresses: string[]) {
-    super(message);
-    this.name = 'RtpengineError';
+export class RtpengineError extends TrunkgateError<'RTPENGINE_UNAVAILABLE' | 'RTPENGINE_REFUSED'> {
+  constructor(code: 'RTPENGINE_UNAVAILABLE' | 'RTPENGINE_REFUSED', message: string, readonly addresses: string[]) {
+    super(code, message);
   }
 }
 

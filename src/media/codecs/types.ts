@@ -4,6 +4,7 @@
  * Opus) keep encoder and decoder state across frames: create one instance per stream.
  */
 import type { CodecName } from '../sdp/types.js';
+import { TrunkgateError } from '../../errors.js';
 
 export type { CodecName };
 
@@ -46,9 +47,8 @@ export interface CodecOptions {
   bitrate?: number;
 }
 
-export class CodecError extends Error {
-  constructor(readonly code: 'CODEC_UNKNOWN' | 'CODEC_BAD_FRAME' | 'CODEC_DECODE_FAILED', message: string) {
-    super(message);
-    this.name = 'CodecError';
+export class CodecError extends TrunkgateError<'CODEC_UNKNOWN' | 'CODEC_BAD_FRAME' | 'CODEC_DECODE_FAILED'> {
+  constructor(code: 'CODEC_UNKNOWN' | 'CODEC_BAD_FRAME' | 'CODEC_DECODE_FAILED', message: string) {
+    super(code, message);
   }
 }

@@ -7,6 +7,7 @@
  *   |     event     |E|R| volume    |          duration             |
  *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  */
+import { TrunkgateError } from '../../errors.js';
 
 export interface TelephoneEvent {
   /** RFC 4733 §3.2: 0–9, 10 = *, 11 = #, 12–15 = A–D (other values are other events). */
@@ -19,10 +20,9 @@ export interface TelephoneEvent {
   duration: number;
 }
 
-export class DtmfError extends Error {
-  constructor(readonly code: 'DTMF_BAD_PAYLOAD' | 'DTMF_BAD_DIGIT', message: string) {
-    super(message);
-    this.name = 'DtmfError';
+export class DtmfError extends TrunkgateError<'DTMF_BAD_PAYLOAD' | 'DTMF_BAD_DIGIT'> {
+  constructor(code: 'DTMF_BAD_PAYLOAD' | 'DTMF_BAD_DIGIT', message: string) {
+    super(code, message);
   }
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { RtpHeaderView as RtpHeader } from '../rtp/header.js';
 import { rootLogger, type Logger } from '../../log.js';
 import { createCodec, type AudioCodec } from '../codecs/index.js';
+import { generateComfortNoise } from '../codecs/comfort-noise.js';
 import { sharedClock, type ClockTick, type MediaClock } from '../rtp/clock.js';
 import { RtpEndpoint } from '../rtp/endpoint.js';
 import { RtpPacketizer } from '../rtp/packetizer.js';
@@ -19,6 +20,9 @@ import { MediaSessionError } from './errors.js';
 import { createDtmfReceiver, createDtmfSender, createJitter, createResampler, type DtmfReceiverPart, type DtmfSenderPart, type JitterPart, type ResamplerPart } from './parts.js';
 import { PlayQueue } from './play-queue.js';
 import type { DtmfEvent, MediaSession, MediaSessionEvents, MediaSessionOptions, MediaStats, PlayFormat } from './types.js';
+
+/** The idle comfort noise level: −65 dBov RMS, uniform noise of amplitude ±32. */
+const IDLE_NOISE_DBOV = -65;
 
 const CN_PAYLOAD_TYPE = 13;
 
@@ -253,29 +257,11 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     return out;
   }
 
+  /** statsInto() read back into a new object, the figures that are absent left out. */
   stats(): MediaStats {
-    const c = this.#endpoint.counters;
-    const src = this.#rtcp.mainSource;
-    const remote = this.#rtcp.remoteView;
-    const latched = this.#endpoint.latchedSource;
-    return {
-      packetsIn: c.packetsIn,
-      bytesIn: c.bytesIn,
-      packetsOut: c.packetsOut,
-      bytesOut: c.bytesOut,
-      packetsRejected: c.rejectedSource + c.malformed + c.srtpRejected,
-      packetsLost: src?.packetsLost ?? 0,
-      fractionLost: src?.lastFractionLost ?? 0,
-      jitterMs: src?.jitterMs ?? 0,
-      lateFrames: this.#lateFrames,
-      framesSent: this.#framesSent,
-      underruns: this.#underruns,
-      ...(latched ? { latchedSource: latched } : {}),
-      ...(remote?.rttMs !== undefined ? { rttMs: remote.rttMs } : {}),
-      ...(remote ? { remoteFractionLost: remote.fractionLost, remotePacketsLost: remote.packetsLost, remoteJitterMs: remote.jitterMs } : {}),
-      dtmfIn: this.#dtmfInCount,
-      dtmfOut: this.#dtmfOutCount,
-    };
+    const s = this.statsInto({} as MediaStats);
+    for (const k of Object.keys(s) as (keyof MediaStats)[]) if (s[k] === undefined) delete s[k];
+    return s;
   }
 
   /** Called by the endpoint for each accepted RTP packet. */
@@ -434,10 +420,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       }
       return this.#codec.encode(new Int16Array(this.#frameSamples));
     }
-    // Comfort noise: white noise near −60 dBFS, so the line does not sound dead.
-    const noise = new Int16Array(this.#frameSamples);
-    for (let i = 0; i < noise.length; i++) noise[i] = Math.round((Math.random() * 2 - 1) * 32);
-    return this.#codec.encode(noise);
+    // Comfort noise, so the line does not sound dead.
+    return this.#codec.encode(generateComfortNoise(this.#frameSamples, IDLE_NOISE_DBOV));
   }
 
   close(reason = 'closed'): Promise<void> {

@@ -141,14 +141,14 @@ export interface MediaSession {
 /** Packet tap for tests and recording: every RTP/RTCP datagram in or out. */
 export type PacketTap = (direction: 'in' | 'out', packet: Buffer, peer: RtpAddress) => void;
 
-export interface MediaSessionOptions {
-  /** The port to bind (released on close). */
-  lease: PortLease;
+/**
+ * A session's settings that are plain data: what a media worker receives to create it, as they
+ * are (MediaSessionOptions adds what lives in the calling thread: lease, clock, logger, tap …).
+ */
+export interface MediaSessionSettings {
   negotiated: NegotiatedMedia;
   /** Address to bind (default 127.0.0.1 in tests; the host's media address in production). */
   localAddress: string;
-  /** Shared pacing clock; default: the process-wide one (one timer drives all sessions). */
-  clock?: MediaClock;
   /** What to send when nothing is queued: encoded silence (default), low comfort noise, or nothing. */
   idle?: 'silence' | 'comfort-noise' | 'none';
   /** Jitter buffer target depth in ms (default 40). */
@@ -157,9 +157,16 @@ export interface MediaSessionOptions {
   latchPackets?: number;
   /** RTCP report interval in ms (default 5000, RFC 3550 §6.2 minimum). */
   rtcpIntervalMs?: number;
-  logger?: Logger;
   /** Call-ID or other identifier for logs (default random). */
   id?: string;
+}
+
+export interface MediaSessionOptions extends MediaSessionSettings {
+  /** The port to bind (released on close). */
+  lease: PortLease;
+  /** Shared pacing clock; default: the process-wide one (one timer drives all sessions). */
+  clock?: MediaClock;
+  logger?: Logger;
   tap?: PacketTap;
   /** Run on the same media worker as this session, if it runs on one (a bridge's other leg). */
   near?: MediaSession;

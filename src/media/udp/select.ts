@@ -6,9 +6,12 @@
 import { dgramBinder } from './node-dgram.js';
 import { nativePumpBinder, nativePumpLoadError } from './native-pump.js';
 import type { DatagramBinder, DatagramIoMode } from './types.js';
+import { TrunkgateError } from '../../errors.js';
 
-export class DatagramIoError extends Error {
-  readonly code = 'MEDIA_UDP_NATIVE_UNAVAILABLE';
+export class DatagramIoError extends TrunkgateError<'MEDIA_UDP_NATIVE_UNAVAILABLE'> {
+  constructor(message: string) {
+    super('MEDIA_UDP_NATIVE_UNAVAILABLE', message);
+  }
 }
 
 let mode: DatagramIoMode = parseMode(process.env.TRUNKGATE_MEDIA_UDP) ?? 'auto';

@@ -1,12 +1,12 @@
 import { DtmfError } from '../dtmf/telephone-event.js';
 import { MediaSessionError } from '../session/errors.js';
 import type { WireError } from './protocol.js';
+import { TrunkgateError } from '../../errors.js';
 
 /** The media worker pool could not serve a session (worker exited, pool closed, bad option). */
-export class MediaWorkerError extends Error {
-  constructor(readonly code: 'MEDIA_WORKER_EXITED' | 'MEDIA_POOL_CLOSED', message: string) {
-    super(message);
-    this.name = 'MediaWorkerError';
+export class MediaWorkerError extends TrunkgateError<'MEDIA_WORKER_EXITED' | 'MEDIA_POOL_CLOSED'> {
+  constructor(code: 'MEDIA_WORKER_EXITED' | 'MEDIA_POOL_CLOSED', message: string) {
+    super(code, message);
   }
 }
 

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from '../../log.js';
 import { createMediaSession } from '../session/session.js';
 import type { MediaSession, MediaSessionOptions } from '../session/types.js';
+import { datagramBinder, setDatagramIoMode, type DatagramIoKind, type DatagramIoMode } from '../udp/index.js';
 import { MediaWorkerPool } from './pool.js';
 
 export interface MediaSessionFactory {
@@ -18,6 +19,8 @@ export interface MediaSessionFactory {
   readonly workers: number;
   /** The pool behind a pooled factory (operators, tests). */
   readonly pool?: MediaWorkerPool;
+  /** The UDP layer this thread's media sockets use (the workers use the same, media.udp). */
+  readonly udp: DatagramIoKind;
   create(options: MediaSessionOptions): Promise<MediaSession>;
   /** Resolves once every worker thread has loaded and can take sessions at once. */
   ready(): Promise<void>;
@@ -34,6 +37,7 @@ export function resolveMediaWorkers(setting: number | 'auto', cores = availableP
 export function inProcessMediaSessions(): MediaSessionFactory {
   return {
     workers: 0,
+    get udp() { return datagramBinder().kind; },
     async create(options) {
       try {
         return await createMediaSession(options);
@@ -51,14 +55,29 @@ export function pooledMediaSessions(pool: MediaWorkerPool): MediaSessionFactory 
   return {
     workers: pool.size,
     pool,
+    get udp() { return datagramBinder().kind; },
     create: (options) => pool.create(options),
     ready: () => pool.ready(),
     close: () => pool.close(),
   };
 }
 
-/** `nice`: the worker threads' nice value (pool.ts, default −10), null = leave as is. */
-export function createMediaSessionFactory(options: { workers: number | 'auto'; logger?: Logger; nice?: number | null }): MediaSessionFactory {
+export interface MediaSessionFactoryOptions {
+  /** `media.workers`: a count or 'auto' (resolveMediaWorkers). */
+  workers: number | 'auto';
+  logger?: Logger | undefined;
+  /** The worker threads' nice value (pool.ts, default −10), null = leave as is. */
+  nice?: number | null | undefined;
+  /**
+   * `media.udp`: the UDP layer for media sockets, chosen here for this thread and handed to the
+   * worker threads in their workerData (default 'auto'). Throws DatagramIoError for 'native' when
+   * the addon is not built — a start error, not a call error.
+   */
+  udp?: DatagramIoMode | undefined;
+}
+
+export function createMediaSessionFactory(options: MediaSessionFactoryOptions): MediaSessionFactory {
+  setDatagramIoMode(options.udp ?? 'auto');
   const n = resolveMediaWorkers(options.workers);
   if (n === 0) return inProcessMediaSessions();
   return pooledMediaSessions(new MediaWorkerPool({ workers: n, ...(options.logger ? { logger: options.logger } : {}), ...(options.nice !== undefined ? { nice: options.nice } : {}) }));

@@ -4,4 +4,4 @@ export type { MediaWorkerPoolOptions, MediaWorkerInfo } from './pool.js';
 export { RemoteMediaSession } from './remote-session.js';
 export { MediaWorkerError } from './errors.js';
 export { createMediaSessionFactory, inProcessMediaSessions, pooledMediaSessions, resolveMediaWorkers } from './factory.js';
-export type { MediaSessionFactory } from './factory.js';
+export type { MediaSessionFactory, MediaSessionFactoryOptions } from './factory.js';

@@ -191,21 +191,15 @@ function emit(ev: WorkerEvent): void {
   touch(ev.sid);
 }
 
-async function create(sid: number, o: RemoteSessionOptions): Promise<void> {
+async function create(sid: number, { port, logLevel, ...settings }: RemoteSessionOptions): Promise<void> {
   creating.set(sid, { appliedOp: 0 });
   let session: MediaSessionImpl;
   try {
     session = await MediaSessionImpl.create({
       // The lease lives in the main thread's PortAllocator; it is released there on close.
-      lease: { port: o.port, rtcpPort: o.port + 1, released: false, release: () => undefined },
-      negotiated: o.negotiated,
-      localAddress: o.localAddress,
-      id: o.id,
-      logger: rootLog.child({ __sid: sid }, { level: o.logLevel }),
-      ...(o.idle !== undefined ? { idle: o.idle } : {}),
-      ...(o.jitterTargetMs !== undefined ? { jitterTargetMs: o.jitterTargetMs } : {}),
-      ...(o.latchPackets !== undefined ? { latchPackets: o.latchPackets } : {}),
-      ...(o.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: o.rtcpIntervalMs } : {}),
+      ...settings,
+      lease: { port, rtcpPort: port + 1, released: false, release: () => undefined },
+      logger: rootLog.child({ __sid: sid }, { level: logLevel }),
       // addAudio copies every frame into the batch as it is emitted.
       transientAudio: true,
     });
@@ -216,7 +210,7 @@ async function create(sid: number, o: RemoteSessionOptions): Promise<void> {
   }
   const pending = creating.get(sid)!;
   creating.delete(sid);
-  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, onPayload: undefined, forward: undefined, untick: hookClock(o.negotiated.ptime) };
+  const h: Hosted = { sid, session, appliedOp: pending.appliedOp, latched: undefined, onAudio: undefined, onPayload: undefined, forward: undefined, untick: hookClock(settings.negotiated.ptime) };
   sessions.set(sid, h);
   session.on('mark', (name, info) => emit({ sid, kind: 'mark', markId: Number(name), cleared: info.cleared }));
   session.on('dtmf', (event) => emit({ sid, kind: 'dtmf', event }));

@@ -19,7 +19,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { rootLogger, type Logger } from '../../log.js';
 import { createMediaSession } from '../session/session.js';
 import { datagramIoMode } from '../udp/index.js';
-import type { MediaSession, MediaSessionOptions } from '../session/types.js';
+import type { MediaSession, MediaSessionOptions, MediaSessionSettings } from '../session/types.js';
 import { MediaWorkerError, fromWireError } from './errors.js';
 import { AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, type BatchMessage, type Op, type OpBody, type OpsMessage, type ReadyMessage } from './protocol.js';
 import { RemoteMediaSession, type WorkerLink } from './remote-session.js';
@@ -63,6 +63,12 @@ interface Creating {
   session: RemoteMediaSession;
   resolve: (s: MediaSession) => void;
   reject: (e: Error) => void;
+}
+
+/** The plain-data part of a session's options (MediaSessionSettings), as it crosses to the worker. */
+function sessionSettings(options: MediaSessionOptions): MediaSessionSettings {
+  const { lease: _lease, clock: _clock, logger: _logger, tap: _tap, near: _near, transientAudio: _transient, ...settings } = options;
+  return settings;
 }
 
 /** With the process's node flags when a worker accepts them (--cpu-prof …), else without (--trace-gc …). */
@@ -299,14 +305,7 @@ export class MediaWorkerPool {
     slot.updateRef();
     slot.send(sid, 0, {
       kind: 'create',
-      options: {
-        port: options.lease.port, negotiated: options.negotiated, localAddress: options.localAddress, id,
-        logLevel: (options.logger ?? rootLogger).level,
-        ...(options.idle !== undefined ? { idle: options.idle } : {}),
-        ...(options.jitterTargetMs !== undefined ? { jitterTargetMs: options.jitterTargetMs } : {}),
-        ...(options.latchPackets !== undefined ? { latchPackets: options.latchPackets } : {}),
-        ...(options.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: options.rtcpIntervalMs } : {}),
-      },
+      options: { ...sessionSettings(options), port: options.lease.port, id, logLevel: (options.logger ?? rootLogger).level },
     });
     return created;
   }

@@ -5,18 +5,15 @@
  * media tick (every session's audio frames packed into one transferred Int16Array, every session's
  * counters as rows of one transferred Float64Array, and the rarer events as small objects).
  */
-import type { DtmfEvent, MediaStats, PlayFormat } from '../session/types.js';
+import type { DtmfEvent, MediaSessionSettings, MediaStats, PlayFormat } from '../session/types.js';
 import type { MediaDirection, NegotiatedMedia, RtpAddress } from '../sdp/types.js';
 
-/** What crosses the thread boundary for `create` (no functions: no tap, no clock, no logger). */
-export interface RemoteSessionOptions {
+/**
+ * What crosses the thread boundary for `create`: the session's settings as the caller gave them
+ * (no functions: no tap, no clock, no logger), the leased port and the logger's level.
+ */
+export interface RemoteSessionOptions extends MediaSessionSettings {
   port: number;
-  negotiated: NegotiatedMedia;
-  localAddress: string;
-  idle?: 'silence' | 'comfort-noise' | 'none';
-  jitterTargetMs?: number;
-  latchPackets?: number;
-  rtcpIntervalMs?: number;
   id: string;
   /** pino level of the session's logger in the main thread. */
   logLevel: string;
@@ -100,62 +97,61 @@ export interface ReadyMessage {
   priority: { applied: true; nice: number } | { applied: false; reason: string } | null;
 }
 
-/** Column of each figure in a stats row. Optional figures are NaN when absent. */
-export const StatsRow = {
-  sid: 0, appliedOp: 1, queuedMs: 2, packetsIn: 3, bytesIn: 4, packetsOut: 5, bytesOut: 6, packetsRejected: 7,
-  packetsLost: 8, fractionLost: 9, jitterMs: 10, lateFrames: 11, framesSent: 12, underruns: 13, dtmfIn: 14,
-  dtmfOut: 15, rttMs: 16, remoteFractionLost: 17, remotePacketsLost: 18, remoteJitterMs: 19,
-} as const;
-export const STATS_STRIDE = 20;
+/** The MediaStats figures that are numbers; `latchedSource` travels as a `latched` event. */
+type StatsFigure = { [K in keyof MediaStats]-?: NonNullable<MediaStats[K]> extends number ? K : never }[keyof MediaStats];
+
+/**
+ * The one description of a stats row: its head, then the figures that are always there, then the
+ * optional ones (NaN in the row when absent). StatsRow, STATS_STRIDE, the writer and the reader
+ * are derived from it.
+ */
+const ROW_HEAD = ['sid', 'appliedOp', 'queuedMs'] as const;
+const COUNTERS = [
+  'packetsIn', 'bytesIn', 'packetsOut', 'bytesOut', 'packetsRejected', 'packetsLost', 'fractionLost', 'jitterMs',
+  'lateFrames', 'framesSent', 'underruns', 'dtmfIn', 'dtmfOut',
+] as const satisfies readonly StatsFigure[];
+const OPTIONAL_FIGURES = ['rttMs', 'remoteFractionLost', 'remotePacketsLost', 'remoteJitterMs'] as const satisfies readonly StatsFigure[];
+const FIGURES: readonly StatsFigure[] = [...COUNTERS, ...OPTIONAL_FIGURES];
+const COLUMNS = [...ROW_HEAD, ...COUNTERS, ...OPTIONAL_FIGURES] as const;
+
+// Every numeric figure of MediaStats has a column: adding one to MediaStats fails here until it is described above.
+type Undescribed = Exclude<StatsFigure, (typeof COLUMNS)[number]>;
+const everyFigureDescribed: [Undescribed] extends [never] ? true : Undescribed = true;
+void everyFigureDescribed;
+
+/** Column of each figure in a stats row. */
+export const StatsRow = Object.freeze(Object.fromEntries(COLUMNS.map((name, i) => [name, i]))) as { readonly [K in (typeof COLUMNS)[number]]: number };
+export const STATS_STRIDE = COLUMNS.length;
+const FIRST_FIGURE = ROW_HEAD.length;
 
 export function writeStatsRow(out: Float64Array, at: number, sid: number, appliedOp: number, queuedMs: number, s: MediaStats): void {
-  out[at] = sid;
-  out[at + 1] = appliedOp;
-  out[at + 2] = queuedMs;
-  out[at + 3] = s.packetsIn;
-  out[at + 4] = s.bytesIn;
-  out[at + 5] = s.packetsOut;
-  out[at + 6] = s.bytesOut;
-  out[at + 7] = s.packetsRejected;
-  out[at + 8] = s.packetsLost;
-  out[at + 9] = s.fractionLost;
-  out[at + 10] = s.jitterMs;
-  out[at + 11] = s.lateFrames;
-  out[at + 12] = s.framesSent;
-  out[at + 13] = s.underruns;
-  out[at + 14] = s.dtmfIn;
-  out[at + 15] = s.dtmfOut;
-  out[at + 16] = s.rttMs ?? NaN;
-  out[at + 17] = s.remoteFractionLost ?? NaN;
-  out[at + 18] = s.remotePacketsLost ?? NaN;
-  out[at + 19] = s.remoteJitterMs ?? NaN;
+  out[at + StatsRow.sid] = sid;
+  out[at + StatsRow.appliedOp] = appliedOp;
+  out[at + StatsRow.queuedMs] = queuedMs;
+  for (let i = 0; i < FIGURES.length; i++) out[at + FIRST_FIGURE + i] = s[FIGURES[i]!] ?? NaN;
 }
 
 /** A row with the queue figures only (counters unchanged since the last full row): packetsIn is NaN. */
 export function writeQueueRow(out: Float64Array, at: number, sid: number, appliedOp: number, queuedMs: number): void {
-  out[at] = sid;
-  out[at + 1] = appliedOp;
-  out[at + 2] = queuedMs;
-  out[at + 3] = NaN;
+  out[at + StatsRow.sid] = sid;
+  out[at + StatsRow.appliedOp] = appliedOp;
+  out[at + StatsRow.queuedMs] = queuedMs;
+  out[at + StatsRow.packetsIn] = NaN;
 }
 
 export function hasCounters(row: Float64Array, at: number): boolean {
-  return !Number.isNaN(row[at + 3]!);
+  return !Number.isNaN(row[at + StatsRow.packetsIn]!);
 }
 
+/** The MediaStats a row holds: the optional figures that are NaN are left out, as stats() leaves them out. */
 export function readStatsRow(row: Float64Array, at: number, latchedSource: RtpAddress | undefined): MediaStats {
-  const opt = (i: number): number | undefined => (Number.isNaN(row[at + i]!) ? undefined : row[at + i]!);
-  const rtt = opt(16);
-  const rfl = opt(17);
-  return {
-    packetsIn: row[at + 3]!, bytesIn: row[at + 4]!, packetsOut: row[at + 5]!, bytesOut: row[at + 6]!,
-    packetsRejected: row[at + 7]!, packetsLost: row[at + 8]!, fractionLost: row[at + 9]!, jitterMs: row[at + 10]!,
-    lateFrames: row[at + 11]!, framesSent: row[at + 12]!, underruns: row[at + 13]!,
-    ...(latchedSource ? { latchedSource } : {}),
-    ...(rtt !== undefined ? { rttMs: rtt } : {}),
-    ...(rfl !== undefined ? { remoteFractionLost: rfl, remotePacketsLost: row[at + 18]!, remoteJitterMs: row[at + 19]! } : {}),
-    dtmfIn: row[at + 14]!, dtmfOut: row[at + 15]!,
-  };
+  const out: Partial<Record<StatsFigure, number>> & { latchedSource?: RtpAddress } = {};
+  for (let i = 0; i < FIGURES.length; i++) {
+    const v = row[at + FIRST_FIGURE + i]!;
+    if (i < COUNTERS.length || !Number.isNaN(v)) out[FIGURES[i]!] = v;
+  }
+  if (latchedSource) out.latchedSource = latchedSource;
+  return out as MediaStats;
 }
 
 export function toWireError(err: unknown): WireError {

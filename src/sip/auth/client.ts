@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { HeaderField, SipRequest, SipResponse } from '../message/index.js';
 import { formatAuthCredentials, parseAuthChallenge } from '../message/index.js';
-import { digestResponse, parseAlgorithm, type DigestAlgorithm } from './digest.js';
+import { digestResponse, parseAlgorithm, type DigestAlgorithm } from '../../digest/index.js';
+import { TrunkgateError } from '../../errors.js';
 
 export interface DigestCredentials {
   username: string;
@@ -16,12 +17,9 @@ export interface DigestCredentials {
 
 export type AuthErrorCode = 'AUTH_NO_CHALLENGE' | 'AUTH_UNSUPPORTED' | 'AUTH_REALM_MISMATCH';
 
-export class AuthError extends Error {
-  readonly code: AuthErrorCode;
+export class AuthError extends TrunkgateError<AuthErrorCode> {
   constructor(code: AuthErrorCode, message: string) {
-    super(message);
-    this.name = 'AuthError';
-    this.code = code;
+    super(code, message);
   }
 }
 

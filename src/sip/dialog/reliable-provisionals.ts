@@ -16,16 +16,14 @@ import { formatRSeq, hasOptionTag, parseRSeq, type RAck } from '../message/index
 import type { ServerTransaction } from '../transaction/server.js';
 import type { Clock, TimerHandle, Timers } from '../transaction/timers.js';
 import type { Dialog } from './dialog.js';
+import { TrunkgateError } from '../../errors.js';
 
 export type ReliableProvisionalErrorCode = 'PEER_NO_100REL';
 
 /** A reliable provisional response that cannot be sent. */
-export class ReliableProvisionalError extends Error {
-  readonly code: ReliableProvisionalErrorCode;
+export class ReliableProvisionalError extends TrunkgateError<ReliableProvisionalErrorCode> {
   constructor(code: ReliableProvisionalErrorCode, message: string) {
-    super(message);
-    this.name = 'ReliableProvisionalError';
-    this.code = code;
+    super(code, message);
   }
 }
 
@@ -117,11 +115,8 @@ export class UasReliableProvisionals {
       };
       this.#byTx.set(tx, s);
       this.#byKey.set(s.key, s);
-      const prev = tx.handlers.onTerminated;
-      tx.handlers.onTerminated = (t) => {
-        this.#forget(s!);
-        prev?.(t);
-      };
+      const state = s;
+      tx.onTerminated(() => this.#forget(state));
     }
     if (s.outstanding) {
       // §3: "The UAS MUST NOT send a second reliable provisional response until the first is acknowledged."

@@ -1,4 +1,5 @@
 import type { SipHeaders } from './sip-headers.js';
+import { TrunkgateError } from '../../errors.js';
 
 /** Stable machine-readable reasons a SIP message or header was rejected. */
 export type SipParseErrorCode =
@@ -32,16 +33,13 @@ export type SipParseErrorCode =
  * of a 400 response; `partialHeaders` holds the header fields that could be read, so the transport
  * can copy Via/From/To/Call-ID/CSeq into that 400 (RFC 3261 §8.2.6).
  */
-export class SipParseError extends Error {
-  override readonly name = 'SipParseError';
-  readonly code: SipParseErrorCode;
+export class SipParseError extends TrunkgateError<SipParseErrorCode> {
   readonly reason: string;
   isRequest: boolean;
   partialHeaders?: SipHeaders;
 
   constructor(code: SipParseErrorCode, reason: string, options: { isRequest?: boolean; partialHeaders?: SipHeaders } = {}) {
-    super(`${code}: ${reason}`);
-    this.code = code;
+    super(code, `${code}: ${reason}`);
     this.reason = reason;
     this.isRequest = options.isRequest ?? false;
     if (options.partialHeaders) this.partialHeaders = options.partialHeaders;

@@ -6,18 +6,16 @@ import type { SipRequest, SipResponse } from '../message/index.js';
 import { SipRequest as SipRequestClass, createResponse } from '../message/index.js';
 import type { Endpoint } from '../transport/types.js';
 import { NamedTimers, type Clock, type Timers } from './timers.js';
+import { TrunkgateError } from '../../errors.js';
 
 export type ClientTransactionState = 'calling' | 'trying' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 
 export type TransactionErrorCode = 'TRANSACTION_TIMEOUT' | 'TRANSACTION_TRANSPORT_ERROR';
 
-export class TransactionError extends Error {
-  readonly code: TransactionErrorCode;
+export class TransactionError extends TrunkgateError<TransactionErrorCode> {
   override readonly cause?: unknown;
   constructor(code: TransactionErrorCode, message: string, cause?: unknown) {
-    super(message);
-    this.name = 'TransactionError';
-    this.code = code;
+    super(code, message);
     this.cause = cause;
   }
 }

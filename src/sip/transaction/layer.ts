@@ -125,11 +125,9 @@ export class TransactionLayer {
 
   #createServer(key: string, m: InboundMessage<SipRequest>): ServerTransaction {
     const tx = new ServerTransaction({ key, inbound: m, timers: this.#o.timers, clock: this.#o.clock, transport: this.#o.transport });
-    tx.handlers = {
-      onTerminated: (t) => {
-        if (this.#servers.get(t.key) === t) this.#servers.delete(t.key);
-      },
-    };
+    tx.onTerminated((t) => {
+      if (this.#servers.get(t.key) === t) this.#servers.delete(t.key);
+    });
     this.#servers.set(key, tx);
     return tx;
   }

@@ -14,12 +14,18 @@ export interface ServerTransport {
   sendResponse(response: SipResponse, connectionId?: string): Promise<void>;
 }
 
-export interface ServerTransactionHandlers {
-  /** Timer H fired: no ACK for a non-2xx final response (§17.2.1). */
-  onAckTimeout?: (tx: ServerTransaction) => void;
-  /** A response could not be sent (§17.2.4). */
-  onTransportError?: (err: TransactionError, tx: ServerTransaction) => void;
-  onTerminated?: (tx: ServerTransaction) => void;
+type Listener<A extends unknown[]> = (...args: A) => void;
+
+/** Listeners of one event; `add` returns the function that removes the listener again. */
+class Listeners<A extends unknown[]> {
+  readonly #set = new Set<Listener<A>>();
+  add(fn: Listener<A>): () => void {
+    this.#set.add(fn);
+    return () => { this.#set.delete(fn); };
+  }
+  emit(...args: A): void {
+    for (const fn of [...this.#set]) fn(...args);
+  }
 }
 
 export class ServerTransaction {
@@ -35,7 +41,9 @@ export class ServerTransaction {
   readonly #transport: ServerTransport;
   readonly #running: NamedTimers;
   #gInterval: number;
-  handlers: ServerTransactionHandlers = {};
+  readonly #ackTimeout = new Listeners<[tx: ServerTransaction]>();
+  readonly #transportError = new Listeners<[err: TransactionError, tx: ServerTransaction]>();
+  readonly #terminated = new Listeners<[tx: ServerTransaction]>();
 
   constructor(args: { key: string; inbound: InboundMessage<SipRequest>; timers: Timers; clock: Clock; transport: ServerTransport }) {
     this.key = args.key;
@@ -48,6 +56,24 @@ export class ServerTransaction {
     this.#transport = args.transport;
     this.#state = this.isInvite ? 'proceeding' : 'trying';
     this.#gInterval = args.timers.G;
+  }
+
+  /**
+   * Layers above add what they must do when the transaction ends (as sipgo's OnTerminate); each
+   * call returns the function that removes its listener. Listeners run in the order added.
+   */
+  onTerminated(fn: (tx: ServerTransaction) => void): () => void {
+    return this.#terminated.add(fn);
+  }
+
+  /** Timer H fired: no ACK for a non-2xx final response (§17.2.1). */
+  onAckTimeout(fn: (tx: ServerTransaction) => void): () => void {
+    return this.#ackTimeout.add(fn);
+  }
+
+  /** A response could not be sent (§17.2.4); the transaction terminates after the listeners ran. */
+  onTransportError(fn: (err: TransactionError, tx: ServerTransaction) => void): () => void {
+    return this.#transportError.add(fn);
   }
 
   get state(): ServerTransactionState {
@@ -155,7 +181,7 @@ export class ServerTransaction {
         return;
       case 'H':
         if (this.#state !== 'completed') return;
-        this.handlers.onAckTimeout?.(this);
+        this.#ackTimeout.emit(this);
         this.terminate();
         return;
       case 'I':
@@ -172,7 +198,7 @@ export class ServerTransaction {
     this.#transport.sendResponse(res, this.inbound.connectionId).catch((err: Error) => {
       // §17.2.4: on a transport failure the transaction informs the TU and terminates.
       if (this.#state === 'terminated') return;
-      this.handlers.onTransportError?.(new TransactionError('TRANSACTION_TRANSPORT_ERROR', err.message, err), this);
+      this.#transportError.emit(new TransactionError('TRANSACTION_TRANSPORT_ERROR', err.message, err), this);
       this.terminate();
     });
   }
@@ -191,7 +217,7 @@ export class ServerTransaction {
     if (this.#state === 'terminated') return;
     this.#state = 'terminated';
     this.#running.cancelAll();
-    this.handlers.onTerminated?.(this);
+    this.#terminated.emit(this);
   }
 
   get runningTimers(): string[] {

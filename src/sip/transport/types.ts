@@ -1,4 +1,5 @@
 import type { SipMessage } from '../message/index.js';
+import { TrunkgateError } from '../../errors.js';
 
 /** Transport protocols trunkgate speaks (RFC 3261 §18). */
 export type TransportProtocol = 'udp' | 'tcp' | 'tls';
@@ -64,12 +65,9 @@ export type TransportErrorCode =
   | 'TRANSPORT_UNRESOLVABLE'
   | 'TRANSPORT_CLOSED';
 
-export class TransportError extends Error {
-  readonly code: TransportErrorCode;
+export class TransportError extends TrunkgateError<TransportErrorCode> {
   constructor(code: TransportErrorCode, message: string) {
-    super(message);
-    this.name = 'TransportError';
-    this.code = code;
+    super(code, message);
   }
 }
 

@@ -14,7 +14,7 @@ const issuesOf = (fn: () => unknown): { path: string }[] => {
 describe('gateway configuration', () => {
   it('fills defaults: embedded drachtio, UDP 5060 listener, media range, session timers', () => {
     const c = validateConfig(minimal);
-    expect(c.drachtio.embedded).toMatchObject({ host: '127.0.0.1', port: 9022 });
+    expect(c.drachtio).toMatchObject({ mode: 'embedded', host: '127.0.0.1', port: 9022 });
     expect(c.sip.listen[0]).toMatchObject({ port: 5060, transport: 'udp' });
     expect(c.media).toMatchObject({ port_min: 30000, ptime: 20 });
     expect(c.session_timers).toMatchObject({ enabled: true, min_se: 90 });

@@ -40,10 +40,8 @@ function server(req: SipRequest, protocol: 'udp' | 'tcp', config: Partial<typeof
     key: 'k', timers: s.timers, clock: s.clock, transport: s.transport,
     inbound: { message: req, raw: Buffer.alloc(0), source: { protocol, address: '127.0.0.1', port: 5070 }, local: { protocol, address: '127.0.0.1', port: 5060 }, receivedAt: 0 },
   });
-  tx.handlers = {
-    onAckTimeout: () => events.push(`ack-timeout@${s.clock.now()}`),
-    onTerminated: () => events.push(`terminated@${s.clock.now()}`),
-  };
+  tx.onAckTimeout(() => events.push(`ack-timeout@${s.clock.now()}`));
+  tx.onTerminated(() => events.push(`terminated@${s.clock.now()}`));
   return { ...s, tx, events };
 }
 

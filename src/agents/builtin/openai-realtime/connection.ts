@@ -7,14 +7,13 @@
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import type { OpenAIRealtimeError } from 'openai/realtime/internal-base';
 import type { RealtimeResponseStatus } from 'openai/resources/realtime/realtime';
+import { TrunkgateError } from '../../../errors.js';
 
 export type FailureKind = 'connect' | 'error' | 'rate_limit' | 'dropped';
 
-export class RealtimeConnectError extends Error {
-  readonly code = 'OPENAI_REALTIME_CONNECT';
+export class RealtimeConnectError extends TrunkgateError<'OPENAI_REALTIME_CONNECT'> {
   constructor(reason: string) {
-    super(`Realtime WebSocket did not open: ${reason}`);
-    this.name = 'RealtimeConnectError';
+    super('OPENAI_REALTIME_CONNECT', `Realtime WebSocket did not open: ${reason}`);
   }
 }
 

@@ -4,6 +4,7 @@
  * the Realtime side does to the call. docs/openai-realtime.md lists every key.
  */
 import { z } from 'zod';
+import { TrunkgateError } from '../../../errors.js';
 
 const serverVad = z.object({
   type: z.literal('server_vad'),
@@ -73,11 +74,9 @@ export type UserTool = z.output<typeof userTool>;
 export type OnFailure = z.output<typeof onFailure>;
 export type TurnDetection = RealtimeSettings['turn_detection'];
 
-export class RealtimeSettingsError extends Error {
-  readonly code = 'OPENAI_REALTIME_SETTINGS';
+export class RealtimeSettingsError extends TrunkgateError<'OPENAI_REALTIME_SETTINGS'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'RealtimeSettingsError';
+    super('OPENAI_REALTIME_SETTINGS', message);
   }
 }
 
@@ -97,11 +96,9 @@ export function parseSettings(raw: Record<string, unknown>): RealtimeSettings {
  * The SDK reads OPENAI_API_KEY (and OPENAI_BASE_URL) from the environment; without a key every call
  * would fail, so the gateway refuses to start instead.
  */
-export class MissingApiKeyError extends Error {
-  readonly code = 'OPENAI_API_KEY_MISSING';
+export class MissingApiKeyError extends TrunkgateError<'OPENAI_API_KEY_MISSING'> {
   constructor() {
-    super('OPENAI_API_KEY is not set: export OPENAI_API_KEY=sk-... (and OPENAI_BASE_URL for a compatible server) before starting');
-    this.name = 'MissingApiKeyError';
+    super('OPENAI_API_KEY_MISSING', 'OPENAI_API_KEY is not set: export OPENAI_API_KEY=sk-... (and OPENAI_BASE_URL for a compatible server) before starting');
   }
 }
 

@@ -12,12 +12,11 @@ import { registerRestHangup } from './rest-api.js';
 import { parseSettings, type WebSocketAgentSettings } from './settings.js';
 import { createTwilioProtocol } from './twilio.js';
 import { createVobizProtocol } from './vobiz.js';
+import { TrunkgateError } from '../../../errors.js';
 
-export class BotConnectError extends Error {
-  readonly code = 'BOT_CONNECT_FAILED';
+export class BotConnectError extends TrunkgateError<'BOT_CONNECT_FAILED'> {
   constructor(readonly url: string, reason: string) {
-    super(`cannot connect to bot at ${url}: ${reason}`);
-    this.name = 'BotConnectError';
+    super('BOT_CONNECT_FAILED', `cannot connect to bot at ${url}: ${reason}`);
   }
 }
 

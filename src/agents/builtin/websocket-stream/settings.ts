@@ -3,6 +3,7 @@
  * JSON shape it speaks, the audio encoding on the socket, and what a failing socket does to the call.
  */
 import { z } from 'zod';
+import { TrunkgateError } from '../../../errors.js';
 
 /** Encodings a Vobiz/Plivo `<Stream contentType=…>` may ask for. */
 const VOBIZ_ENCODINGS = ['audio/x-mulaw;rate=8000', 'audio/x-l16;rate=8000', 'audio/x-l16;rate=16000', 'audio/x-l16;rate=24000'] as const;
@@ -29,11 +30,9 @@ export interface WebSocketAgentSettings extends Omit<z.output<typeof schema>, 'e
   sampleRate: number;
 }
 
-export class WebSocketAgentSettingsError extends Error {
-  readonly code = 'WEBSOCKET_AGENT_SETTINGS';
+export class WebSocketAgentSettingsError extends TrunkgateError<'WEBSOCKET_AGENT_SETTINGS'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'WebSocketAgentSettingsError';
+    super('WEBSOCKET_AGENT_SETTINGS', message);
   }
 }
 
