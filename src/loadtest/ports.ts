@@ -78,9 +78,15 @@ export async function freeLoopbackPort(avoid: readonly PortRange[] = []): Promis
  * (ranges handed to a peer that binds them later, e.g. the gateway's media ports).
  */
 export async function freeLoopbackRange(count: number, avoid: readonly PortRange[] = []): Promise<PortRange> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const min = RANGE_MIN + 2 * Math.floor(Math.random() * ((RANGE_MAX + 1 - RANGE_MIN - count) / 2));
-    if (avoid.some((r) => min <= r.max && min + count - 1 >= r.min)) continue;
+  // Every even start whose range stays clear of `avoid`, tried from a random one on (wrapping):
+  // rejection sampling with a fixed number of draws could miss the few starts a large `avoid` leaves.
+  const starts: number[] = [];
+  for (let min = RANGE_MIN + (RANGE_MIN % 2); min + count - 1 <= RANGE_MAX; min += 2) {
+    if (!avoid.some((r) => min <= r.max && min + count - 1 >= r.min)) starts.push(min);
+  }
+  const first = Math.floor(Math.random() * starts.length);
+  for (let i = 0; i < starts.length; i++) {
+    const min = starts[(first + i) % starts.length]!;
     const sockets: ReturnType<typeof createSocket>[] = [];
     let ok = true;
     for (let p = min; p < min + count && ok; p++) {
