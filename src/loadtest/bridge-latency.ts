@@ -9,6 +9,7 @@
  * the other way round). Both ends are this process, so the two times come from one clock
  * (performance.now()); they include the probe's own event-loop delay and the gateway's jitter buffer.
  */
+import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -106,8 +107,10 @@ export async function measureBridgeLatency(o: BridgeLatencyOptions): Promise<Bri
   const burstEvery = o.burstEveryMs ?? 500;
   const caller = await bindProbe(o.avoid);
   const human = await bindProbe(o.avoid);
-  const callerLog = join(o.workDir, `bridge-probe-caller-${caller.port}.log`);
-  const humanLog = join(o.workDir, `bridge-probe-human-${human.port}.log`);
+  // Names of their own per call: a port can come round again, and an earlier call's log would be read.
+  const run = randomUUID().slice(0, 8);
+  const callerLog = join(o.workDir, `bridge-probe-caller-${caller.port}-${run}.log`);
+  const humanLog = join(o.workDir, `bridge-probe-human-${human.port}-${run}.log`);
   const humanSipp = startChild('sipp', ['-sf', join(SCENARIO_DIR, 'uas-latency-probe-human.xml'), '-i', '127.0.0.1', '-p', String(o.humanSipPort), '-m', '1',
     '-set', 'probe_port', String(human.port), '-trace_logs', '-log_file', humanLog, '-nostdin'], { name: 'sipp human probe', cwd: o.workDir });
   let callerSipp: Child | undefined;

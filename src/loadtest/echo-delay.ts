@@ -10,6 +10,7 @@
  * (a frame skipped or repeated, or concealed) shows as a lag change of 160 samples at 8 kHz and a
  * window whose correlation drops.
  */
+import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -205,7 +206,8 @@ export async function measureEchoDelay(o: EchoDelayOptions): Promise<EchoDelayCa
   const avoid = o.avoid ?? [];
   const probePort = await freeLoopbackPort(avoid);
   const sipPort = await freeLoopbackPort([...avoid, { min: probePort, max: probePort }]);
-  const logFile = join(o.workDir, `echo-delay-probe-${probePort}.log`);
+  // A name of its own per call: a port can come round again, and an earlier call's log would be read.
+  const logFile = join(o.workDir, `echo-delay-probe-${probePort}-${randomUUID().slice(0, 8)}.log`);
   const sock: Socket = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(probePort, '127.0.0.1', () => r()));
   const received: Received[] = [];

@@ -6,6 +6,7 @@
  * after a burst − the burst's send time. It includes the probe's own event-loop delay (tiny on an
  * idle box) and, for the gateway, its jitter buffer and any echo delay configured in the agent.
  */
+import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,7 +77,8 @@ export async function measureEchoLatency(o: EchoLatencyOptions): Promise<EchoLat
   const burstEvery = o.burstEveryMs ?? 500;
   const probePort = await freeLoopbackPort(o.avoid);
   const sipPort = await freeLoopbackPort([...(o.avoid ?? []), { min: probePort, max: probePort }]);
-  const logFile = join(o.workDir, `latency-probe-${probePort}.log`);
+  // A name of its own per call: a port can come round again, and an earlier call's log would be read.
+  const logFile = join(o.workDir, `latency-probe-${probePort}-${randomUUID().slice(0, 8)}.log`);
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(probePort, '127.0.0.1', () => r()));
   const sipp = startChild('sipp', [o.target, '-sf', join(SCENARIO_DIR, 'uac-echo-latency-probe.xml'), '-s', o.service ?? '15551234567', '-i', '127.0.0.1',
