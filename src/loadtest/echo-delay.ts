@@ -18,11 +18,11 @@ import { decodeUlaw, encodeUlaw } from '../media/codecs/g711.js';
 import { startChild } from './child.js';
 import { LoadtestError } from './errors.js';
 import { SCENARIO_DIR } from './peers.js';
+import { FRAME, rtpPacket } from './echo-latency.js';
 import { freeLoopbackPort } from './ports.js';
 import type { PortRange } from './udp-drops.js';
 
 const RATE = 8000;
-const FRAME = 160; // 20 ms at 8 kHz
 
 export interface EchoDelayOptions {
   /** host:port of the peer: the gateway with the echo agent at delay 0, or SIPp uas -rtp_echo. */
@@ -94,16 +94,6 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function rtpPacket(seq: number, ts: number, ssrc: number, payload: Uint8Array): Buffer {
-  const b = Buffer.alloc(12 + payload.length);
-  b[0] = 0x80; // RFC 3550 §5.1: V=2, no padding, no extension, no CSRC
-  b[1] = 0; // M=0, PT=0 (PCMU)
-  b.writeUInt16BE(seq & 0xffff, 2);
-  b.writeUInt32BE(ts >>> 0, 4);
-  b.writeUInt32BE(ssrc >>> 0, 8);
-  Buffer.from(payload).copy(b, 12);
-  return b;
-}
 
 interface Received { port: number; seq: number; arrival: number; pcm: Int16Array }
 
