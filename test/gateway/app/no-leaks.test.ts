@@ -2,18 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewaySnapshot, settled } from '../helpers/leaks.js';
 import { byeFromCaller, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
 
 let gw: TestGateway;
 beforeAll(async () => { gw = await startTestGateway({ mediaPorts: 400, trunk: { max_calls: 1000 } }); });
 afterAll(async () => { await gw.stop(); });
-
-/** Open handles by type (UDPWRAP = UDP sockets, TCPWRAP = TCP sockets, Timeout = timers). */
-function resources(): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
-  return out;
-}
 
 async function calls(count: number, rate: number) {
   const scn = scenarioFile('uac-short-call', scenario('uac-short-call', `${invite()}${expectAnswer}${pause(300)}${byeFromCaller()}`));
@@ -22,42 +16,20 @@ async function calls(count: number, rate: number) {
   return runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', String(count), '-r', String(rate), '-l', '200'], timeoutMs: 120_000 });
 }
 
-function snapshot() {
-  const res = resources();
-  const stackTimers = gw.proc.server!.stats.stack.timers;
-  return { udpSockets: res.UDPWRAP ?? 0, tcpSockets: res.TCPWRAP ?? 0, ...gw.proc.gateway.stats(), dialogs: gw.proc.server!.stats.dialogs, otherTimers: (res.Timeout ?? 0) - stackTimers };
-}
-
-type Snapshot = ReturnType<typeof snapshot>;
-
-/**
- * The snapshot once nothing outnumbers `before` (a closed socket leaves the list only once libuv has
- * finished closing it, a turn or two later), or the last one after `timeoutMs` for the assertions to show.
- */
-async function settled(before: Snapshot, timeoutMs = 5000): Promise<Snapshot> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const now = snapshot();
-    const clean = now.udpSockets <= before.udpSockets && now.tcpSockets <= before.tcpSockets && now.otherTimers <= before.otherTimers && now.dialogs <= before.dialogs && now.mediaPortsInUse === 0;
-    if (clean || Date.now() > deadline) return now;
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
 describe('after 1,000 calls', () => {
   it('no call, media port, socket or timer is left behind', async () => {
     // Warm up: lazy singletons (shared media clock, codec tables) exist before we count.
     expect((await calls(5, 50)).code).toBe(0);
     await gw.waitIdle();
     // Baseline once the warm-up calls are gone from the server too (their last BYE may be in flight).
-    const before = await settled({ ...snapshot(), dialogs: 0 }, 5000);
+    const before = await settled(gw, { ...gatewaySnapshot(gw), dialogs: 0 }, 5000);
     expect(before.dialogs).toBe(0);
 
     const r = await calls(1000, 100);
     expect(r.code, r.errors.slice(0, 2000)).toBe(0);
     expect(r.stats['SuccessfulCall(C)']).toBe('1000');
     await gw.waitIdle(30_000);
-    const after = await settled(before);
+    const after = await settled(gw, before);
 
     expect(after.callsTotal - before.callsTotal).toBe(1000);
     expect(after).toMatchObject({ activeCalls: 0, pendingCalls: 0, mediaPortsInUse: 0, dialogs: 0 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewaySnapshot, settled } from '../helpers/leaks.js';
 import { byeFromCaller, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
 import { startSippHuman, TRANSFER_AGENT, type SippPeer } from './helpers.js';
 
@@ -21,18 +22,6 @@ afterAll(async () => {
   await gw.stop();
 });
 
-function resources(): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
-  return out;
-}
-
-function snapshot() {
-  const res = resources();
-  const stackTimers = gw.proc.server!.stats.stack.timers;
-  return { udpSockets: res.UDPWRAP ?? 0, tcpSockets: res.TCPWRAP ?? 0, ...gw.proc.gateway.stats(), dialogs: gw.proc.server!.stats.dialogs, otherTimers: (res.Timeout ?? 0) - stackTimers };
-}
-
 async function calls(count: number, rate: number) {
   // Each caller: answered by the agent, transferred (bridge) to the SIPp human at once, then hangs up.
   const scn = scenarioFile('uac-transferred-call', scenario('uac-transferred-call', `${invite()}${expectAnswer}${pause(800)}${byeFromCaller()}`));
@@ -41,28 +30,12 @@ async function calls(count: number, rate: number) {
   return runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', String(count), '-r', String(rate), '-l', '200'], timeoutMs: 150_000 });
 }
 
-type Snapshot = ReturnType<typeof snapshot>;
-
-/**
- * The snapshot once nothing outnumbers `before` (a closed socket leaves the list only once libuv has
- * finished closing it, a turn or two later), or the last one after `timeoutMs` for the assertions to show.
- */
-async function settled(before: Snapshot, timeoutMs = 5000): Promise<Snapshot> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const now = snapshot();
-    const clean = now.udpSockets <= before.udpSockets && now.tcpSockets <= before.tcpSockets && now.otherTimers <= before.otherTimers && now.dialogs <= before.dialogs && now.mediaPortsInUse === 0;
-    if (clean || Date.now() > deadline) return now;
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
 describe(`after ${TRANSFERS} bridged transfers`, () => {
   it('every transfer reached the human, and no call, dialog, media port, socket or timer is left behind', async () => {
     expect((await calls(5, 50)).code).toBe(0);
     await gw.waitIdle();
     // Baseline once the warm-up calls are gone from the server too (their last BYE may be in flight).
-    const before = await settled({ ...snapshot(), dialogs: 0 }, 5000);
+    const before = await settled(gw, { ...gatewaySnapshot(gw), dialogs: 0 }, 5000);
     expect(before.dialogs).toBe(0);
     const outcomesBefore = gw.logs().filter((l) => l.event === 'transfer').length;
 
@@ -70,7 +43,7 @@ describe(`after ${TRANSFERS} bridged transfers`, () => {
     expect(r.code, r.errors.slice(0, 2000)).toBe(0);
     expect(r.stats['SuccessfulCall(C)']).toBe(String(TRANSFERS));
     await gw.waitIdle(30_000);
-    const after = await settled(before);
+    const after = await settled(gw, before);
 
     const outcomes = gw.logs().filter((l) => l.event === 'transfer').slice(outcomesBefore);
     expect(outcomes).toHaveLength(TRANSFERS);
