@@ -24,6 +24,9 @@ import type { Call } from './call.js';
 import { watchCallerDialog } from './in-dialog.js';
 import { ALLOW, InboundSetup } from './inbound-setup.js';
 import type { SessionTimerConfig } from './session-timer.js';
+import { readiness, type Readiness } from './readiness.js';
+import { Observers, type GatewayObserver } from './observer.js';
+import { drainCalls } from './drain.js';
 
 export type { RejectReason } from './admission.js';
 
@@ -86,7 +89,9 @@ export class GatewayApp {
   #pending = 0;
   #callsTotal = 0;
   #draining = false;
+  #drachtioConnected = false;
   #idleWaiters: (() => void)[] = [];
+  readonly #observers: Observers;
 
   constructor(options: GatewayAppOptions) {
     this.#opts = options;
@@ -114,6 +119,7 @@ export class GatewayApp {
       const { username, password } = t.auth;
       this.#auth.set(t.name, new DigestServer({ realm: t.auth.realm ?? t.name, lookup: (u) => (u === username ? password : undefined), algorithms: ['MD5'] }));
     }
+    this.#observers = new Observers(this.#log);
     this.registry = options.registry ?? new Registry();
     this.#callsCounter = new Counter({ name: 'trunkgate_calls_total', help: 'INVITEs by trunk and outcome', labelNames: ['trunk', 'result'], registers: [this.registry] });
     this.#activeGauge = new Gauge({ name: 'trunkgate_active_calls', help: 'Calls in progress', registers: [this.registry] });
@@ -132,6 +138,7 @@ export class GatewayApp {
         this.calls.set(call.info.callId, call);
         this.#activeGauge.set(this.calls.size);
         this.#callsTotal++;
+        this.#observers.notify('callStarted', call);
       },
       closed: (call) => this.#closed(call),
       refuse: (log, refusal, res) => this.#refuse(log, refusal, res),
@@ -147,6 +154,9 @@ export class GatewayApp {
       },
     });
     this.srf.on('error', (err) => this.#log.warn({ err }, 'drachtio connection error'));
+    this.srf.on('connect', (err: Error | null) => { if (!err) this.#drachtioConnected = true; });
+    // drachtio-srf re-emits its connection's 'close' (lib/proto.js); its typings omit the event.
+    (this.srf as unknown as NodeJS.EventEmitter).on('close', () => { this.#drachtioConnected = false; });
     this.srf.use('options', (req, res) => this.#onOptions(req, res));
     this.srf.use('notify', (req, res) => this.#onOutOfDialogNotify(req, res));
     this.srf.use('refer', (_req, res) => res.send(481));
@@ -183,6 +193,26 @@ export class GatewayApp {
     });
   }
 
+  /** Tells `observer` about calls and the drain from now on; returns an unsubscribe. */
+  observe(observer: GatewayObserver): () => void {
+    return this.#observers.add(observer);
+  }
+
+  /**
+   * Whether this instance takes new calls now (drachtio connected, media workers up, not
+   * draining, below max_calls): of `trunk` when given, else of any trunk.
+   */
+  readiness(trunk?: string): Readiness {
+    const pool = this.mediaSessions.pool;
+    return readiness({
+      draining: () => this.#draining,
+      drachtioConnected: () => this.#drachtioConnected,
+      mediaUp: () => !pool || pool.liveWorkers > 0,
+      callsOnTrunk: (t) => this.#perTrunk.get(t) ?? 0,
+      trunks: this.#cfg.trunks,
+    }, trunk);
+  }
+
   stats(): GatewayStats {
     return { activeCalls: this.calls.size, pendingCalls: this.#pending, mediaPortsInUse: this.#ports.inUse, callsTotal: this.#callsTotal, draining: this.#draining };
   }
@@ -193,16 +223,19 @@ export class GatewayApp {
    */
   async stop(graceMs = this.#cfg.shutdown.grace_seconds * 1000): Promise<void> {
     this.#draining = true;
-    if (this.calls.size + this.#pending > 0) {
-      this.#log.info({ calls: this.calls.size, graceMs }, 'shutting down: waiting for calls to finish');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => this.#idleWaiters.push(r)),
-        new Promise<void>((r) => { timer = setTimeout(r, graceMs); }),
-      ]);
-      clearTimeout(timer);
-      await Promise.all([...this.calls.values()].map((c) => c.end('gateway', 'shutdown grace period over')));
-    }
+    this.#observers.notify('drainStarted', { graceMs, liveCalls: this.calls.size + this.#pending });
+    await drainCalls({
+      log: this.#log,
+      busy: () => this.calls.size + this.#pending,
+      idle: () => new Promise<void>((r) => { this.#idleWaiters.push(r); this.#checkIdle(); }),
+      endLive: async (reason, cause) => {
+        await Promise.all([...this.calls.values()].map((c) => {
+          if (!c.ended) c.endFields.endCause = cause;
+          return c.end('gateway', reason);
+        }));
+      },
+    }, graceMs);
+    await this.#observers.stopping();
     // The last 200 OK to a caller's BYE may still be on its way through the drachtio server; the
     // embedded server drops what an application had in flight when it disconnects.
     await new Promise((r) => setTimeout(r, 250));
@@ -213,14 +246,20 @@ export class GatewayApp {
 
   #refuse(log: Logger, r: Refusal, res: Srf.SrfResponse): void {
     this.#callsCounter.inc({ trunk: r.trunk, result: r.reason });
+    this.#observers.notify('callRefused', { callId: String((log.bindings() as { callId?: unknown }).callId ?? ''), trunk: r.trunk, reason: r.reason, status: r.status });
     log.info({ event: 'call_refused', reason: r.reason, status: r.status, ...r.detail }, `call refused: ${r.reason.replace(/_/g, ' ')}`);
     if (!res.finalResponseSent) res.send(r.status, { headers: r.headers ?? {} });
   }
 
   #onOptions(req: Srf.SrfRequest, res: Srf.SrfResponse): void {
-    // Carrier keep-alive (RFC 3261 §11.2): 200 to a trunk, 403 to anyone else the edge let in.
-    if (!this.#router.trunkFor(req.source_address)) return void res.send(403);
-    res.send(this.#draining ? 503 : 200, { headers: { Allow: ALLOW, Accept: 'application/sdp' } });
+    // Carrier keep-alive and dispatcher ping (RFC 3261 §11.2): 200 to a trunk while this instance
+    // takes its calls, else 503 with Retry-After (§21.5.4) so a dispatcher sends elsewhere; 403 to
+    // anyone else the edge let in.
+    const trunk = this.#router.trunkFor(req.source_address);
+    if (!trunk) return void res.send(403);
+    const r = this.readiness(trunk.name);
+    if (r.ready) return void res.send(200, { headers: { Allow: ALLOW, Accept: 'application/sdp' } });
+    res.send(503, { headers: { 'Retry-After': r.reasons.includes('draining') ? RETRY_AFTER_SECONDS : '1', Warning: `399 trunkgate "not ready: ${r.reasons.join(', ')}"` } });
   }
 
   /** A NOTIFY no dialog took: one a transfer still waits for (its BYE came first), else 481 (RFC 6665 §4.1.3). */
@@ -326,6 +365,7 @@ export class GatewayApp {
     this.#activeGauge.set(this.calls.size);
     this.#callsCounter.inc({ trunk: call.info.trunk, result: 'completed' });
     this.#release(call.info.trunk);
+    if (call.endRecord) this.#observers.notify('callEnded', call, call.endRecord);
   }
 
   #checkIdle(): void {

@@ -245,6 +245,11 @@ export class MediaWorkerPool {
     return this.#closing !== undefined;
   }
 
+  /** Workers that can take sessions now (loaded, not exited); a crashed one is replaced. */
+  get liveWorkers(): number {
+    return this.#closing ? 0 : this.#slots.filter((s) => s.loaded && !s.gone).length;
+  }
+
   /**
    * Resolves once every worker has loaded (sessions created before that simply wait for it).
    * Rejects when no worker could load its module at all: a pool that can carry no call must stop
