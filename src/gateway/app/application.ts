@@ -223,10 +223,12 @@ export class GatewayApp {
    */
   async stop(graceMs = this.#cfg.shutdown.grace_seconds * 1000): Promise<void> {
     this.#draining = true;
-    this.#observers.notify('drainStarted', { graceMs, liveCalls: this.calls.size + this.#pending });
+    const channels = (): number => [...this.#perTrunk.values()].reduce((a, b) => a + b, 0);
+    this.#observers.notify('drainStarted', { graceMs, liveCalls: channels() });
     await drainCalls({
       log: this.#log,
-      busy: () => this.calls.size + this.#pending,
+      // Trunk channels held: INVITEs admitted and not yet refused, and calls not yet ended.
+      busy: channels,
       idle: () => new Promise<void>((r) => { this.#idleWaiters.push(r); this.#checkIdle(); }),
       endLive: async (reason, cause) => {
         await Promise.all([...this.calls.values()].map((c) => {

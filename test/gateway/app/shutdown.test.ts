@@ -29,12 +29,24 @@ describe('graceful shutdown', () => {
     expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'caller' });
   }, 40_000);
 
-  it('sends BYE to calls still up when the grace period is over', async () => {
+  it('sends BYE with a Reason header to calls still up when the grace period is over; observers see callEnded (endCause shutdown) before stopping()', async () => {
     const gw = await startTestGateway();
-    const live = sipp(gw, scenarioFile('uac-expect-bye', scenario('uac-expect-bye', `${invite()}${expectAnswer}${byeFromGateway}`)));
+    const seen: string[] = [];
+    gw.proc.gateway.app.observe({
+      drainStarted: (e) => seen.push(`drain ${e.liveCalls}`),
+      callEnded: (_call, record) => seen.push(`end ${record.endCause} ${record.hangupBy}`),
+      stopping: async () => { await Promise.resolve(); seen.push('stopping'); },
+    });
+    // RFC 3326: the BYE says why the gateway ended the call.
+    const byeWithReason = byeFromGateway.replace('<recv request="BYE"/>', `<recv request="BYE">
+    <action><ereg regexp="[Rr]eason: *SIP;cause=[0-9]+;text=.shutdown grace period over" search_in="msg" check_it="true" assign_to="why"/></action>
+  </recv>`);
+    const live = sipp(gw, scenarioFile('uac-expect-bye', scenario('uac-expect-bye', `${invite()}${expectAnswer}${byeWithReason}  <Reference variables="why"/>\n`)));
     await gw.waitFor(() => gw.proc.gateway.stats().activeCalls === 1);
     await gw.proc.stop({ graceMs: 500 });
-    expect((await live).code).toBe(0);
-    expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'gateway', reason: 'shutdown grace period over' });
+    const r = await live;
+    expect(r.code, r.errors).toBe(0);
+    expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'gateway', reason: 'shutdown grace period over', endCause: 'shutdown' });
+    expect(seen).toEqual(['drain 1', 'end shutdown gateway', 'stopping']);
   }, 40_000);
 });
