@@ -9,6 +9,9 @@ import { rootLogger, type Logger } from '../log.js';
 import { GatewayApp, type GatewayAppOptions, type GatewayStats } from './app/application.js';
 import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
+import { splitHostPort } from './config/metrics.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
+import { startOpsServer, type OpsServer } from './metrics/http-server.js';
 
 /** sip-configs/default.yaml of this checkout. */
 export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../sip-configs/default.yaml');
@@ -27,12 +30,18 @@ export interface StartGatewayOptions {
   mediaTap?: GatewayAppOptions['mediaTap'];
   /** Where MediaSessions are made (the process entry's; default: one from the config, closed by stop()). */
   mediaSessions?: GatewayAppOptions['mediaSessions'];
+  /** Metrics registry shared with other parts of the process (the edge policy's counters). */
+  registry?: GatewayAppOptions['registry'];
 }
 
 export interface Gateway {
   readonly app: GatewayApp;
   readonly config: GatewayConfig;
   stats(): GatewayStats;
+  /** Prometheus metrics (also the REST API's counter family, `metrics.restRequests`). */
+  readonly metrics: GatewayMetrics;
+  /** The `metrics: { listen }` listener (/metrics, /health, /ready), when configured. */
+  readonly ops: OpsServer | undefined;
   /** Graceful: new calls 503, live calls get `graceMs` (default: config) and then BYE. */
   stop(options?: { graceMs?: number }): Promise<void>;
 }
@@ -49,15 +58,31 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     agentOverride: options.agentOverride,
     mediaTap: options.mediaTap,
     mediaSessions: options.mediaSessions,
+    registry: options.registry,
   });
+  const pool = app.mediaSessions.pool;
+  const metrics = createGatewayMetrics({ registry: app.registry, ...(pool ? { mediaWorkers: () => pool.workers() } : {}) });
+  app.observe(metrics.observer);
   await app.prepare();
   const target = options.drachtio ?? config.drachtio;
   await app.connect(target);
+  let ops: OpsServer | undefined;
+  if (config.metrics) {
+    try {
+      ops = await startOpsServer({ ...splitHostPort(config.metrics.listen), registry: app.registry, ready: () => app.readiness(), log: logger });
+    } catch (err) {
+      await app.stop(0);
+      throw err;
+    }
+  }
   let stopping: Promise<void> | undefined;
   return {
     app,
     config,
+    metrics,
+    ops,
     stats: () => app.stats(),
-    stop: (o = {}) => (stopping ??= app.stop(o.graceMs)),
+    // /ready answers 503 (draining) throughout the drain; the listener closes last.
+    stop: (o = {}) => (stopping ??= app.stop(o.graceMs).finally(() => ops?.close())),
   };
 }

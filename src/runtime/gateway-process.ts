@@ -13,6 +13,8 @@ import { createEdgePolicy, type EdgePolicy } from '../gateway/edge/policy.js';
 import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from '../gateway/start.js';
 import { mediaSessionOptions } from '../gateway/app/application.js';
 import { createMediaSessionFactory } from '../media/worker/factory.js';
+import { Registry } from 'prom-client';
+import { countSipTraffic } from './sip-metrics.js';
 
 /**
  * What the gateway application routes (GatewayApp: srf.invite, srf.use('options')): SIP opens
@@ -65,7 +67,10 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const embedded = config.drachtio;
   // One log line per refused source (a peer retrying on one connection would repeat it per message).
   const refusedPeers = new Set<string>();
+  // One metrics registry for the edge's counters and the gateway's (served at metrics.listen).
+  const registry = new Registry();
   const edge = createEdgePolicy(config, {
+    registry,
     onTlsPeerRefused: (info) => {
       if (refusedPeers.has(info.source) || refusedPeers.size >= 10_000) return;
       refusedPeers.add(info.source);
@@ -97,7 +102,9 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
       ...(options.mediaTap ? { mediaTap: options.mediaTap } : {}),
       drachtio: { host: control.host, port: control.port, secret: embedded.secret },
       mediaSessions,
+      registry,
     });
+    countSipTraffic(server.stack.transport, gateway.metrics);
   } catch (err) {
     await server.close();
     await mediaSessions.close();

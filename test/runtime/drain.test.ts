@@ -45,8 +45,8 @@ const expect503RetryAfter = scenarioFile('uac-expect-503-retry-after', scenario(
 `));
 
 describe('trunkgate start: SIGTERM drains (the built bin, real SIPp)', () => {
-  it(`SIGTERM during ${CALLS} concurrent calls: 0 of them fail, a new INVITE gets 503 + Retry-After, exit 0 after the last call_end`, async () => {
-    const [sipPort, control] = [await freePort(), await freePort()];
+  it(`SIGTERM during ${CALLS} concurrent calls: 0 of them fail, /ready 503, a new INVITE gets 503 + Retry-After, exit 0 after the last call_end`, async () => {
+    const [sipPort, control, metricsPort] = [await freePort(), await freePort(), await freePort()];
     const media = await freePortRange(CALLS * 2 + 40);
     const cfg = configFile(`sip: { listen: [{ address: 127.0.0.1, port: ${sipPort}, transport: udp }] }
 drachtio: { embedded: { host: 127.0.0.1, port: ${control}, secret: s3cret } }
@@ -55,10 +55,13 @@ agents: { parrot: { type: echo } }
 media: { address: 127.0.0.1, port_min: ${media.min}, port_max: ${media.max} }
 edge: { rate_per_second: 5000, burst: 5000 }
 shutdown: { grace_seconds: 120 }
+metrics: { listen: "127.0.0.1:${metricsPort}" }
 `);
     const gw = trunkgate(['start', '--config', cfg]);
     await gw.waitForLog((l) => l.msg === 'connected to drachtio server');
     await bound(sipPort, 'udp', gw);
+    const ready = `http://127.0.0.1:${metricsPort}/ready`;
+    expect((await fetch(ready)).status).toBe(200);
 
     // Each call streams speech for 20 s after the answer, then the caller hangs up.
     const load = runSipp({
@@ -74,6 +77,8 @@ shutdown: { grace_seconds: 120 }
 
     gw.proc.kill('SIGTERM');
     await gw.waitForLog((l) => l.event === 'drain_waiting');
+    const notReady = await fetch(ready);
+    expect([notReady.status, await notReady.json()]).toEqual([503, { status: 'not_ready', reasons: ['draining'] }]);
     const refused = await runSipp({
       args: ['-sf', expect503RetryAfter, `127.0.0.1:${sipPort}`, '-i', '127.0.0.1', '-p', String(await freePort()), '-mp', String(await sippMediaPort()), '-m', '1'],
       timeoutMs: 30_000,

@@ -6,7 +6,7 @@
  * capacity → SDP answer (488 if no common codec) → 180/183 → MediaSession → agent → 200 OK.
  */
 import Srf from 'drachtio-srf';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { callLogger, type Logger } from '../../log.js';
 import { MediaEngine, MediaSocketError, PortAllocator, PortExhaustedError, type PacketTap } from '../../media/index.js';
 import { SdpError } from '../../media/sdp/errors.js';
@@ -37,6 +37,7 @@ export interface GatewayAppOptions {
   logger: Logger;
   /** Route every call to this agent instead of the configured one. */
   agentOverride?: string | undefined;
+  /** Where the gateway's metrics are registered (src/gateway/metrics); default a new one. */
   registry?: Registry;
   /** Packet tap per call (tests, recording): every RTP/RTCP datagram in and out. */
   mediaTap?: ((callId: string) => PacketTap | undefined) | undefined;
@@ -84,8 +85,6 @@ export class GatewayApp {
   readonly #lateNotify = new Map<string, Set<(req: Srf.SrfRequest) => void>>();
   /** Per call: the admission result the transfer code needs (trunk, carrier address, Allow). */
   readonly #callCtx = new WeakMap<Call, { admitted: Admitted; req: Srf.SrfRequest }>();
-  readonly #callsCounter: Counter<'trunk' | 'result'>;
-  readonly #activeGauge: Gauge;
   #pending = 0;
   #callsTotal = 0;
   #draining = false;
@@ -121,8 +120,6 @@ export class GatewayApp {
     }
     this.#observers = new Observers(this.#log);
     this.registry = options.registry ?? new Registry();
-    this.#callsCounter = new Counter({ name: 'trunkgate_calls_total', help: 'INVITEs by trunk and outcome', labelNames: ['trunk', 'result'], registers: [this.registry] });
-    this.#activeGauge = new Gauge({ name: 'trunkgate_active_calls', help: 'Calls in progress', registers: [this.registry] });
     this.srf = new Srf();
     this.#transferor = new Transferor({
       srf: this.srf, engine: this.#engine, config: options.config, mediaTap: options.mediaTap,
@@ -136,7 +133,6 @@ export class GatewayApp {
       tap: (callId) => this.#opts.mediaTap?.(callId),
       register: (call) => {
         this.calls.set(call.info.callId, call);
-        this.#activeGauge.set(this.calls.size);
         this.#callsTotal++;
         this.#observers.notify('callStarted', call);
       },
@@ -247,8 +243,7 @@ export class GatewayApp {
   }
 
   #refuse(log: Logger, r: Refusal, res: Srf.SrfResponse): void {
-    this.#callsCounter.inc({ trunk: r.trunk, result: r.reason });
-    this.#observers.notify('callRefused', { callId: String((log.bindings() as { callId?: unknown }).callId ?? ''), trunk: r.trunk, reason: r.reason, status: r.status });
+    this.#observers.notify('callRefused', { callId: String((log.bindings() as { callId?: unknown }).callId ?? ''), trunk: r.trunk, reason: r.reason, status: r.status, agent: typeof r.detail?.agent === 'string' ? r.detail.agent : undefined });
     log.info({ event: 'call_refused', reason: r.reason, status: r.status, ...r.detail }, `call refused: ${r.reason.replace(/_/g, ' ')}`);
     if (!res.finalResponseSent) res.send(r.status, { headers: r.headers ?? {} });
   }
@@ -299,8 +294,8 @@ export class GatewayApp {
     req.on('cancel', () => {
       canceled = true;
       log.info({ event: 'call_canceled' }, 'caller canceled before answer');
-      this.#callsCounter.inc({ trunk: trunk.name, result: 'canceled' });
       if (call) call.finalStatus = 487;
+      else this.#observers.notify('callRefused', { callId, trunk: trunk.name, reason: 'canceled', status: 487 });
       void call?.end('caller', 'canceled before answer');
     });
     try {
@@ -364,8 +359,6 @@ export class GatewayApp {
 
   #closed(call: Call): void {
     this.calls.delete(call.info.callId);
-    this.#activeGauge.set(this.calls.size);
-    this.#callsCounter.inc({ trunk: call.info.trunk, result: 'completed' });
     this.#release(call.info.trunk);
     if (call.endRecord) this.#observers.notify('callEnded', call, call.endRecord);
   }

@@ -22,7 +22,7 @@ export type CallEndRecord = Record<string, unknown> & {
 
 export interface GatewayObserver {
   /** An INVITE refused before a call existed (admission, setup failure, CANCEL before media). */
-  callRefused?(event: { callId: string; trunk: string; reason: RejectReason; status: number }): void;
+  callRefused?(event: { callId: string; trunk: string; reason: RejectReason; status: number; agent?: string | undefined }): void;
   /** A call exists (admitted, media up, not answered yet). */
   callStarted?(call: Call): void;
   /** After its `call_end` line: the call is gone, its trunk channel free. */

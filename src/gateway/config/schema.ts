@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { BUILTIN_AGENTS, BUILTIN_SETTINGS } from '../../agents/registry.js';
 import { parseCidr } from '../edge/cidr.js';
 import { compilePattern } from '../routing/numbers.js';
+import { metricsSchema } from './metrics.js';
 
 const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
 
@@ -224,6 +225,7 @@ export const configSchema = z.object({
   session_timers: sessionTimers.prefault({}),
   edge: edge.prefault({}),
   shutdown: z.object({ grace_seconds: z.number().min(0).default(30) }).strict().prefault({}),
+  metrics: metricsSchema.optional(),
   logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   const names = new Set<string>();

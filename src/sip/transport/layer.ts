@@ -82,6 +82,7 @@ export class TransportLayer {
   /** Open connections by remote endpoint key, for reuse (§18.1.1 / §18.2.2). */
   readonly #byRemote = new Map<string, Connection>();
   #onMessage: (m: InboundMessage) => void = () => undefined;
+  #traffic: ((direction: 'in' | 'out', message: SipMessage) => void) | undefined;
   #closed = false;
   /** Packets dropped by the source policy, parse errors, oversize (for metrics and tests). */
   readonly stats = { dropped: 0, parseErrors: 0, badRequestsSent: 0, oversize: 0, keepalives: 0 };
@@ -92,6 +93,14 @@ export class TransportLayer {
 
   onMessage(handler: (m: InboundMessage) => void): void {
     this.#onMessage = handler;
+  }
+
+  /**
+   * Sees every message parsed in and every message handed to a socket (retransmissions
+   * included): a tap for metrics, never for protocol decisions. One listener; it must not throw.
+   */
+  onTraffic(listener: (direction: 'in' | 'out', message: SipMessage) => void): void {
+    this.#traffic = listener;
   }
 
   get connectionCount(): number {
@@ -266,6 +275,7 @@ export class TransportLayer {
     }
     const inbound: InboundMessage = { message, raw, source, local, receivedAt };
     if (conn) inbound.connectionId = conn.id;
+    this.#traffic?.('in', message);
     try {
       this.#onMessage(inbound);
     } catch (err) {
@@ -335,6 +345,7 @@ export class TransportLayer {
 
   /** Sends a request to an endpoint, reusing an open TCP/TLS connection to it. */
   async sendRequest(request: SipRequest, destination: Endpoint): Promise<void> {
+    this.#traffic?.('out', request);
     await this.#sendBuffer(request.toBuffer(), destination);
   }
 
@@ -343,6 +354,7 @@ export class TransportLayer {
    * else to the address derived from the top Via (received / rport / maddr / sent-by).
    */
   async sendResponse(response: SipResponse, connectionId?: string): Promise<void> {
+    this.#traffic?.('out', response);
     const buf = response.toBuffer();
     if (connectionId) {
       const conn = this.#connections.get(connectionId);
@@ -360,8 +372,10 @@ export class TransportLayer {
 
   async sendStateless(message: SipMessage, destination?: Endpoint): Promise<void> {
     if (message.kind === 'response') {
-      if (destination) await this.#sendBuffer(message.toBuffer(), destination);
-      else await this.sendResponse(message);
+      if (destination) {
+        this.#traffic?.('out', message);
+        await this.#sendBuffer(message.toBuffer(), destination);
+      } else await this.sendResponse(message);
       return;
     }
     await this.sendRequest(message, destination ?? (await this.resolveRequestDestination(message)));
