@@ -27,6 +27,7 @@ import type { SessionTimerConfig } from './session-timer.js';
 import { readiness, type Readiness } from './readiness.js';
 import { Observers, type GatewayObserver } from './observer.js';
 import { drainCalls } from './drain.js';
+import { RtpWatchdog } from './rtp-watchdog.js';
 
 export type { RejectReason } from './admission.js';
 
@@ -91,6 +92,7 @@ export class GatewayApp {
   #drachtioConnected = false;
   #idleWaiters: (() => void)[] = [];
   readonly #observers: Observers;
+  readonly #watchdog: RtpWatchdog;
 
   constructor(options: GatewayAppOptions) {
     this.#opts = options;
@@ -119,6 +121,7 @@ export class GatewayApp {
       this.#auth.set(t.name, new DigestServer({ realm: t.auth.realm ?? t.name, lookup: (u) => (u === username ? password : undefined), algorithms: ['MD5'] }));
     }
     this.#observers = new Observers(this.#log);
+    this.#watchdog = new RtpWatchdog({ rtpTimeoutMs: media.rtp_timeout_s * 1000, holdTimeoutMs: media.hold_timeout_s * 1000 });
     this.registry = options.registry ?? new Registry();
     this.srf = new Srf();
     this.#transferor = new Transferor({
@@ -133,6 +136,8 @@ export class GatewayApp {
       tap: (callId) => this.#opts.mediaTap?.(callId),
       register: (call) => {
         this.calls.set(call.info.callId, call);
+        // Dead calls end (rtp-watchdog.ts): watched from the answer (or a SIP route's bridge).
+        call.onState((s) => { if (s === 'answered' || s === 'bridged') this.#watchdog.watch(call); });
         this.#callsTotal++;
         this.#observers.notify('callStarted', call);
       },
@@ -233,6 +238,7 @@ export class GatewayApp {
         }));
       },
     }, graceMs);
+    this.#watchdog.close();
     await this.#observers.stopping();
     // The last 200 OK to a caller's BYE may still be on its way through the drachtio server; the
     // embedded server drops what an application had in flight when it disconnects.

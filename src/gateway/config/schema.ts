@@ -9,6 +9,7 @@ import { BUILTIN_AGENTS, BUILTIN_SETTINGS } from '../../agents/registry.js';
 import { parseCidr } from '../edge/cidr.js';
 import { compilePattern } from '../routing/numbers.js';
 import { metricsSchema } from './metrics.js';
+import { mediaTimeoutFields } from './media-timeouts.js';
 
 const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
 
@@ -172,6 +173,7 @@ const transferTarget = z.object({
 }).strict();
 
 const media = z.object({
+  ...mediaTimeoutFields,
   address: z.string().default('127.0.0.1'),
   /** The address written in SDP (defaults to `address`). */
   public_address: z.string().optional(),
