@@ -10,6 +10,7 @@ import { SCENARIO_DIR } from '../../../src/loadtest/peers.js';
 import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { runSippCaller, TRANSFER_AGENT } from '../transfer/helpers.js';
 import { ackFor, byeFromCaller, byeFromGateway, expectAnswer, inDialog, invite, pause, scenario, scenarioFile, sdp } from '../helpers/scenarios.js';
 
 let gw: TestGateway | undefined;
@@ -73,5 +74,68 @@ describe('RTP timeout (media.rtp_timeout_s, media.hold_timeout_s)', () => {
     expect(r.code, r.errors).toBe(0);
     await gw.waitIdle();
     expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ hangupBy: 'caller' });
+  }, 60_000);
+});
+
+/** A human who answers the bridged leg and then sends no RTP and no BYE; the gateway's BYE must say why. */
+const silentHuman = scenarioFile('uas-answer-no-media-expect-bye', scenario('uas-answer-no-media-expect-bye', `  <recv request="INVITE" crlf="true"/>
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:human@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=human 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+    ]]>
+  </send>
+  <recv request="ACK"/>
+  <recv request="BYE">
+    <action><ereg regexp="[Rr]eason: *SIP;cause=[0-9]+;text=.no RTP from the bridged human leg" search_in="msg" check_it="true" assign_to="why"/></action>
+  </recv>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <Reference variables="why"/>
+`));
+
+describe('RTP timeout of a bridged human leg (no agent left)', () => {
+  it('a human who answers the bridge and then sends no RTP is hung up with the caller (endCause human_rtp_timeout) while the caller still talks', async () => {
+    const humanPort = await freePort();
+    const human = runSipp({ args: ['-sf', silentHuman, '-i', '127.0.0.1', '-p', String(humanPort), '-mp', String(await sippMediaPort()), '-m', '1'], timeoutMs: 60_000 });
+    await human.listening();
+    gw = await startTestGateway({
+      trunk: { codecs: ['PCMU'], transfer: { method: 'bridge' }, routes: [{ pattern: '*', agent: 'xfer' }] },
+      agents: { xfer: { type: 'module', module: TRANSFER_AGENT, settings: { target: `sip:human@127.0.0.1:${humanPort}`, after_ms: 200 } } },
+      media: { rtp_timeout_s: 2 },
+    });
+    // The caller streams speech until the gateway's BYE (sipp-scenarios/uac-expect-bye.xml).
+    const caller = await runSippCaller('uac-expect-bye.xml', gw.sipPort);
+    expect(caller.code, caller.errors).toBe(0);
+    const h = await human;
+    expect(h.code, h.errors).toBe(0);
+    await gw.waitIdle();
+    const end = gw.logs().find((l) => l.event === 'call_end')!;
+    expect(end).toMatchObject({ hangupBy: 'gateway', endCause: 'human_rtp_timeout', transfer: { result: 'transferred' } });
+    expect(end.packetsIn as number).toBeGreaterThan(0);
   }, 60_000);
 });
