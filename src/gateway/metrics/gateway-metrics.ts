@@ -65,7 +65,15 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   const jitter = new Histogram({ name: 'trunkgate_rtp_jitter_ms', help: 'Interarrival jitter (RFC 3550 §6.4.1) of each ended call\'s caller leg, ms', buckets: JITTER_BUCKETS_MS, registers });
   const transfers = new Counter({ name: 'trunkgate_transfers_total', help: 'Transfers by method and result', labelNames: ['method', 'result'], registers });
   const agentErrors = new Counter({ name: 'trunkgate_agent_errors_total', help: 'Agents that failed or could not be created, by agent', labelNames: ['agent'], registers });
-  const sipMessages = new Counter({ name: 'trunkgate_sip_messages_total', help: 'SIP messages by direction, method and status (requests: status "")', labelNames: ['direction', 'method', 'status'], registers });
+  // Hot path (every SIP message): a plain number per series, handed to prom-client at scrape time.
+  const sipCounts = new Map<string, { labels: { direction: string; method: string; status: string }; n: number }>();
+  new Counter({
+    name: 'trunkgate_sip_messages_total', help: 'SIP messages by direction, method and status (requests: status "")', labelNames: ['direction', 'method', 'status'], registers,
+    collect() {
+      this.reset();
+      for (const { labels, n } of sipCounts.values()) this.inc(labels, n);
+    },
+  });
   const restRequests = new Counter({ name: 'trunkgate_rest_requests_total', help: 'REST API requests by method, route template and status', labelNames: ['method', 'route', 'status'], registers });
   const restRequestSeconds = new Histogram({ name: 'trunkgate_rest_request_seconds', help: 'REST API request handling time', labelNames: ['method', 'route'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers });
   new Gauge({ name: 'trunkgate_draining', help: '1 while the gateway drains (SIGTERM): new calls are refused', registers, collect() { this.set(draining ? 1 : 0); } });
@@ -98,7 +106,6 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
 
   let draining = false;
   const direction = (call: Call): CallDirection => ((call.info as { direction?: CallDirection }).direction ?? 'inbound');
-  const sipChildren = new Map<string, Counter.Internal>();
 
   const observer: GatewayObserver = {
     callRefused({ trunk, reason, agent }) {
@@ -147,9 +154,9 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       const m = SIP_METHODS.has(method) ? method : 'OTHER';
       const s = status === undefined ? '' : status >= 100 && status <= 699 ? String(status) : 'invalid';
       const key = `${dir} ${m} ${s}`;
-      let child = sipChildren.get(key);
-      if (!child) sipChildren.set(key, (child = sipMessages.labels(dir, m, s)));
-      child.inc();
+      const c = sipCounts.get(key);
+      if (c) c.n++;
+      else sipCounts.set(key, { labels: { direction: dir, method: m, status: s }, n: 1 });
     },
   };
 }
