@@ -28,6 +28,7 @@ import { readiness, type Readiness } from './readiness.js';
 import { Observers, type GatewayObserver } from './observer.js';
 import { drainCalls } from './drain.js';
 import { RtpWatchdog } from './rtp-watchdog.js';
+import { disconnectSrf } from './srf-disconnect.js';
 
 export type { RejectReason } from './admission.js';
 
@@ -243,7 +244,7 @@ export class GatewayApp {
     // The last 200 OK to a caller's BYE may still be on its way through the drachtio server; the
     // embedded server drops what an application had in flight when it disconnects.
     await new Promise((r) => setTimeout(r, 250));
-    this.srf.disconnect();
+    disconnectSrf(this.srf, this.#drachtioConnected);
     if (this.#ownsMedia) await this.mediaSessions.close();
     this.#anchor?.close();
   }

@@ -64,3 +64,17 @@ describe('OPTIONS answers readiness (issue 16: a dispatcher stops sending to a f
     }
   }, 60_000);
 });
+
+describe('readiness follows the drachtio connection', () => {
+  it('reasons include drachtio_disconnected once the drachtio server the app is connected to goes away', async () => {
+    const gw = await startTestGateway();
+    try {
+      expect(gw.proc.gateway.app.readiness().ready).toBe(true);
+      await gw.proc.server!.close();
+      await gw.waitFor(() => gw.proc.gateway.app.readiness().reasons.includes('drachtio_disconnected'));
+      expect(gw.proc.gateway.app.readiness()).toEqual({ ready: false, reasons: ['drachtio_disconnected'] });
+    } finally {
+      await gw.stop();
+    }
+  }, 30_000);
+});
