@@ -25,7 +25,7 @@ import { watchCallerDialog } from './in-dialog.js';
 import { ALLOW, InboundSetup } from './inbound-setup.js';
 import type { SessionTimerConfig } from './session-timer.js';
 import { readiness, type Readiness } from './readiness.js';
-import { Observers, type GatewayObserver } from './observer.js';
+import { Observers, type CallEndRecord, type GatewayObserver } from './observer.js';
 import { drainCalls } from './drain.js';
 import { RtpWatchdog } from './rtp-watchdog.js';
 import { disconnectSrf } from './srf-disconnect.js';
@@ -367,7 +367,8 @@ export class GatewayApp {
   #closed(call: Call): void {
     this.calls.delete(call.info.callId);
     this.#release(call.info.trunk);
-    if (call.endRecord) this.#observers.notify('callEnded', call, call.endRecord);
+    // Call#logEnd writes these fields (event, trunk, answered, durationMs, hangupBy, reason …).
+    if (call.endRecord) this.#observers.notify('callEnded', call, call.endRecord as CallEndRecord);
   }
 
   #checkIdle(): void {

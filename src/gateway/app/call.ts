@@ -19,7 +19,6 @@ import type { Agent, CallInfo, TransferOutcome } from '../../agents/types.js';
 import type { AgentIOHandle } from './agent-io.js';
 import type { SessionTimer } from './session-timer.js';
 import { TrunkgateError } from '../../errors.js';
-import type { CallEndRecord } from './observer.js';
 
 /** Who ended the call. */
 export type HangupSide = 'caller' | 'agent' | 'gateway' | 'human';
@@ -84,12 +83,11 @@ export class Call {
   readonly transfers: TransferOutcome[] = [];
   /** Media flows caller ↔ human directly (transfer.media: direct): the sessions were closed on purpose. */
   mediaOffloaded = false;
-  /** Extra fields for the call_end line (agents' token usage, `endCause` …). */
+  /** Extra fields for the call_end line (agents' token usage …). */
   readonly endFields: Record<string, unknown> = {};
-  /** The call_end line's fields, once logged. */
-  endRecord: CallEndRecord | undefined;
   #state: CallState = 'setting_up';
   #ended: CallEnd | undefined;
+  #endRecord: Readonly<Record<string, unknown>> | undefined;
   #done: Promise<void> | undefined;
   readonly #stateListeners = new Set<(state: CallState) => void>();
   readonly #onClosed: (call: Call) => void;
@@ -116,6 +114,11 @@ export class Call {
 
   get endedBy(): CallEnd | undefined {
     return this.#ended;
+  }
+
+  /** The call_end line's fields, from the moment it is written (before the `ended` state listeners run). */
+  get endRecord(): Readonly<Record<string, unknown>> | undefined {
+    return this.#endRecord;
   }
 
   /** The caller's media session (shorthand). */
@@ -236,7 +239,7 @@ export class Call {
     const stats = this.caller.session.stats();
     const now = Date.now();
     const answered = this.answeredAt !== undefined;
-    const fields: CallEndRecord = {
+    const fields: Record<string, unknown> = {
       event: 'call_end',
       answered,
       ...(answered ? {} : { sipStatus: this.finalStatus }),
@@ -254,7 +257,7 @@ export class Call {
       hangupBy: by,
       reason,
     };
-    this.endRecord = fields;
+    this.#endRecord = fields;
     this.log.info(fields, 'call ended');
     if (answered && stats.packetsIn === 0 && now - this.answeredAt! > 2000) {
       this.log.warn({ event: 'no_rtp', durationMs: now - this.answeredAt!, remote: this.caller.media.remote }, 'the call got no RTP at all: check NAT / the SDP address the caller offered');
