@@ -11,7 +11,7 @@ import type { MediaWorkerInfo } from '../../media/worker/pool.js';
 import type { Call } from '../app/call.js';
 import type { CallEndRecord, GatewayObserver } from '../app/observer.js';
 
-/** Calls are inbound (from a trunk) today; outbound calls (REST API) set `info.direction`. */
+/** Calls from a trunk are inbound; an outbound call (REST API) says so in `endFields.direction`. */
 export type CallDirection = 'inbound' | 'outbound';
 
 /** SIP methods counted by name; anything else (a scanner's invention) is `OTHER`, to bound the label's values. */
@@ -105,7 +105,9 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   }
 
   let draining = false;
-  const direction = (call: Call): CallDirection => ((call.info as { direction?: CallDirection }).direction ?? 'inbound');
+  const direction = (call: Call): CallDirection => (call.endFields.direction === 'outbound' ? 'outbound' : 'inbound');
+  // The labels a call was counted active under, so its end takes it off the same series.
+  const activeLabels = new WeakMap<Call, { trunk: string; direction: CallDirection }>();
 
   const observer: GatewayObserver = {
     callRefused({ trunk, reason, agent }) {
@@ -113,12 +115,14 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       if (reason === 'agent_failed' || reason === 'agent_unavailable') agentErrors.inc({ agent: agent ?? '-' });
     },
     callStarted(call) {
-      callsActive.inc({ trunk: call.info.trunk, direction: direction(call) });
+      const labels = { trunk: call.info.trunk, direction: direction(call) };
+      activeLabels.set(call, labels);
+      callsActive.inc(labels);
     },
     callEnded(call, record) {
-      const labels = { trunk: record.trunk, direction: direction(call) };
-      callsActive.dec(labels);
-      countEnd(call, record, labels);
+      const active = activeLabels.get(call);
+      if (active) callsActive.dec(active);
+      countEnd(call, record, { trunk: record.trunk, direction: direction(call) });
     },
     drainStarted() {
       draining = true;
