@@ -9,6 +9,7 @@ import { rootLogger, type Logger } from '../log.js';
 import { GatewayApp, type GatewayAppOptions, type GatewayStats } from './app/application.js';
 import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
+import { createCdrRecorder } from './cdr/create.js';
 
 /** sip-configs/default.yaml of this checkout. */
 export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../sip-configs/default.yaml');
@@ -42,22 +43,32 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const config = options.config ?? loadConfig(configPath);
   const logger = options.logger ?? rootLogger;
+  const baseDir = options.config ? process.cwd() : dirname(resolve(configPath));
+  // CdrError (an unwritable cdr.path) is a start error, before anything connects.
+  const recorder = createCdrRecorder(config, baseDir, logger);
   const app = new GatewayApp({
     config,
-    baseDir: options.config ? process.cwd() : dirname(resolve(configPath)),
+    baseDir,
     logger,
+    recorder,
     agentOverride: options.agentOverride,
     mediaTap: options.mediaTap,
     mediaSessions: options.mediaSessions,
   });
-  await app.prepare();
-  const target = options.drachtio ?? config.drachtio;
-  await app.connect(target);
+  try {
+    await app.prepare();
+    const target = options.drachtio ?? config.drachtio;
+    await app.connect(target);
+  } catch (err) {
+    await recorder?.close();
+    throw err;
+  }
   let stopping: Promise<void> | undefined;
   return {
     app,
     config,
     stats: () => app.stats(),
-    stop: (o = {}) => (stopping ??= app.stop(o.graceMs)),
+    // The last calls' final CDRs are written as they end; then the CDR database closes.
+    stop: (o = {}) => (stopping ??= app.stop(o.graceMs).finally(() => recorder?.close())),
   };
 }

@@ -24,6 +24,7 @@ import type { Call } from './call.js';
 import { watchCallerDialog } from './in-dialog.js';
 import { ALLOW, InboundSetup } from './inbound-setup.js';
 import type { SessionTimerConfig } from './session-timer.js';
+import type { CallRecorder } from '../cdr/recorder.js';
 
 export type { RejectReason } from './admission.js';
 
@@ -39,6 +40,8 @@ export interface GatewayAppOptions {
   mediaTap?: ((callId: string) => PacketTap | undefined) | undefined;
   /** Where MediaSessions are made (default: from `media.workers`; one the caller passes is not closed by stop()). */
   mediaSessions?: MediaSessionFactory | undefined;
+  /** Told of each admitted call's set-up and its Call (the CDRs, src/gateway/cdr). */
+  recorder?: CallRecorder | undefined;
 }
 
 /** The media session factory's options from the config (workers, nice, the UDP layer). */
@@ -213,6 +216,7 @@ export class GatewayApp {
 
   #refuse(log: Logger, r: Refusal, res: Srf.SrfResponse): void {
     this.#callsCounter.inc({ trunk: r.trunk, result: r.reason });
+    this.#opts.recorder?.refused(res, r);
     log.info({ event: 'call_refused', reason: r.reason, status: r.status, ...r.detail }, `call refused: ${r.reason.replace(/_/g, ' ')}`);
     if (!res.finalResponseSent) res.send(r.status, { headers: r.headers ?? {} });
   }
@@ -250,6 +254,7 @@ export class GatewayApp {
     });
     if (!isAdmitted(admitted)) return this.#refuse(log, admitted, res);
     const { trunk } = admitted;
+    this.#opts.recorder?.invited(req, res, admitted);
 
     this.#perTrunk.set(trunk.name, (this.#perTrunk.get(trunk.name) ?? 0) + 1);
     this.#pending++;
@@ -266,11 +271,13 @@ export class GatewayApp {
       await this.#setup.run(req, res, log, admitted, () => canceled, (c) => {
         call = c;
         this.#callCtx.set(c, { admitted, req });
+        this.#opts.recorder?.attach(res, c);
       });
     } catch (err) {
       this.#setupFailed(log, trunk, res, err);
     } finally {
       this.#pending--;
+      this.#opts.recorder?.settled(res);
       if (!call) this.#release(trunk.name);
       else this.#checkIdle();
     }

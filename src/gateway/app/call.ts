@@ -87,6 +87,7 @@ export class Call {
   readonly endFields: Record<string, unknown> = {};
   #state: CallState = 'setting_up';
   #ended: CallEnd | undefined;
+  #endRecord: Readonly<Record<string, unknown>> | undefined;
   #done: Promise<void> | undefined;
   readonly #stateListeners = new Set<(state: CallState) => void>();
   readonly #onClosed: (call: Call) => void;
@@ -113,6 +114,11 @@ export class Call {
 
   get endedBy(): CallEnd | undefined {
     return this.#ended;
+  }
+
+  /** The call_end line's fields, from the moment it is written (before the `ended` state listeners run). */
+  get endRecord(): Readonly<Record<string, unknown>> | undefined {
+    return this.#endRecord;
   }
 
   /** The caller's media session (shorthand). */
@@ -251,6 +257,7 @@ export class Call {
       hangupBy: by,
       reason,
     };
+    this.#endRecord = fields;
     this.log.info(fields, 'call ended');
     if (answered && stats.packetsIn === 0 && now - this.answeredAt! > 2000) {
       this.log.warn({ event: 'no_rtp', durationMs: now - this.answeredAt!, remote: this.caller.media.remote }, 'the call got no RTP at all: check NAT / the SDP address the caller offered');
