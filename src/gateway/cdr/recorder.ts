@@ -29,6 +29,8 @@ export interface CallRecorder {
 
 interface Rec {
   id: string;
+  /** When the INVITE was admitted (ms). */
+  at: number;
   callId: string;
   call: Call | undefined;
   answered: boolean;
@@ -58,14 +60,15 @@ function tokens(record: Readonly<Record<string, unknown>>): { input: number | nu
 }
 
 /** The columns of a call_end record (Call#endRecord, fields as in docs/gateway.md). */
-export function endColumns(call: Call, record: Readonly<Record<string, unknown>>, endAt: number): EndColumns {
+export function endColumns(call: Call, record: Readonly<Record<string, unknown>>, inviteAt: number, endAt: number): EndColumns {
   const t = tokens(record);
   const transfer = record.transfer as { result?: unknown } | undefined;
   return {
     codec: typeof record.codec === 'string' ? record.codec : null,
     answer_at: call.answeredAt !== undefined ? iso(call.answeredAt) : null,
     end_at: iso(endAt),
-    setup_ms: num(record.setupMs),
+    // INVITE (admitted) → 200 OK; call_end's setupMs counts from the Call's creation (media up).
+    setup_ms: call.answeredAt !== undefined ? call.answeredAt - inviteAt : null,
     duration_ms: num(record.durationMs),
     sip_status: num(record.sipStatus),
     hangup_by: typeof record.hangupBy === 'string' ? record.hangupBy : null,
@@ -138,13 +141,13 @@ export class CdrRecorder implements CallRecorder {
   }
 
   invited(req: Srf.SrfRequest, res: Srf.SrfResponse, admitted: Admitted): void {
-    const rec: Rec = { id: randomUUID(), callId: req.get('Call-ID'), call: undefined, answered: false, done: false };
+    const rec: Rec = { id: randomUUID(), at: Date.now(), callId: req.get('Call-ID'), call: undefined, answered: false, done: false };
     this.#byRes.set(res, rec);
     this.#write(rec, 'invite', () => {
       const n = callNumbers(req, admitted.trunk, admitted);
       this.store.invited({
         id: rec.id, sip_call_id: rec.callId, direction: 'inbound', trunk: admitted.trunk.name, from_number: n.from, to_number: n.to,
-        dialled: admitted.dialled, agent: targetName(admitted.target), source: `${req.source_address}:${req.source_port}`, invite_at: iso(Date.now()),
+        dialled: admitted.dialled, agent: targetName(admitted.target), source: `${req.source_address}:${req.source_port}`, invite_at: iso(rec.at),
       });
     });
   }
@@ -170,7 +173,7 @@ export class CdrRecorder implements CallRecorder {
       if (state === 'ended' && !rec.done) {
         rec.done = true;
         const record = call.endRecord ?? { hangupBy: call.endedBy?.by, reason: call.endedBy?.reason };
-        this.#finish(rec, () => this.store.ended(rec.id, endColumns(call, record, Date.now()), this.#webhook ? 'pending' : null));
+        this.#finish(rec, () => this.store.ended(rec.id, endColumns(call, record, rec.at, Date.now()), this.#webhook ? 'pending' : null));
       }
     });
   }
