@@ -5,7 +5,7 @@
  * the file, finished or not (WAL with synchronous=NORMAL: a commit is in the WAL file, i.e. the OS,
  * when the call returns; only a power loss could take the last commits back).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CdrError } from './errors.js';
@@ -82,7 +82,7 @@ export const CRASHED_REASON = 'gateway_crashed';
 export function openCdrDatabase(path: string, options: { readonly?: boolean } = {}): Database.Database {
   let db: Database.Database;
   try {
-    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+    if (!options.readonly) makeFolders(dirname(path));
     db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
     db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
@@ -105,6 +105,17 @@ export function openCdrDatabase(path: string, options: { readonly?: boolean } = 
     throw new CdrError('CDR_OPEN', `cannot open the CDR database ${path}: ${(err as Error).message}`, path, { cause: err });
   }
   return db;
+}
+
+/**
+ * mkdir -p one level at a time: Node 20's `mkdirSync(…, { recursive: true })` spins forever on a
+ * path below /proc (mkdir gives ENOENT for a parent that exists); a plain mkdir fails at once.
+ */
+function makeFolders(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeFolders(parent);
+  mkdirSync(dir);
 }
 
 export class CdrStore {
