@@ -117,7 +117,10 @@ export class CdrRecorder implements CallRecorder {
    */
   constructor(options: CdrRecorderOptions) {
     this.#log = options.logger.child({ component: 'cdr' });
-    this.store = new CdrStore({ path: options.path, instance: options.instance });
+    this.store = new CdrStore({
+      path: options.path, instance: options.instance,
+      onWriteError: (err, what, cdrId) => this.#log.error({ event: 'cdr_write_failed', err, cdrId, what }, `CDR ${what} write failed`),
+    });
     const recovered = this.store.recover(options.webhook !== undefined);
     this.#log.info({ event: 'cdr_open', path: options.path, instance: options.instance, ...recovered }, recovered.crashed > 0
       ? `CDRs in ${options.path}: ${recovered.crashed} calls left in flight by a previous run marked ${'gateway_crashed'}`
@@ -126,11 +129,11 @@ export class CdrRecorder implements CallRecorder {
       this.#webhook = new CdrWebhook({ config: options.webhook, store: this.store, logger: this.#log });
       for (const row of this.store.pendingWebhooks()) this.#webhook.send(row);
     }
-    // Writes are synchronous, so nothing waits in memory; closing checkpoints the WAL.
+    // The writes of the current event-loop turn are committed by close() even when the process exits without stop().
     process.once('exit', this.#onExit);
   }
 
-  /** One write; a failing one (disk full, locked for 5 s) is logged and the call goes on. */
+  /** One write (queued for this turn's commit); a failing one (disk full, locked for 5 s) is logged and the call goes on. */
   #write(rec: Rec, what: string, fn: () => void): void {
     if (this.store.closed) return;
     try {
@@ -202,8 +205,12 @@ export class CdrRecorder implements CallRecorder {
   #finish(rec: Rec, write: () => void): void {
     this.#write(rec, 'final', write);
     if (!this.#webhook || this.store.closed) return;
-    const row = this.store.get(rec.id);
-    if (row) this.#webhook.send(row);
+    // After this turn's commit: the payload is the row as stored.
+    setImmediate(() => {
+      if (this.store.closed) return;
+      const row = this.store.get(rec.id);
+      if (row) this.#webhook?.send(row);
+    });
   }
 
   /** Lets webhooks under way finish (briefly), then closes the database. Safe to call twice. */

@@ -63,7 +63,9 @@ describe('CdrStore', () => {
     a.ending('ending', new Date().toISOString(), 'caller', 'caller hung up');
     const b = new CdrStore({ path, instance: 'b' });
     b.invited(invite('other'));
-    // a's process dies here (no close); a new one starts.
+    // The end of the event-loop turn commits the queued writes; a's process dies after it (no close).
+    a.flush();
+    b.flush();
     const restarted = new CdrStore({ path, instance: 'a' });
     expect(restarted.recover(true)).toEqual({ crashed: 2, completed: 1 });
     const state = (id: string) => restarted.get(id)!;
