@@ -35,6 +35,7 @@ interface Rec {
   call: Call | undefined;
   answered: boolean;
   done: boolean;
+  canceled: boolean;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -144,8 +145,9 @@ export class CdrRecorder implements CallRecorder {
   }
 
   invited(req: Srf.SrfRequest, res: Srf.SrfResponse, admitted: Admitted): void {
-    const rec: Rec = { id: randomUUID(), at: Date.now(), callId: req.get('Call-ID'), call: undefined, answered: false, done: false };
+    const rec: Rec = { id: randomUUID(), at: Date.now(), callId: req.get('Call-ID'), call: undefined, answered: false, done: false, canceled: false };
     this.#byRes.set(res, rec);
+    req.on('cancel', () => { rec.canceled = true; });
     this.#write(rec, 'invite', () => {
       const n = callNumbers(req, admitted.trunk, admitted);
       this.store.invited({
@@ -194,8 +196,9 @@ export class CdrRecorder implements CallRecorder {
     if (!rec || rec.call || rec.done) return;
     // Set-up over without a Call and without a refusal of ours: the caller canceled (487), or the answer failed.
     rec.done = true;
-    const status = res.statusCode ?? null;
-    const canceled = status === 487;
+    const canceled = rec.canceled || res.statusCode === 487;
+    // The server answers a CANCELed INVITE 487 itself (RFC 3261 §9.2); the app's response object never saw it.
+    const status = canceled ? 487 : res.statusCode ?? null;
     this.#finish(rec, () => this.store.ended(rec.id, {
       ...EMPTY_END, end_at: iso(Date.now()), sip_status: status, hangup_by: canceled ? 'caller' : 'gateway',
       hangup_reason: canceled ? 'canceled before answer' : 'set-up ended without a call',

@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, sippMediaPort } from '../../helpers/ports.js';
@@ -34,6 +35,20 @@ async function gatewayWithCdr(options: Parameters<typeof startTestGateway>[0] = 
   return db;
 }
 
+const cancel = `  <send>
+    <![CDATA[
+      CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+      From: sipp <sip:+919000000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+`;
+
 describe('a CDR row through the call', () => {
   it('an answered call the caller ends: invite, answer and end times, numbers, codec, media figures, the call_end record', async () => {
     const db = await gatewayWithCdr();
@@ -60,16 +75,27 @@ describe('a CDR row through the call', () => {
     const db = await gatewayWithCdr();
     await sipp(scenarioFile('uac-cdr-488', scenario('uac-cdr-488', `${invite({ sdpMedia: 'm=audio [media_port] RTP/AVP 18\na=rtpmap:18 G729/8000' })}  <recv response="100" optional="true"/>
   <recv response="488"/>
-${ackForNonSuccess(2)}`)));
+${ackForNonSuccess(3)}`)));
     await gw!.waitIdle();
     expect(rows(db)).toMatchObject([{ state: 'ended', sip_status: 488, hangup_by: 'gateway', hangup_reason: 'no_common_codec', answer_at: null, end_record: null }]);
+  }, 30_000);
+
+  it('a call the caller cancels before the answer: ended by the caller, 487, no answer time', async () => {
+    const db = await gatewayWithCdr({ agent: 'slow', agents: { slow: { type: 'module', module: fileURLToPath(new URL('../fixtures/slow-start-agent.ts', import.meta.url)), settings: { delay_ms: 3000 } } } });
+    await sipp(scenarioFile('uac-cdr-cancel', scenario('uac-cdr-cancel', `${invite()}  <recv response="100" optional="true"/>
+  <recv response="180"/>
+${cancel}  <recv response="200"/>
+  <recv response="487"/>
+${ackForNonSuccess(6)}`)));
+    await gw!.waitIdle();
+    expect(rows(db)).toMatchObject([{ state: 'ended', sip_status: 487, hangup_by: 'caller', hangup_reason: 'canceled before answer', answer_at: null, duration_ms: 0 }]);
   }, 30_000);
 
   it('an INVITE refused at admission (no route for the number) leaves no row: it never became a call', async () => {
     const db = await gatewayWithCdr({ trunk: { routes: [{ pattern: '+9180*', agent: 'echo' }] } });
     await sipp(scenarioFile('uac-cdr-404', scenario('uac-cdr-404', `${invite()}  <recv response="100" optional="true"/>
   <recv response="404"/>
-${ackForNonSuccess(2)}`)), '+919876543210');
+${ackForNonSuccess(3)}`)), '+919876543210');
     await gw!.waitIdle();
     expect(gw!.logs().find((l) => l.event === 'call_refused')).toMatchObject({ reason: 'no_route_for_number' });
     expect(rows(db)).toEqual([]);
