@@ -12,7 +12,7 @@ import type { Admitted, Refusal } from '../app/admission.js';
 import type { Call } from '../app/call.js';
 import { callNumbers, targetName } from '../app/inbound-setup.js';
 import type { CdrWebhookConfig } from '../config/cdr.js';
-import { CdrStore, type EndColumns } from './store.js';
+import { CdrStore, CRASHED_REASON, type EndColumns } from './store.js';
 import { CdrWebhook } from './webhook.js';
 
 /** What the application tells a recorder (GatewayAppOptions.recorder). */
@@ -124,7 +124,7 @@ export class CdrRecorder implements CallRecorder {
     });
     const recovered = this.store.recover(options.webhook !== undefined);
     this.#log.info({ event: 'cdr_open', path: options.path, instance: options.instance, ...recovered }, recovered.crashed > 0
-      ? `CDRs in ${options.path}: ${recovered.crashed} calls left in flight by a previous run marked ${'gateway_crashed'}`
+      ? `CDRs in ${options.path}: ${recovered.crashed} calls left in flight by a previous run marked ${CRASHED_REASON}`
       : `CDRs in ${options.path}`);
     if (options.webhook) {
       this.#webhook = new CdrWebhook({ config: options.webhook, store: this.store, logger: this.#log });
