@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.alone.test.ts'],
-    setupFiles: ['test/setup/worker-ports.ts'],
+    setupFiles: ['test/setup/worker-ports.ts', 'test/setup/cdr-state.ts'],
     testTimeout: 180_000,
     hookTimeout: 60_000,
     maxWorkers: 1,

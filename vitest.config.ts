@@ -8,7 +8,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Run on their own after this suite: vitest.alone.config.ts.
     exclude: ['test/**/*.alone.test.ts', '**/node_modules/**'],
-    setupFiles: ['test/setup/worker-ports.ts'],
+    setupFiles: ['test/setup/worker-ports.ts', 'test/setup/cdr-state.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     maxWorkers: 2,

@@ -4,6 +4,7 @@
  *   trunkgate start [--config FILE] [--agent NAME]   embedded SIP server + gateway application
  *   trunkgate server --contact URI --port N --secret S   the embedded drachtio-compatible server alone
  *   trunkgate loadtest [...]                          SIPp load test with a JSON + HTML report
+ *   trunkgate cdr [--since 2h] [--format json|csv]    the call detail records (docs/cdr.md)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { rootLogger } from './log.js';
@@ -52,6 +53,18 @@ export function buildCli(): Command {
     .action(async (args: string[]) => {
       const { loadtestMain } = await import('./loadtest/command.js');
       process.exitCode = await loadtestMain(args);
+    });
+
+  program.command('cdr')
+    .description('print the call detail records: JSON Lines or CSV, oldest first (docs/cdr.md)')
+    .option('--since <when>', 'calls from this time on: a duration back (15m, 2h, 7d) or a date')
+    .option('--format <format>', 'json (one object per line) or csv', 'json')
+    .option('--db <file>', 'CDR database (default: cdr.path of --config, else ~/.local/state/trunkgate/cdr.sqlite)')
+    .option('-c, --config <file>', 'take the database path from this gateway configuration')
+    .action(async (opts: { since?: string; format: string; db?: string; config?: string }) => {
+      const { cdrMain } = await import('./gateway/cdr/command.js');
+      const args = ['--format', opts.format, ...(opts.since ? ['--since', opts.since] : []), ...(opts.db ? ['--db', opts.db] : []), ...(opts.config ? ['--config', opts.config] : [])];
+      process.exitCode = await cdrMain(args);
     });
 
   return program;

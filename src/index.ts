@@ -16,6 +16,7 @@ export { ConfigError, type ConfigErrorCode } from './gateway/config/load.js';
 export { InvalidCidrError } from './gateway/edge/cidr.js';
 export { InvalidPatternError } from './gateway/routing/numbers.js';
 export { CallStateError } from './gateway/app/call.js';
+export { CdrError, type CdrErrorCode } from './gateway/cdr/errors.js';
 export { TransferBusyError } from './gateway/transfer/transferor.js';
 export { TransferTargetError } from './gateway/transfer/targets.js';
 export { PromptSynthesisError } from './agents/builtin/prompts.js';

@@ -12,6 +12,7 @@ import type { GatewayConfig } from './config/schema.js';
 import { splitHostPort } from './config/metrics.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
 import { startOpsServer, type OpsServer } from './metrics/http-server.js';
+import { createCdrRecorder } from './cdr/create.js';
 
 /** sip-configs/default.yaml of this checkout. */
 export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../sip-configs/default.yaml');
@@ -51,10 +52,14 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const config = options.config ?? loadConfig(configPath);
   const logger = options.logger ?? rootLogger;
+  const baseDir = options.config ? process.cwd() : dirname(resolve(configPath));
+  // CdrError (an unwritable cdr.path) is a start error, before anything connects.
+  const recorder = createCdrRecorder(config, baseDir, logger);
   const app = new GatewayApp({
     config,
-    baseDir: options.config ? process.cwd() : dirname(resolve(configPath)),
+    baseDir,
     logger,
+    recorder,
     agentOverride: options.agentOverride,
     mediaTap: options.mediaTap,
     mediaSessions: options.mediaSessions,
@@ -63,15 +68,21 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   const pool = app.mediaSessions.pool;
   const metrics = createGatewayMetrics({ registry: app.registry, ...(pool ? { mediaWorkers: () => pool.workers() } : {}) });
   app.observe(metrics.observer);
-  await app.prepare();
-  const target = options.drachtio ?? config.drachtio;
-  await app.connect(target);
+  try {
+    await app.prepare();
+    const target = options.drachtio ?? config.drachtio;
+    await app.connect(target);
+  } catch (err) {
+    await recorder?.close();
+    throw err;
+  }
   let ops: OpsServer | undefined;
   if (config.metrics) {
     try {
       ops = await startOpsServer({ ...splitHostPort(config.metrics.listen), registry: app.registry, ready: () => app.readiness(), log: logger });
     } catch (err) {
       await app.stop(0);
+      await recorder?.close();
       throw err;
     }
   }
@@ -82,7 +93,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     metrics,
     ops,
     stats: () => app.stats(),
-    // /ready answers 503 (draining) throughout the drain; the listener closes last.
-    stop: (o = {}) => (stopping ??= app.stop(o.graceMs).finally(() => ops?.close())),
+    // /ready answers 503 (draining) throughout the drain; the last calls' final CDRs are written as
+    // they end; then the CDR database and the listener close.
+    stop: (o = {}) => (stopping ??= app.stop(o.graceMs).finally(async () => { await recorder?.close(); await ops?.close(); })),
   };
 }

@@ -29,6 +29,7 @@ import { Observers, type CallEndRecord, type GatewayObserver } from './observer.
 import { drainCalls } from './drain.js';
 import { RtpWatchdog } from './rtp-watchdog.js';
 import { disconnectSrf } from './srf-disconnect.js';
+import type { CallRecorder } from '../cdr/recorder.js';
 
 export type { RejectReason } from './admission.js';
 
@@ -45,6 +46,8 @@ export interface GatewayAppOptions {
   mediaTap?: ((callId: string) => PacketTap | undefined) | undefined;
   /** Where MediaSessions are made (default: from `media.workers`; one the caller passes is not closed by stop()). */
   mediaSessions?: MediaSessionFactory | undefined;
+  /** Told of each admitted call's set-up and its Call (the CDRs, src/gateway/cdr). */
+  recorder?: CallRecorder | undefined;
 }
 
 /** The media session factory's options from the config (workers, nice, the UDP layer). */
@@ -251,6 +254,7 @@ export class GatewayApp {
 
   #refuse(log: Logger, r: Refusal, res: Srf.SrfResponse): void {
     this.#observers.notify('callRefused', { callId: String((log.bindings() as { callId?: unknown }).callId ?? ''), trunk: r.trunk, reason: r.reason, status: r.status, agent: typeof r.detail?.agent === 'string' ? r.detail.agent : undefined });
+    this.#opts.recorder?.refused(res, r);
     log.info({ event: 'call_refused', reason: r.reason, status: r.status, ...r.detail }, `call refused: ${r.reason.replace(/_/g, ' ')}`);
     if (!res.finalResponseSent) res.send(r.status, { headers: r.headers ?? {} });
   }
@@ -293,6 +297,7 @@ export class GatewayApp {
     });
     if (!isAdmitted(admitted)) return this.#refuse(log, admitted, res);
     const { trunk } = admitted;
+    this.#opts.recorder?.invited(req, res, admitted);
 
     this.#perTrunk.set(trunk.name, (this.#perTrunk.get(trunk.name) ?? 0) + 1);
     this.#pending++;
@@ -309,11 +314,13 @@ export class GatewayApp {
       await this.#setup.run(req, res, log, admitted, () => canceled, (c) => {
         call = c;
         this.#callCtx.set(c, { admitted, req });
+        this.#opts.recorder?.attach(res, c);
       });
     } catch (err) {
       this.#setupFailed(log, trunk, res, err);
     } finally {
       this.#pending--;
+      this.#opts.recorder?.settled(res);
       if (!call) this.#release(trunk.name);
       else this.#checkIdle();
     }

@@ -48,13 +48,19 @@ export interface SetupDeps {
   transfer(call: Call, target: string, options: TransferOptions): Promise<TransferOutcome>;
 }
 
-/** What the agent is told about a call (start()). */
-function callInfo(req: Srf.SrfRequest, trunk: TrunkConfig, admitted: Pick<Admitted, 'dialled' | 'normalized'>, codec: NegotiatedMedia['codec']): CallInfo {
-  const from = req.getParsedHeader('From').uri;
+/** The caller's and the dialled number as call_end and the CDR give them. */
+export function callNumbers(req: Srf.SrfRequest, trunk: TrunkConfig, admitted: Pick<Admitted, 'dialled' | 'normalized'>): { from: string; fromUri: string; to: string } {
+  const fromUri = req.getParsedHeader('From').uri;
   // E.164 when the digits were recognised as a full number (country code known, or dialled with +/00).
   const e164 = /^\d{8,15}$/.test(admitted.normalized) && (trunk.country_code !== undefined || /^(\+|00)/.test(admitted.dialled)) ? `+${admitted.normalized}` : admitted.dialled;
+  return { from: userOf(fromUri), fromUri, to: e164 };
+}
+
+/** What the agent is told about a call (start()). */
+function callInfo(req: Srf.SrfRequest, trunk: TrunkConfig, admitted: Pick<Admitted, 'dialled' | 'normalized'>, codec: NegotiatedMedia['codec']): CallInfo {
+  const { from, fromUri, to } = callNumbers(req, trunk, admitted);
   return {
-    from: userOf(from), fromUri: from, to: e164, dialled: admitted.dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),
+    from, fromUri, to, dialled: admitted.dialled, toUri: req.uri, trunk: trunk.name, callId: req.get('Call-ID'),
     codec: { name: codec.name, clockRate: codec.clockRate },
     customParameters: { ...trunk.custom_parameters },
   };
@@ -315,6 +321,6 @@ export class InboundSetup {
   }
 }
 
-function targetName(t: RouteTarget): string {
+export function targetName(t: RouteTarget): string {
   return t.kind === 'agent' ? t.agent : t.uri;
 }

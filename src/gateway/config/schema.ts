@@ -10,6 +10,7 @@ import { parseCidr } from '../edge/cidr.js';
 import { compilePattern } from '../routing/numbers.js';
 import { metricsSchema } from './metrics.js';
 import { mediaTimeoutFields } from './media-timeouts.js';
+import { cdrSchema } from './cdr.js';
 
 const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
 
@@ -226,6 +227,7 @@ export const configSchema = z.object({
   media: media.prefault({}),
   session_timers: sessionTimers.prefault({}),
   edge: edge.prefault({}),
+  cdr: cdrSchema.prefault({}),
   shutdown: z.object({ grace_seconds: z.number().min(0).default(30) }).strict().prefault({}),
   metrics: metricsSchema.optional(),
   logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
