@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rootLogger, type Logger } from '../log.js';
 import { GatewayApp, type GatewayAppOptions, type GatewayStats } from './app/application.js';
+import { ApiServer } from './api/server.js';
 import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 
@@ -32,6 +33,8 @@ export interface StartGatewayOptions {
 export interface Gateway {
   readonly app: GatewayApp;
   readonly config: GatewayConfig;
+  /** The REST API (config `api:`), when configured. */
+  readonly api: ApiServer | undefined;
   stats(): GatewayStats;
   /** Graceful: new calls 503, live calls get `graceMs` (default: config) and then BYE. */
   stop(options?: { graceMs?: number }): Promise<void>;
@@ -53,11 +56,13 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   await app.prepare();
   const target = options.drachtio ?? config.drachtio;
   await app.connect(target);
+  const api = config.api ? await ApiServer.start({ config: config.api, app, log: logger.child({ component: 'api' }) }) : undefined;
   let stopping: Promise<void> | undefined;
   return {
     app,
     config,
+    api,
     stats: () => app.stats(),
-    stop: (o = {}) => (stopping ??= app.stop(o.graceMs)),
+    stop: (o = {}) => (stopping ??= Promise.all([api?.close(), app.stop(o.graceMs)]).then(() => undefined)),
   };
 }
