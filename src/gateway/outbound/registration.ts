@@ -14,6 +14,9 @@ interface SrfRequestFn {
   request(uri: string, opts: { method: string; headers: Record<string, string>; proxy?: string; auth?: { username: string; password: string } }, cb: (err: Error | null, req?: Srf.SrfRequest) => void): void;
 }
 
+/** How long stop() waits for the registrar to confirm the binding is gone. */
+const UNREGISTER_WAIT_MS = 2000;
+
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'failed' | 'stopped';
 
 export interface RegistrationOptions {
@@ -78,7 +81,6 @@ export class Registration {
   #timer: NodeJS.Timeout | undefined;
   #status: RegistrationStatus = { state: 'idle', registrations: 0 };
   readonly #listeners = new Set<(s: RegistrationStatus) => void>();
-  #inFlight: Promise<void> | undefined;
 
   constructor(options: RegistrationOptions) {
     this.#o = options;
@@ -106,8 +108,11 @@ export class Registration {
     clearTimeout(this.#timer);
     const wasRegistered = this.#status.state === 'registered';
     this.#set({ state: 'stopped' });
-    await this.#inFlight?.catch(() => undefined);
-    if (wasRegistered) await this.#send(0).catch(() => undefined);
+    if (!wasRegistered) return;
+    // A registrar that is gone would hold the stop for the transaction's 32 s (RFC 3261 §17.1.2.2).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#send(0).catch(() => undefined), new Promise((r) => { timer = setTimeout(r, UNREGISTER_WAIT_MS); })]);
+    clearTimeout(timer);
   }
 
   #set(patch: Partial<RegistrationStatus>): void {
@@ -119,7 +124,7 @@ export class Registration {
   #register(): void {
     if (this.#status.state === 'stopped') return;
     this.#set({ state: 'registering' });
-    const attempt = this.#send(this.#expires).then((res) => {
+    void this.#send(this.#expires).then((res) => {
       if (this.#status.state === 'stopped') return;
       if (res.status >= 200 && res.status < 300) {
         const granted = grantedExpires(res, this.#expires);
@@ -136,7 +141,6 @@ export class Registration {
       }
       this.#failed(`${res.status} ${res.reason ?? ''}`.trim(), res.status);
     }, (err: unknown) => this.#failed((err as Error)?.message ?? String(err)));
-    this.#inFlight = attempt;
   }
 
   #failed(reason: string, status?: number): void {
