@@ -230,6 +230,7 @@ export class GatewayApp {
         new Promise<void>((r) => { timer = setTimeout(r, graceMs); }),
       ]);
       clearTimeout(timer);
+      for (const d of this.outbound.dialing.values()) d.cancel('shutdown grace period over');
       await Promise.all([...this.calls.values()].map((c) => c.end('gateway', 'shutdown grace period over')));
     }
     // The last 200 OK to a caller's BYE may still be on its way through the drachtio server; the
