@@ -103,4 +103,23 @@ ${ackForNonSuccess(3)}`));
     expect((await carrier.result).code).toBe(0);
     await gw.waitIdle();
   }, 60_000);
+
+  it('gives up after ring_timeout_s with CANCEL (RFC 3261 §9.1): the callback says no_answer and the channel is free again', async () => {
+    // Two calls: -m 2 after the helper's -m 1 (SIPp takes the last).
+    carrier = await startSippHuman('peers/uas-ring-until-cancel.xml', ['-m', '2'], 'carrier');
+    callbacks = await startCallbackServer();
+    gw = await startTestGateway({ trunk: { max_calls: 1, outbound: { proxy: `127.0.0.1:${carrier.port}` } }, extra: apiConfig });
+    const placed = await api(gw, 'POST', '/v1/calls', { to: '+919876543210', trunk: 'test', agent: 'echo', ring_timeout_s: 1, status_callback: callbacks.url });
+    expect(placed.status).toBe(202);
+    const bodies = await callbacks.until('completed');
+    expect(bodies.map((b) => b.event)).toEqual(['ringing', 'completed']);
+    expect(bodies[1]).toMatchObject({ result: 'no_answer', sip_status: 487 });
+    await gw.waitIdle();
+    expect(gw.logs().find((l) => l.event === 'call_end' && l.callId === placed.body.id)).toMatchObject({ direction: 'outbound', answered: false, result: 'no_answer' });
+    // max_calls 1: the channel the call held is free again (the next call is placed, not refused).
+    const next = await api(gw, 'POST', '/v1/calls', { to: '+919876543210', trunk: 'test', agent: 'echo', ring_timeout_s: 1 });
+    expect(next.status).toBe(202);
+    await gw.waitFor(() => gw!.logs().some((l) => l.event === 'call_end' && l.callId === next.body.id));
+    expect((await carrier.result).code).toBe(0);
+  }, 60_000);
 });
