@@ -199,7 +199,8 @@ export class ApiServer {
         if (err.code === 'OUTBOUND_OVER_CAPACITY' || err.code === 'OUTBOUND_SHUTTING_DOWN') {
           throw new HttpError(503, err.code === 'OUTBOUND_OVER_CAPACITY' ? 'over_capacity' : 'shutting_down', err.message, { field: 'trunk' }, { 'Retry-After': RETRY_AFTER_SECONDS });
         }
-        throw new HttpError(400, err.code === 'OUTBOUND_BAD_NUMBER' ? 'invalid_request' : 'invalid_trunk', err.message, err.field ? { field: err.field } : {});
+        const code = err.code === 'OUTBOUND_UNKNOWN_TRUNK' || err.code === 'OUTBOUND_NOT_CONFIGURED' ? 'invalid_trunk' : err.code === 'OUTBOUND_UNKNOWN_AGENT' ? 'invalid_agent' : 'invalid_request';
+        throw new HttpError(400, code, err.message, err.field ? { field: err.field } : {});
       }
       throw err;
     }

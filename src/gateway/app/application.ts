@@ -149,7 +149,7 @@ export class GatewayApp {
       transfer: (call, target, options) => this.transferCall(call, target, options),
     });
     this.outbound = new OutboundDialer({
-      srf: this.srf, engine: this.#engine, log: this.#log, trunks: options.config.trunks,
+      srf: this.srf, engine: this.#engine, log: this.#log, trunks: options.config.trunks, agentDefs: options.config.agents,
       agents: { agent: (name) => this.#agent(name), transferTargets, transfer: (call, target, o) => this.transferCall(call, target, o) },
       tap: (callId) => this.#opts.mediaTap?.(callId),
       channels: {

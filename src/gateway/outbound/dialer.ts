@@ -14,7 +14,8 @@ import { callLogger, type Logger } from '../../log.js';
 import type { MediaEngine, PacketTap, SdpAnswer } from '../../media/index.js';
 import type { CallInfo } from '../../agents/types.js';
 import { TrunkgateError } from '../../errors.js';
-import type { TrunkConfig } from '../config/schema.js';
+import { BUILTIN_SETTINGS } from '../../agents/registry.js';
+import { BUILTIN_AGENT_NAMES, type TrunkConfig } from '../config/schema.js';
 import { normalizeNumber } from '../routing/numbers.js';
 import { resolveTarget } from '../transfer/targets.js';
 import { placeLeg, type LegAttempt } from '../transfer/human-leg.js';
@@ -22,7 +23,7 @@ import { startAgent, type AgentStartDeps } from '../app/agent-start.js';
 import { Call, type HangupSide } from '../app/call.js';
 import { proxyHost } from './registration.js';
 
-export type OutboundErrorCode = 'OUTBOUND_UNKNOWN_TRUNK' | 'OUTBOUND_NOT_CONFIGURED' | 'OUTBOUND_OVER_CAPACITY' | 'OUTBOUND_SHUTTING_DOWN' | 'OUTBOUND_BAD_NUMBER';
+export type OutboundErrorCode = 'OUTBOUND_UNKNOWN_AGENT' | 'OUTBOUND_BAD_AGENT_SETTINGS' | 'OUTBOUND_UNKNOWN_TRUNK' | 'OUTBOUND_NOT_CONFIGURED' | 'OUTBOUND_OVER_CAPACITY' | 'OUTBOUND_SHUTTING_DOWN' | 'OUTBOUND_BAD_NUMBER';
 
 export class OutboundError extends TrunkgateError<OutboundErrorCode> {
   constructor(code: OutboundErrorCode, message: string, readonly field?: string) {
@@ -77,6 +78,8 @@ export interface DialerDeps {
   engine: MediaEngine;
   log: Logger;
   trunks: readonly TrunkConfig[];
+  /** The configured agents (`agents:`), for checking a request's agent and per-call settings. */
+  agentDefs: Readonly<Record<string, { type: string; settings: Record<string, unknown> }>>;
   channels: ChannelGate;
   agents: AgentStartDeps;
   tap(callId: string): PacketTap | undefined;
@@ -116,6 +119,7 @@ export class OutboundDialer {
     if (!trunk) throw new OutboundError('OUTBOUND_UNKNOWN_TRUNK', `no trunk named '${r.trunk}' (trunks: ${this.#deps.trunks.map((t) => t.name).join(', ')})`, 'trunk');
     const outbound = trunk.outbound;
     if (!outbound) throw new OutboundError('OUTBOUND_NOT_CONFIGURED', `trunk '${trunk.name}' has no outbound settings (outbound: { proxy })`, 'trunk');
+    this.#checkAgent(r.agent, r.agentSettings);
     const digits = r.to.replace(/^tel:/i, '');
     const dialled = normalizeNumber(digits, { countryCode: trunk.country_code, nationalPrefix: trunk.national_prefix });
     if (!/^\d{3,20}$/.test(dialled)) throw new OutboundError('OUTBOUND_BAD_NUMBER', `'${r.to}' is not a phone number`, 'to');
@@ -159,6 +163,21 @@ export class OutboundDialer {
       this.#deps.pending(-1);
     });
     return { id };
+  }
+
+  /** An agent the gateway has, and per-call settings its type accepts (the config's own checks). */
+  #checkAgent(name: string, overrides: Record<string, unknown> | undefined): void {
+    const def = this.#deps.agentDefs[name];
+    if (!def && !BUILTIN_AGENT_NAMES.includes(name)) {
+      throw new OutboundError('OUTBOUND_UNKNOWN_AGENT', `no agent named '${name}' (agents: ${[...Object.keys(this.#deps.agentDefs), ...BUILTIN_AGENT_NAMES].join(', ')})`, 'agent');
+    }
+    const check = def ? BUILTIN_SETTINGS[def.type] : undefined;
+    if (!check || !overrides) return;
+    try {
+      check({ ...def!.settings, ...overrides });
+    } catch (err) {
+      throw new OutboundError('OUTBOUND_BAD_AGENT_SETTINGS', `agent_settings: ${(err as Error).message}`, 'agent_settings');
+    }
   }
 
   async #run(r: OutboundRequest, trunk: TrunkConfig, to: { uri: string; e164: string; digits: string }, attempt: LegAttempt, log: Logger, id: string, callerId: string, started: number,

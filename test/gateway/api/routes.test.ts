@@ -79,6 +79,8 @@ describe('REST API: POST /v1/calls refuses what it cannot place', () => {
     ['an unknown trunk', { ...call, trunk: 'nope' }, 400, { code: 'invalid_trunk', field: 'trunk' }],
     ['a trunk without outbound settings', { ...call, trunk: 'inbound-only' }, 400, { code: 'invalid_trunk', field: 'trunk' }],
     ['a body that is not JSON', '{"to":', 400, { code: 'invalid_json' }],
+    ['an agent the gateway does not have', { ...call, agent: 'nobody' }, 400, { code: 'invalid_agent', field: 'agent' }],
+    ['agent settings that are not a JSON object', { ...call, agent_settings: [1] }, 400, { code: 'invalid_request', field: 'agent_settings' }],
   ];
   for (const [what, body, status, error] of cases) {
     it(`answers ${status} to ${what}`, async () => {
