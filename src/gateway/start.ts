@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rootLogger, type Logger } from '../log.js';
 import { GatewayApp, type GatewayAppOptions, type GatewayStats } from './app/application.js';
+import { ApiServer } from './api/server.js';
 import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import { splitHostPort } from './config/metrics.js';
@@ -38,6 +39,8 @@ export interface StartGatewayOptions {
 export interface Gateway {
   readonly app: GatewayApp;
   readonly config: GatewayConfig;
+  /** The REST API (config `api:`), when configured. */
+  readonly api: ApiServer | undefined;
   stats(): GatewayStats;
   /** Prometheus metrics (also the REST API's counter family, `metrics.restRequests`). */
   readonly metrics: GatewayMetrics;
@@ -86,15 +89,32 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
       throw err;
     }
   }
+  let api: ApiServer | undefined;
+  if (config.api) {
+    try {
+      api = await ApiServer.start({
+        config: config.api, app, log: logger.child({ component: 'api' }),
+        onRequest: (r) => {
+          metrics.restRequests.inc({ method: r.method, route: r.route, status: String(r.status) });
+          metrics.restRequestSeconds.observe({ method: r.method, route: r.route }, r.seconds);
+        },
+      });
+    } catch (err) {
+      await app.stop(0);
+      await Promise.all([recorder?.close(), ops?.close()]);
+      throw err;
+    }
+  }
   let stopping: Promise<void> | undefined;
   return {
     app,
     config,
     metrics,
     ops,
+    api,
     stats: () => app.stats(),
     // /ready answers 503 (draining) throughout the drain; the last calls' final CDRs are written as
-    // they end; then the CDR database and the listener close.
-    stop: (o = {}) => (stopping ??= app.stop(o.graceMs).finally(async () => { await recorder?.close(); await ops?.close(); })),
+    // they end; then the CDR database and the listeners close.
+    stop: (o = {}) => (stopping ??= app.stop(o.graceMs).finally(async () => { await Promise.all([recorder?.close(), ops?.close(), api?.close()]); })),
   };
 }

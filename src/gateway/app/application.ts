@@ -19,17 +19,23 @@ import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import { Router } from '../routing/router.js';
 import { acceptRefer } from '../transfer/accept-refer.js';
 import { Transferor } from '../transfer/transferor.js';
-import { admit, isAdmitted, RETRY_AFTER_SECONDS, type Admitted, type RejectReason, type Refusal } from './admission.js';
+import { admit, isAdmitted, RETRY_AFTER_SECONDS, type RejectReason, type Refusal } from './admission.js';
 import type { Call } from './call.js';
 import { watchCallerDialog } from './in-dialog.js';
 import { ALLOW, InboundSetup } from './inbound-setup.js';
-import type { SessionTimerConfig } from './session-timer.js';
+import type { SessionTimerConfig, SessionTimerDecision } from './session-timer.js';
+import type { TransferOptions, TransferOutcome } from '../../agents/types.js';
+import { OutboundDialer } from '../outbound/dialer.js';
+import { Registration } from '../outbound/registration.js';
 import { readiness, type Readiness } from './readiness.js';
 import { Observers, type CallEndRecord, type GatewayObserver } from './observer.js';
 import { drainCalls } from './drain.js';
 import { RtpWatchdog } from './rtp-watchdog.js';
 import { disconnectSrf } from './srf-disconnect.js';
 import type { CallRecorder } from '../cdr/recorder.js';
+
+/** What the transfer code needs to know about a call's trunk side, inbound or outbound. */
+type CallSide = { trunk: TrunkConfig; carrierAddress: string; callerAllowsRefer: boolean; dialledUri: string };
 
 export type { RejectReason } from './admission.js';
 
@@ -89,7 +95,11 @@ export class GatewayApp {
   /** NOTIFYs that arrive after their dialog ended (a BYE overtook the final NOTIFY), by Call-ID. */
   readonly #lateNotify = new Map<string, Set<(req: Srf.SrfRequest) => void>>();
   /** Per call: the admission result the transfer code needs (trunk, carrier address, Allow). */
-  readonly #callCtx = new WeakMap<Call, { admitted: Admitted; req: Srf.SrfRequest }>();
+  readonly #callCtx = new WeakMap<Call, CallSide>();
+  /** Outbound calls (the REST API's POST /v1/calls): src/gateway/outbound. */
+  readonly outbound: OutboundDialer;
+  /** Trunks that REGISTER with their carrier (outbound.register). */
+  readonly registrations = new Map<string, Registration>();
   #pending = 0;
   #callsTotal = 0;
   #draining = false;
@@ -138,26 +148,38 @@ export class GatewayApp {
       anchor: () => this.#anchor,
       agent: (name) => this.#agent(name),
       tap: (callId) => this.#opts.mediaTap?.(callId),
-      register: (call) => {
-        this.calls.set(call.info.callId, call);
-        // Dead calls end (rtp-watchdog.ts): watched from the answer (or a SIP route's bridge).
-        call.onState((s) => { if (s === 'answered' || s === 'bridged') this.#watchdog.watch(call); });
-        this.#callsTotal++;
-        this.#observers.notify('callStarted', call);
-      },
+      register: (call) => this.#register(call),
       closed: (call) => this.#closed(call),
       refuse: (log, refusal, res) => this.#refuse(log, refusal, res),
-      watch: (call, dialog, admitted) => this.#watch(call, dialog, admitted),
-      transfer: (call, target, options) => {
-        const ctx = this.#callCtx.get(call)!;
-        return this.#transferor.transfer({
-          call, trunk: ctx.admitted.trunk, carrierAddress: ctx.req.source_address,
-          callerAllowsRefer: /\bREFER\b/i.test(ctx.req.get('Allow') ?? ''),
-          dialledUri: ctx.req.uri,
-          onBridged: () => call.stopAgent('transferred'),
-        }, target, options);
-      },
+      watch: (call, dialog, admitted) => this.#watch(call, dialog, admitted.timer),
+      transfer: (call, target, options) => this.transferCall(call, target, options),
     });
+    this.outbound = new OutboundDialer({
+      srf: this.srf, engine: this.#engine, log: this.#log, trunks: options.config.trunks, agentDefs: options.config.agents,
+      agents: { agent: (name) => this.#agent(name), transferTargets, transfer: (call, target, o) => this.transferCall(call, target, o) },
+      tap: (callId) => this.#opts.mediaTap?.(callId),
+      channels: {
+        acquire: (trunk) => {
+          if (this.#draining) return { ok: false, code: 'OUTBOUND_SHUTTING_DOWN' };
+          if ((this.#perTrunk.get(trunk.name) ?? 0) >= trunk.max_calls) return { ok: false, code: 'OUTBOUND_OVER_CAPACITY' };
+          this.#perTrunk.set(trunk.name, (this.#perTrunk.get(trunk.name) ?? 0) + 1);
+          return { ok: true };
+        },
+        release: (trunk) => this.#release(trunk),
+      },
+      register: (call) => this.#register(call),
+      closed: (call) => this.#closed(call),
+      watch: (call, dialog, side) => { this.#callCtx.set(call, side); this.#watch(call, dialog, { kind: 'off' }); },
+      pending: (d) => { this.#pending += d; if (d < 0) this.#checkIdle(); },
+    });
+    for (const t of options.config.trunks) {
+      const o = t.outbound;
+      if (!o || o.register === false) continue;
+      this.registrations.set(t.name, new Registration({
+        srf: this.srf, trunk: t.name, proxy: o.proxy, user: o.register.user ?? o.username ?? o.from_number!, expires: o.register.expires, retryS: o.register.retry_s,
+        auth: o.username && o.password ? { username: o.username, password: o.password } : undefined, log: this.#log,
+      }));
+    }
     this.srf.on('error', (err) => this.#log.warn({ err }, 'drachtio connection error'));
     this.srf.on('connect', (err: Error | null) => { if (!err) this.#drachtioConnected = true; });
     // drachtio-srf re-emits its connection's 'close' (lib/proto.js); its typings omit the event.
@@ -193,6 +215,7 @@ export class GatewayApp {
         this.srf.off('error', onErr);
         if (err) return reject(err);
         this.#log.info({ hostport }, 'connected to drachtio server');
+        for (const r of this.registrations.values()) r.start();
         resolve();
       });
     });
@@ -236,6 +259,8 @@ export class GatewayApp {
       busy: channels,
       idle: () => new Promise<void>((r) => { this.#idleWaiters.push(r); this.#checkIdle(); }),
       endLive: async (reason, cause) => {
+        // Outbound calls still ringing are cancelled (CANCEL), answered ones get BYE.
+        for (const d of this.outbound.dialing.values()) d.cancel(reason);
         await Promise.all([...this.calls.values()].map((c) => {
           if (!c.ended) c.endFields.endCause = cause;
           return c.end('gateway', reason);
@@ -247,6 +272,7 @@ export class GatewayApp {
     // The last 200 OK to a caller's BYE may still be on its way through the drachtio server; the
     // embedded server drops what an application had in flight when it disconnects.
     await new Promise((r) => setTimeout(r, 250));
+    await Promise.all([...this.registrations.values()].map((r) => r.stop()));
     disconnectSrf(this.srf, this.#drachtioConnected);
     if (this.#ownsMedia) await this.mediaSessions.close();
     this.#anchor?.close();
@@ -313,7 +339,7 @@ export class GatewayApp {
     try {
       await this.#setup.run(req, res, log, admitted, () => canceled, (c) => {
         call = c;
-        this.#callCtx.set(c, { admitted, req });
+        this.#callCtx.set(c, { trunk, carrierAddress: req.source_address, callerAllowsRefer: /\bREFER\b/i.test(req.get('Allow') ?? ''), dialledUri: req.uri });
         this.#opts.recorder?.attach(res, c);
       });
     } catch (err) {
@@ -339,7 +365,14 @@ export class GatewayApp {
     refuse('setup_failed', 500, { err });
   }
 
-  #watch(call: Call, dialog: Srf.Dialog, admitted: Admitted): void {
+  /** Hands a call to a human (agents' io.transfer and the REST API): src/gateway/transfer. */
+  transferCall(call: Call, target: string, options: TransferOptions): Promise<TransferOutcome> {
+    const side = this.#callCtx.get(call)!;
+    return this.#transferor.transfer({ call, ...side, onBridged: () => call.stopAgent('transferred') }, target, options);
+  }
+
+  #watch(call: Call, dialog: Srf.Dialog, timer: SessionTimerDecision): void {
+    const { trunk } = this.#callCtx.get(call)!;
     const sdpAddress = this.#cfg.media.sdp_address;
     const targets = this.#cfg.transfer_targets;
     const adopt = (d: Srf.Dialog): void => {
@@ -347,10 +380,10 @@ export class GatewayApp {
       watch(d);
     };
     const watch = (d: Srf.Dialog): void => watchCallerDialog(call, d, {
-      trunk: admitted.trunk, timers: this.#timers, initialTimer: call.timer ? { kind: 'off' } : admitted.timer, sdpAddress,
+      trunk, timers: this.#timers, initialTimer: call.timer ? { kind: 'off' } : timer, sdpAddress,
       onRefer: (req, res) => acceptRefer(req, res, d, {
-        call, trunk: admitted.trunk, targets, srf: this.srf, sdpAddress, adoptDialog: adopt,
-        carrierAddress: this.#callCtx.get(call)!.req.source_address,
+        call, trunk, targets, srf: this.srf, sdpAddress, adoptDialog: adopt,
+        carrierAddress: this.#callCtx.get(call)!.carrierAddress,
       }),
     });
     watch(dialog);
@@ -369,6 +402,15 @@ export class GatewayApp {
     if (n <= 0) this.#perTrunk.delete(trunk);
     else this.#perTrunk.set(trunk, n);
     this.#checkIdle();
+  }
+
+  /** A call the gateway now has (inbound once set up, outbound once placed). */
+  #register(call: Call): void {
+    this.calls.set(call.info.callId, call);
+    // Dead calls end (rtp-watchdog.ts): watched from the answer (or a SIP route's bridge).
+    call.onState((s) => { if (s === 'answered' || s === 'bridged') this.#watchdog.watch(call); });
+    this.#callsTotal++;
+    this.#observers.notify('callStarted', call);
   }
 
   #closed(call: Call): void {

@@ -15,7 +15,7 @@ import { SdpError } from '../../media/sdp/errors.js';
 import { srtpForCall } from './srtp-policy.js';
 import { anchoredAnswer } from './anchored-answer.js';
 import type { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
-import type { Agent, CallInfo, TransferOptions, TransferOutcome } from '../../agents/types.js';
+import type { CallInfo, TransferOptions, TransferOutcome } from '../../agents/types.js';
 import type { ResolvedAgent } from '../../agents/registry.js';
 import type { TrunkConfig } from '../config/schema.js';
 import { userOf } from '../routing/numbers.js';
@@ -23,7 +23,7 @@ import type { RouteTarget } from '../routing/router.js';
 import { placeLeg } from '../transfer/human-leg.js';
 import { relayMedia } from '../transfer/relay.js';
 import type { Admitted, Refusal } from './admission.js';
-import { createAgentIO } from './agent-io.js';
+import { startAgent } from './agent-start.js';
 import { Call, type HangupSide } from './call.js';
 
 /** The Allow header of our answers (RFC 3261 §20.5). */
@@ -64,13 +64,6 @@ function callInfo(req: Srf.SrfRequest, trunk: TrunkConfig, admitted: Pick<Admitt
     codec: { name: codec.name, clockRate: codec.clockRate },
     customParameters: { ...trunk.custom_parameters },
   };
-}
-
-/** The agent's scalar settings ride in customParameters too (what a websocket bot sees); the trunk's values win. */
-function addAgentSettings(info: CallInfo, settings: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(settings)) {
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') info.customParameters[k] ??= String(v);
-  }
 }
 
 function reasonHeader(status: number, text: string): string {
@@ -118,31 +111,8 @@ export class InboundSetup {
     };
   }
 
-  async #startAgent(call: Call, name: string, end: (by: HangupSide, reason: string) => Promise<void>): Promise<void> {
-    const resolved = await this.#deps.agent(name);
-    addAgentSettings(call.info, resolved.settings);
-    const fail = (err: unknown): void => {
-      if (call.ended) return;
-      call.log.error({ event: 'agent_failed', err, agent: name }, 'agent failed: ending the call');
-      void end('gateway', `agent failed: ${(err as Error)?.message ?? String(err)}`);
-    };
-    let agent: Agent;
-    try {
-      agent = await resolved.factory(resolved.settings, { transferTargets: this.#deps.transferTargets, log: call.log });
-    } catch (err) {
-      // No agent for this call (its factory failed): the agent is unavailable, as a bot that cannot be reached.
-      call.log.error({ event: 'agent_failed', err, agent: name }, 'agent could not be created for this call');
-      await end('gateway', `agent unavailable: ${(err as Error)?.message ?? String(err)}`);
-      return;
-    }
-    call.agent = agent;
-    call.io = createAgentIO(call.session, {
-      hangup: (reason) => end('agent', reason),
-      transfer: (target, options) => this.#deps.transfer(call, target, options),
-      onFailure: fail,
-      log: call.log,
-    });
-    await agent.start(call.info, call.io.io);
+  #startAgent(call: Call, name: string, end: (by: HangupSide, reason: string) => Promise<void>): Promise<void> {
+    return startAgent(call, name, end, this.#deps);
   }
 
   async #earlyOffer(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, admitted: Admitted, offer: string, isCanceled: () => boolean, onCall: (call: Call) => void): Promise<Call | undefined> {

@@ -11,6 +11,8 @@ import { compilePattern } from '../routing/numbers.js';
 import { metricsSchema } from './metrics.js';
 import { mediaTimeoutFields } from './media-timeouts.js';
 import { cdrSchema } from './cdr.js';
+import { apiConfigSchema } from './api.js';
+import { trunkOutboundSchema } from './outbound.js';
 
 const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
 
@@ -93,16 +95,6 @@ const trunkTransfer = z.object({
   warm_completion: z.enum(['bridge', 'replaces']).default('bridge'),
 }).strict();
 
-/** Where this trunk sends calls the gateway places (transfers to phone numbers). */
-const trunkOutbound = z.object({
-  /** The carrier's SIP address: host[:port] or a SIP URI. */
-  proxy: z.string().min(1),
-  /** Caller ID on calls the gateway places when the caller's own number is not passed through. */
-  from_number: z.string().min(1).optional(),
-  username: z.string().min(1).optional(),
-  password: z.string().min(1).optional(),
-}).strict();
-
 /** REFER received from the trunk (a PBX passing the call on). Default: refused with 403. */
 const acceptRefer = z.object({
   /** Transfer target names, number patterns (as in routes) or SIP URI globs (sip:*@pbx.example.com). */
@@ -132,7 +124,8 @@ const trunk = z.object({
   /** Final response when the agent ends the call before it was answered (bot unreachable, hang-up in start). */
   agent_unavailable_status: z.union([z.literal(480), z.literal(503)]).default(480),
   transfer: trunkTransfer.prefault({}),
-  outbound: trunkOutbound.optional(),
+  /** Where this trunk sends calls the gateway places (config/outbound.ts). */
+  outbound: trunkOutboundSchema.optional(),
   accept_refer: acceptRefer.prefault({}),
   /**
    * SRTP (RFC 3711) with SDES keys (RFC 4568): `optional` uses it when the caller offers a=crypto,
@@ -230,6 +223,7 @@ export const configSchema = z.object({
   cdr: cdrSchema.prefault({}),
   shutdown: z.object({ grace_seconds: z.number().min(0).default(30) }).strict().prefault({}),
   metrics: metricsSchema.optional(),
+  api: apiConfigSchema.optional(),
   logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   const names = new Set<string>();

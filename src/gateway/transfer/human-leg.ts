@@ -7,6 +7,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../../log.js';
 import type { CodecName, MediaEngine, MediaSession, PacketTap } from '../../media/index.js';
+import type { SdpOffer } from '../../media/sdp/types.js';
 import type { TransferResult } from '../../agents/types.js';
 import type { Leg } from '../app/call.js';
 import { resultForStatus } from './outcome.js';
@@ -28,7 +29,8 @@ export interface PlaceLegOptions {
 }
 
 export type LegOutcome =
-  | { ok: true; leg: Leg & { dialog: Srf.Dialog }; sipStatus: 200 }
+  /** `offer`: the SDP we sent (a leg that becomes a call's main leg keeps it for re-offers). */
+  | { ok: true; leg: Leg & { dialog: Srf.Dialog }; sipStatus: 200; offer: SdpOffer }
   | { ok: false; result: Exclude<TransferResult, 'transferred'> | 'canceled'; sipStatus?: number; reason: string };
 
 export interface LegAttempt {
@@ -105,7 +107,7 @@ export function placeLeg(srf: Srf, engine: MediaEngine, o: PlaceLegOptions): Leg
       } else {
         session = await pending.accept(answerSdp, sessionOpts);
       }
-      return { ok: true, leg: { dialog, session, media: session.negotiated }, sipStatus: 200 };
+      return { ok: true, leg: { dialog, session, media: session.negotiated }, sipStatus: 200, offer: pending.offer };
     } catch (err) {
       o.log.warn({ event: 'leg_answer_unusable', err }, 'human leg answered with SDP we cannot use: BYE');
       dialog.destroy();
