@@ -17,6 +17,7 @@ import { loadDemoPrompts } from '../../agents/builtin/demo.js';
 import { DigestServer } from '../../digest/index.js';
 import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import { Router } from '../routing/router.js';
+import { TrustedProxies } from '../edge/trusted-source.js';
 import { acceptRefer } from '../transfer/accept-refer.js';
 import { Transferor } from '../transfer/transferor.js';
 import { admit, isAdmitted, RETRY_AFTER_SECONDS, type Admitted, type RejectReason, type Refusal } from './admission.js';
@@ -62,6 +63,7 @@ export class GatewayApp {
   readonly #cfg: GatewayConfig;
   readonly #log: Logger;
   readonly #router: Router;
+  readonly #proxies: TrustedProxies;
   readonly #ports: PortAllocator;
   /** Where this gateway's MediaSessions run (worker pool or this thread). */
   readonly mediaSessions: MediaSessionFactory;
@@ -94,6 +96,7 @@ export class GatewayApp {
     this.#log = options.logger;
     const media = options.config.media;
     this.#router = new Router(options.config);
+    this.#proxies = new TrustedProxies(options.config.cluster);
     this.#ports = new PortAllocator({ min: media.port_min, max: media.port_max });
     // MediaSessions run on worker threads (media.workers, default one per core) or in this thread.
     this.#ownsMedia = !options.mediaSessions;
@@ -219,8 +222,13 @@ export class GatewayApp {
 
   #onOptions(req: Srf.SrfRequest, res: Srf.SrfResponse): void {
     // Carrier keep-alive (RFC 3261 §11.2): 200 to a trunk, 403 to anyone else the edge let in.
-    if (!this.#router.trunkFor(req.source_address)) return void res.send(403);
+    if (!this.#router.trunkFor(this.#carrierAddress(req))) return void res.send(403);
     res.send(this.#draining ? 503 : 200, { headers: { Allow: ALLOW, Accept: 'application/sdp' } });
+  }
+
+  /** The carrier's address of a request: its source, or a trusted proxy's source header. */
+  #carrierAddress(req: Srf.SrfRequest): string {
+    return this.#proxies.carrierSource(req.source_address, Number(req.source_port), req.get(this.#proxies.header) || undefined).address;
   }
 
   /** A NOTIFY no dialog took: one a transfer still waits for (its BYE came first), else 481 (RFC 6665 §4.1.3). */
@@ -243,9 +251,10 @@ export class GatewayApp {
 
   async #onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
     const callId = req.get('Call-ID');
-    const log = callLogger(this.#log, callId, { source: `${req.source_address}:${req.source_port}` });
+    const carrier = this.#proxies.carrierSource(req.source_address, Number(req.source_port), req.get(this.#proxies.header) || undefined);
+    const log = callLogger(this.#log, callId, { source: `${req.source_address}:${req.source_port}`, ...(carrier.proxy ? { carrier: carrier.address } : {}) });
     const admitted = admit(req, {
-      draining: this.#draining, router: this.#router, auth: this.#auth, timers: this.#timers, agentOverride: this.#opts.agentOverride,
+      draining: this.#draining, carrierAddress: carrier.address, router: this.#router, auth: this.#auth, timers: this.#timers, agentOverride: this.#opts.agentOverride,
       callsOnTrunk: (t) => this.#perTrunk.get(t) ?? 0,
     });
     if (!isAdmitted(admitted)) return this.#refuse(log, admitted, res);

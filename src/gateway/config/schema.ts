@@ -7,6 +7,7 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { BUILTIN_AGENTS, BUILTIN_SETTINGS } from '../../agents/registry.js';
 import { parseCidr } from '../edge/cidr.js';
+import { clusterSchema } from './cluster.js';
 import { compilePattern } from '../routing/numbers.js';
 
 const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
@@ -223,6 +224,7 @@ export const configSchema = z.object({
   media: media.prefault({}),
   session_timers: sessionTimers.prefault({}),
   edge: edge.prefault({}),
+  cluster: clusterSchema.prefault({}),
   shutdown: z.object({ grace_seconds: z.number().min(0).default(30) }).strict().prefault({}),
   logging: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
 }).strict().superRefine((cfg, ctx) => {
