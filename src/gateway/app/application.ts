@@ -222,7 +222,9 @@ export class GatewayApp {
 
   #onOptions(req: Srf.SrfRequest, res: Srf.SrfResponse): void {
     // Carrier keep-alive (RFC 3261 §11.2): 200 to a trunk, 403 to anyone else the edge let in.
-    if (!this.#router.trunkFor(this.#carrierAddress(req))) return void res.send(403);
+    // A trusted proxy's pings (Kamailio's dispatcher) learn whether this instance takes calls.
+    const fromProxy = this.#proxies.trusts(req.source_address, Number(req.source_port));
+    if (!fromProxy && !this.#router.trunkFor(this.#carrierAddress(req))) return void res.send(403);
     res.send(this.#draining ? 503 : 200, { headers: { Allow: ALLOW, Accept: 'application/sdp' } });
   }
 
