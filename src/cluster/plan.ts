@@ -28,6 +28,9 @@ export interface KamailioPlan {
   /** Requests per 2 s per source before pike blocks it. */
   pikeDensity: number;
   pingIntervalS: number;
+  /** Failed pings (each `pingTimeoutMs` without an answer) before an instance is taken out. */
+  probingThreshold: number;
+  pingTimeoutMs: number;
   /** ms without any reply before an INVITE fails over. */
   frTimerMs: number;
   /**
@@ -40,7 +43,7 @@ export interface KamailioPlan {
 }
 
 export const KAMAILIO_DEFAULTS: Omit<KamailioPlan, 'port'> = {
-  carrierNets: '127.0.0.1/32', pikeDensity: 2000, pingIntervalS: 1, frTimerMs: 1000, workers: 1, sourceHeader: 'X-Carrier-Source',
+  carrierNets: '127.0.0.1/32', pikeDensity: 2000, pingIntervalS: 1, probingThreshold: 2, pingTimeoutMs: 3000, frTimerMs: 5000, workers: 1, sourceHeader: 'X-Carrier-Source',
 };
 
 /** Instance ids and weights for N instances on the given ports. */
@@ -60,7 +63,7 @@ export function kamailioArgs(cfgPath: string, listPath: string, runDir: string, 
     '-DD', '-E', '-f', cfgPath, '-l', `udp:127.0.0.1:${k.port}`, '-Y', runDir, '-P', join(runDir, 'kamailio.pid'),
     '-m', '256', '-M', '16',
     ...def('DS_LIST', listPath), ...def('CARRIER_NETS', k.carrierNets), ...def('SOURCE_HEADER', k.sourceHeader),
-    ...def('PIKE_DENSITY', k.pikeDensity), ...def('DS_PING_INTERVAL', k.pingIntervalS), ...def('FR_TIMER_MS', k.frTimerMs),
+    ...def('PIKE_DENSITY', k.pikeDensity), ...def('DS_PING_INTERVAL', k.pingIntervalS), ...def('DS_PROBING_THRESHOLD', k.probingThreshold), ...def('PING_TIMEOUT_MS', k.pingTimeoutMs), ...def('FR_TIMER_MS', k.frTimerMs),
     ...def('WORKERS', k.workers),
   ];
 }
