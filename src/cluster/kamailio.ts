@@ -34,7 +34,7 @@ export async function startKamailio(o: { workDir: string; plan: KamailioPlan; in
   mkdirSync(runDir, { recursive: true });
   const listPath = join(o.workDir, 'dispatcher.list');
   writeFileSync(listPath, dispatcherList(o.instances));
-  const child = startChild(o.command ?? 'kamailio', kamailioArgs(KAMAILIO_CFG, listPath, runDir, o.plan), { name: 'kamailio', cwd: o.workDir });
+  const child = startChild(o.command ?? 'kamailio', kamailioArgs(KAMAILIO_CFG, listPath, runDir, o.plan), { name: 'kamailio', cwd: o.workDir, detached: true });
   const events: DispatcherEvent[] = [];
   const waiters = new Set<() => void>();
   createInterface({ input: child.proc.stderr! }).on('line', (line) => {
@@ -62,6 +62,21 @@ export async function startKamailio(o: { workDir: string; plan: KamailioPlan; in
         check();
       });
     },
-    stop: () => child.stop(),
+    stop: () => stopGroup(child),
   };
+}
+
+/**
+ * Kamailio forks its workers: SIGTERM to its process group (it was started as the group's
+ * leader), SIGKILL to the group after 10 s, and to any worker that outlived the main process.
+ */
+async function stopGroup(child: Child): Promise<void> {
+  const signal = (s: NodeJS.Signals): void => {
+    try { process.kill(-child.pid, s); } catch { /* the group is gone */ }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 10_000);
+  await child.exited;
+  clearTimeout(timer);
+  signal('SIGKILL');
 }

@@ -102,28 +102,35 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
 
   const instances: ClusterInstance[] = [];
   const stopAll = async (): Promise<void> => { await Promise.all(instances.map((i) => i.peer.stop())); };
-  try {
-    for (const plan of plans) {
-      const inst: ClusterInstance = {
-        plan, peer: await startInstance(plan), uri: `sip:127.0.0.1:${plan.sip}`,
-        async kill() {
-          if (inst.peer.pid) process.kill(inst.peer.pid, 'SIGKILL');
-          await inst.peer.exited;
-        },
-        async terminate() {
-          if (inst.peer.pid) process.kill(inst.peer.pid, 'SIGTERM');
-          return (await inst.peer.exited) ?? null;
-        },
-        async restart() {
-          inst.peer = await startInstance(plan);
-        },
-      };
-      instances.push(inst);
-    }
-  } catch (err) {
+  const makeInstance = (plan: InstancePlan, peer: RunningPeer): ClusterInstance => {
+    const inst: ClusterInstance = {
+      plan, peer, uri: `sip:127.0.0.1:${plan.sip}`,
+      async kill() {
+        if (inst.peer.pid) process.kill(inst.peer.pid, 'SIGKILL');
+        await inst.peer.exited;
+      },
+      async terminate() {
+        if (inst.peer.pid) process.kill(inst.peer.pid, 'SIGTERM');
+        return (await inst.peer.exited) ?? null;
+      },
+      async restart() {
+        inst.peer = await startInstance(plan);
+      },
+    };
+    return inst;
+  };
+  // All at once: each takes seconds to load its agents and media workers.
+  const started = await Promise.allSettled(plans.map(async (plan) => {
+    const inst = makeInstance(plan, await startInstance(plan));
+    instances.push(inst);
+    return inst;
+  }));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await stopAll();
-    throw err;
+    throw failed.reason;
   }
+  instances.sort((x, y) => plans.indexOf(x.plan) - plans.indexOf(y.plan));
   let kamailio: RunningKamailio;
   try {
     kamailio = await startKamailio({ workDir: join(o.workDir), plan: k, instances: plans });
