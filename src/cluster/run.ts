@@ -19,7 +19,7 @@ export interface ClusterOptions {
   base?: Record<string, unknown>;
   /** Edits the base before each instance's ports and cluster section are set. */
   configure?: (config: Record<string, unknown>) => Record<string, unknown>;
-  /** Fixed ports: Kamailio on `basePort`, instance i SIP on basePort+i, control 9022+i, media 30000+2000(i-1) …; default: free ports. */
+  /** Fixed ports: Kamailio on `basePort`, instance i SIP on basePort+i, control basePort+100+i, media 30000+2000(i-1) …; default: free ports. */
   basePort?: number;
   kamailio?: Partial<Omit<KamailioPlan, 'port'>>;
   /** Media ports per instance (2 per call; default 2000). */
@@ -61,7 +61,7 @@ async function choosePorts(o: ClusterOptions): Promise<{ kamailio: number; insta
     const b = o.basePort;
     return {
       kamailio: b,
-      instances: Array.from({ length: o.instances }, (_, i) => ({ sip: b + i + 1, control: 9022 + i, media: { min: 30000 + i * mediaPorts, max: 30000 + (i + 1) * mediaPorts - 1 } })),
+      instances: Array.from({ length: o.instances }, (_, i) => ({ sip: b + i + 1, control: b + 100 + i + 1, media: { min: 30000 + i * mediaPorts, max: 30000 + (i + 1) * mediaPorts - 1 } })),
     };
   }
   const taken: PortRange[] = [];
