@@ -10,7 +10,7 @@ import { startGatewayChild, type RunningPeer } from '../loadtest/peers.js';
 import { freeLoopbackPort, freeLoopbackRange } from '../loadtest/ports.js';
 import type { PortRange } from '../loadtest/udp-drops.js';
 import { startKamailio, type RunningKamailio } from './kamailio.js';
-import { instanceConfig, KAMAILIO_DEFAULTS, planInstances, type InstancePlan, type InstancePorts, type KamailioPlan } from './plan.js';
+import { fixedPorts, instanceConfig, KAMAILIO_DEFAULTS, planInstances, type InstancePlan, type InstancePorts, type KamailioPlan } from './plan.js';
 
 export interface ClusterOptions {
   instances: number;
@@ -57,13 +57,7 @@ export interface Cluster {
 
 async function choosePorts(o: ClusterOptions): Promise<{ kamailio: number; instances: InstancePorts[] }> {
   const mediaPorts = o.mediaPorts ?? 2000;
-  if (o.basePort !== undefined) {
-    const b = o.basePort;
-    return {
-      kamailio: b,
-      instances: Array.from({ length: o.instances }, (_, i) => ({ sip: b + i + 1, control: b + 100 + i + 1, media: { min: 30000 + i * mediaPorts, max: 30000 + (i + 1) * mediaPorts - 1 } })),
-    };
-  }
+  if (o.basePort !== undefined) return fixedPorts(o.basePort, o.instances, mediaPorts);
   const taken: PortRange[] = [];
   const one = async (): Promise<number> => {
     const p = await freeLoopbackPort(taken);
