@@ -104,8 +104,8 @@ export function createEdgePolicy(config: GatewayConfig, options: EdgePolicyOptio
   const proxies = new TrustedProxies(config.cluster);
   const check: EdgePolicy['check'] = (source, raw, peer) => {
     if (isResponse(raw)) return accept('response');
-    if (proxies.trusts(source.address, source.port)) return accept('accepted');
     if (scanners.isScanner(raw)) return drop('scanner');
+    if (proxies.trusts(source.address, source.port)) return accept('accepted');
     const known = allowed.contains(source.address);
     if (!known && !rejectWith403) return drop('unknown_source');
     if (known && tlsRefusal(source, peer)) return drop('tls_peer_unverified');
