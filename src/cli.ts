@@ -5,6 +5,7 @@
  *   trunkgate server --contact URI --port N --secret S   the embedded drachtio-compatible server alone
  *   trunkgate loadtest [...]                          SIPp load test with a JSON + HTML report
  *   trunkgate cdr [--since 2h] [--format json|csv]    the call detail records (docs/cdr.md)
+ *   trunkgate cluster --instances N [--port P]        Kamailio dispatcher + N gateway instances on 127.0.0.1
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { rootLogger } from './log.js';
@@ -65,6 +66,20 @@ export function buildCli(): Command {
       const { cdrMain } = await import('./gateway/cdr/command.js');
       const args = ['--format', opts.format, ...(opts.since ? ['--since', opts.since] : []), ...(opts.db ? ['--db', opts.db] : []), ...(opts.config ? ['--config', opts.config] : [])];
       process.exitCode = await cdrMain(args);
+    });
+
+  program.command('cluster')
+    .description('Kamailio dispatcher on 127.0.0.1:PORT in front of N gateway instances with generated configs (docs/scaling.md)')
+    .option('--instances <n>', 'gateway instances', '2')
+    .option('--port <n>', 'Kamailio\'s port (instances on the ports above it)', '5060')
+    .option('-c, --config <file>', 'base gateway configuration the instances are generated from (default sip-configs/default.yaml)')
+    .option('--work-dir <dir>', 'where the generated configs, dispatcher list and Kamailio runtime files go')
+    .option('-a, --agent <name>', 'use this agent for every route')
+    .action(async (opts: { instances: string; port: string; config?: string; workDir?: string; agent?: string }) => {
+      const { clusterMain } = await import('./cluster/command.js');
+      const args = ['--instances', opts.instances, '--port', opts.port, ...(opts.config ? ['--config', opts.config] : []),
+        ...(opts.workDir ? ['--work-dir', opts.workDir] : []), ...(opts.agent ? ['--agent', opts.agent] : [])];
+      process.exitCode = await clusterMain(args, rootLogger);
     });
 
   return program;

@@ -95,7 +95,7 @@ export class AppRequests {
     const core: HeaderField[] = [
       { name: 'From', value: formatNameAddr(fromAddr) },
       { name: 'To', value: to ?? `<${text.uri}>` },
-      { name: 'Call-ID', value: callId ?? generateCallId() },
+      { name: 'Call-ID', value: callId ?? generateCallId(this.#ctx.callIdHost) },
       { name: 'CSeq', value: cseq ?? `${1 + Math.floor(Math.random() * 10_000)} ${method}` },
       { name: 'Max-Forwards', value: '70' },
     ];

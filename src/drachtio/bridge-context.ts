@@ -17,6 +17,8 @@ export interface BridgeContext {
   logger: Logger;
   /** User-Agent for requests (and Server for responses) we build, when configured. */
   userAgent?: string;
+  /** Host part of the Call-IDs the server generates for applications' requests (`<random>@<host>`): the instance id. */
+  callIdHost?: string;
   /** ms a new request may wait for its application's first response before it is forgotten (drachtio CLIENT_TIMEOUT; 0 = never). */
   appResponseTimeout: number;
   /** Option tags a request may Require (§8.2.2.3), or false to leave Require to the applications. */

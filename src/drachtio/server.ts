@@ -25,6 +25,8 @@ export interface DrachtioServerOptions {
     userAgent?: string;
     timers?: SipStackOptions['timers'];
     udpBufferSize?: number;
+    /** Call-IDs this server generates end in `@callIdHost` (a cluster instance's id). */
+    callIdHost?: string;
   };
   /** The control listener (drachtio-server's defaults, 127.0.0.1:9022 and `cymru`, are the gateway config schema's). */
   control: { host?: string; port: number; secret: string };
@@ -131,6 +133,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
     appResponseTimeout: options.appResponseTimeout ?? 64_000,
     supportedExtensions: options.supportedExtensions ?? DEFAULT_SUPPORTED_EXTENSIONS,
     ...(options.sip.userAgent ? { userAgent: options.sip.userAgent } : {}),
+    ...(options.sip.callIdHost ? { callIdHost: options.sip.callIdHost } : {}),
   };
   const proxy = new ProxyCore(ctx);
   const network = new NetworkRequests(ctx, proxy);

@@ -51,6 +51,8 @@ export interface RunningPeer {
   /** Gateway only: `call_refused` count by reason. */
   refused: Record<string, number>;
   description: string;
+  /** Resolves with the exit code when the process has exited (peers started here). */
+  exited?: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -133,6 +135,8 @@ export interface GatewayChildOptions {
   nodeFlags?: string[];
   /** Every JSON line the gateway logs, parsed (after the built-in bookkeeping). */
   onLogRecord?: (rec: Record<string, unknown>) => void;
+  /** Fixed ports instead of free ones (a cluster instance restarted on its dispatcher entry). */
+  ports?: { sip: number; control: number; media: PortRange };
 }
 
 /** The gateway config a load test runs with: one open trunk from 127.0.0.1, no rate limit. */
@@ -157,11 +161,11 @@ export function loadtestGatewayConfig(p: { sipPort: number; controlPort: number;
 export async function startGatewayChild(opts: GatewayChildOptions): Promise<RunningPeer> {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = join(HERE, '..', 'runtime', fromSource ? 'start-command.ts' : 'start-command.js');
-  const sipPort = await freeLoopbackPort();
-  const controlPort = await freeLoopbackPort();
+  const sipPort = opts.ports?.sip ?? await freeLoopbackPort();
+  const controlPort = opts.ports?.control ?? await freeLoopbackPort();
   // Neither may fall inside the media range: the gateway binds those ports call by call, and one
   // taken by its own SIP or control socket would refuse a call (503 media_port_unavailable).
-  const media = await freeLoopbackRange(opts.mediaPorts ?? 4000, [{ min: sipPort, max: sipPort }, { min: controlPort, max: controlPort }, ...(opts.avoid ?? [])]);
+  const media = opts.ports?.media ?? await freeLoopbackRange(opts.mediaPorts ?? 4000, [{ min: sipPort, max: sipPort }, { min: controlPort, max: controlPort }, ...(opts.avoid ?? [])]);
   const agent = opts.agent ?? 'echo';
   const configPath = join(opts.workDir, `gateway-${sipPort}.yaml`);
   const config = loadtestGatewayConfig({ sipPort, controlPort, media, agent, logLevel: opts.logLevel ?? 'info', echoDelayMs: opts.echoDelayMs ?? 0, ...(opts.mediaWorkers !== undefined ? { mediaWorkers: opts.mediaWorkers } : {}) });
@@ -210,7 +214,7 @@ export async function startGatewayChild(opts: GatewayChildOptions): Promise<Runn
   failed.catch(() => undefined);
   return {
     kind: 'gateway', target: `127.0.0.1:${sipPort}`, pid: child.pid,
-    watchPorts: [media, { min: sipPort, max: sipPort }], callEnds, refused,
+    watchPorts: [media, { min: sipPort, max: sipPort }], callEnds, refused, exited: child.exited,
     description: `trunkgate gateway (${agent} agent) on 127.0.0.1:${sipPort}, media ${media.min}-${media.max}`,
     stop: () => child.stop(10_000),
   };

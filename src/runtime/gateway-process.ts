@@ -44,7 +44,9 @@ export interface GatewayProcess {
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const config = options.config ?? loadConfig(configPath);
-  const logger = options.logger ?? rootLogger;
+  // A cluster instance names itself on every log line (and so in every call's call_end).
+  const instance = config.cluster.instance_id;
+  const logger = instance ? (options.logger ?? rootLogger).child({ instance }) : (options.logger ?? rootLogger);
   // Media sessions (worker threads, and the UDP layer media.udp) are set up here and handed down;
   // DatagramIoError (media.udp 'native' without the addon) is a start error before anything binds.
   const mediaSessions = createMediaSessionFactory(mediaSessionOptions(config, logger));
@@ -82,7 +84,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const requestCert = config.trunks.some((t) => t.tls.verify_peer);
   const listen: ListenOptions[] = config.sip.listen.map((l, i) => ({ protocol: l.transport, address: l.address, port: l.port, ...(tls[i] ? { tls: { ...tls[i], requestCert } } : {}) }));
   const server = createDrachtioServer({
-    sip: { listen, userAgent: 'trunkgate' },
+    sip: { listen, userAgent: 'trunkgate', ...(instance ? { callIdHost: instance } : {}) },
     control: { host: embedded.host, port: options.controlPort ?? embedded.port, secret: embedded.secret },
     logger,
     sourcePolicy: edge,

@@ -29,6 +29,17 @@ describe('srf.createUAC through the embedded server', () => {
     await until(() => h!.server.stats.dialogs === 0);
   });
 
+  it("names the cluster instance in the Call-IDs it generates (sip.callIdHost = cluster.instance_id)", async () => {
+    h = await startHarness({ callIdHost: 'tg-7' });
+    const srf = await h.connect();
+    const uas = await sippUas(['-sn', 'uas']);
+    const dlg = await srf.createUAC(`sip:service@127.0.0.1:${uas.port}`, { localSdp: SDP });
+    expect(dlg.sip.callId).toMatch(/^[0-9a-f]{32}@tg-7$/);
+    await dlg.destroy();
+    const r = await uas.result;
+    expect(r.code, r.errors).toBe(0);
+  });
+
   for (const [code, what] of [[401, 'Authorization credentials that SIPp verifies (verifyauth)'], [407, 'Proxy-Authorization credentials whose fields SIPp checks']] as const) {
     it(`answers a ${code} challenge (auth option) with ${what}`, async () => {
       h = await startHarness();

@@ -38,6 +38,8 @@ export const RETRY_AFTER_SECONDS = '30';
 
 export interface AdmissionContext {
   draining: boolean;
+  /** The carrier's address: the packet's source, or a trusted proxy's source header (edge/trusted-source.ts). */
+  carrierAddress: string;
   router: Router;
   auth: ReadonlyMap<string, DigestServer>;
   callsOnTrunk(trunk: string): number;
@@ -54,8 +56,8 @@ export function timerHeaders(req: Srf.SrfRequest): Parameters<typeof decideSessi
 export function admit(req: Srf.SrfRequest, ctx: AdmissionContext): Admitted | Refusal {
   if (ctx.draining) return { reason: 'shutting_down', status: 503, trunk: '-', headers: { 'Retry-After': RETRY_AFTER_SECONDS } };
 
-  const trunk = ctx.router.trunkFor(req.source_address);
-  if (!trunk) return { reason: 'no_trunk_for_source', status: 403, trunk: '-', detail: { address: req.source_address } };
+  const trunk = ctx.router.trunkFor(ctx.carrierAddress);
+  if (!trunk) return { reason: 'no_trunk_for_source', status: 403, trunk: '-', detail: { address: ctx.carrierAddress, ...(ctx.carrierAddress !== req.source_address ? { proxy: req.source_address } : {}) } };
 
   const digest = ctx.auth.get(trunk.name);
   if (digest) {

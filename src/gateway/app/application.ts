@@ -17,6 +17,7 @@ import { loadDemoPrompts } from '../../agents/builtin/demo.js';
 import { DigestServer } from '../../digest/index.js';
 import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import { Router } from '../routing/router.js';
+import { TrustedProxies } from '../edge/trusted-source.js';
 import { acceptRefer } from '../transfer/accept-refer.js';
 import { Transferor } from '../transfer/transferor.js';
 import { admit, isAdmitted, RETRY_AFTER_SECONDS, type RejectReason, type Refusal } from './admission.js';
@@ -77,6 +78,7 @@ export class GatewayApp {
   readonly #cfg: GatewayConfig;
   readonly #log: Logger;
   readonly #router: Router;
+  readonly #proxies: TrustedProxies;
   readonly #ports: PortAllocator;
   /** Where this gateway's MediaSessions run (worker pool or this thread). */
   readonly mediaSessions: MediaSessionFactory;
@@ -114,6 +116,7 @@ export class GatewayApp {
     this.#log = options.logger;
     const media = options.config.media;
     this.#router = new Router(options.config);
+    this.#proxies = new TrustedProxies(options.config.cluster);
     this.#ports = new PortAllocator({ min: media.port_min, max: media.port_max });
     // MediaSessions run on worker threads (media.workers, default one per core) or in this thread.
     this.#ownsMedia = !options.mediaSessions;
@@ -288,12 +291,19 @@ export class GatewayApp {
   #onOptions(req: Srf.SrfRequest, res: Srf.SrfResponse): void {
     // Carrier keep-alive and dispatcher ping (RFC 3261 §11.2): 200 to a trunk while this instance
     // takes its calls, else 503 with Retry-After (§21.5.4) so a dispatcher sends elsewhere; 403 to
-    // anyone else the edge let in.
-    const trunk = this.#router.trunkFor(req.source_address);
-    if (!trunk) return void res.send(403);
-    const r = this.readiness(trunk.name);
+    // anyone else the edge let in. A trusted proxy's own pings (Kamailio's dispatcher) learn
+    // whether this instance takes calls on any trunk.
+    const fromProxy = this.#proxies.trusts(req.source_address, Number(req.source_port));
+    const trunk = this.#router.trunkFor(this.#carrierAddress(req));
+    if (!fromProxy && !trunk) return void res.send(403);
+    const r = this.readiness(trunk?.name);
     if (r.ready) return void res.send(200, { headers: { Allow: ALLOW, Accept: 'application/sdp' } });
     res.send(503, { headers: { 'Retry-After': r.reasons.includes('draining') ? RETRY_AFTER_SECONDS : '1', Warning: `399 trunkgate "not ready: ${r.reasons.join(', ')}"` } });
+  }
+
+  /** The carrier's address of a request: its source, or a trusted proxy's source header. */
+  #carrierAddress(req: Srf.SrfRequest): string {
+    return this.#proxies.carrierSource(req.source_address, Number(req.source_port), req.get(this.#proxies.header) || undefined).address;
   }
 
   /** A NOTIFY no dialog took: one a transfer still waits for (its BYE came first), else 481 (RFC 6665 §4.1.3). */
@@ -316,9 +326,10 @@ export class GatewayApp {
 
   async #onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
     const callId = req.get('Call-ID');
-    const log = callLogger(this.#log, callId, { source: `${req.source_address}:${req.source_port}` });
+    const carrier = this.#proxies.carrierSource(req.source_address, Number(req.source_port), req.get(this.#proxies.header) || undefined);
+    const log = callLogger(this.#log, callId, { source: `${req.source_address}:${req.source_port}`, ...(carrier.proxy ? { carrier: carrier.address } : {}) });
     const admitted = admit(req, {
-      draining: this.#draining, router: this.#router, auth: this.#auth, timers: this.#timers, agentOverride: this.#opts.agentOverride,
+      draining: this.#draining, carrierAddress: carrier.address, router: this.#router, auth: this.#auth, timers: this.#timers, agentOverride: this.#opts.agentOverride,
       callsOnTrunk: (t) => this.#perTrunk.get(t) ?? 0,
     });
     if (!isAdmitted(admitted)) return this.#refuse(log, admitted, res);

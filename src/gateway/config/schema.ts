@@ -7,6 +7,7 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { BUILTIN_AGENTS, BUILTIN_SETTINGS } from '../../agents/registry.js';
 import { parseCidr } from '../edge/cidr.js';
+import { clusterSchema } from './cluster.js';
 import { compilePattern } from '../routing/numbers.js';
 import { metricsSchema } from './metrics.js';
 import { mediaTimeoutFields } from './media-timeouts.js';
@@ -221,6 +222,7 @@ export const configSchema = z.object({
   session_timers: sessionTimers.prefault({}),
   edge: edge.prefault({}),
   cdr: cdrSchema.prefault({}),
+  cluster: clusterSchema.prefault({}),
   shutdown: z.object({ grace_seconds: z.number().min(0).default(30) }).strict().prefault({}),
   metrics: metricsSchema.optional(),
   api: apiConfigSchema.optional(),

@@ -4,12 +4,14 @@
  * dropped; sources outside every trunk's CIDRs and every transfer target are dropped (or passed
  * on to the application, which answers 403, when a trunk says `on_reject: 403`); sources of trunks
  * with `tls.verify_peer` only over TLS with a verified client certificate of an allowed name; then a
- * per-source token bucket. Pure: no sockets, no SIP stack import. Counters go to prom-client.
+ * per-source token bucket. A trusted proxy (`cluster.trusted_proxies`) passes without the bucket:
+ * it carries every carrier's traffic, and limits floods itself (Kamailio's pike). Pure: no sockets, no SIP stack import. Counters go to prom-client.
  */
 import { Counter, Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/schema.js';
 import { CidrSet, parseAddress } from './cidr.js';
 import { TokenBucketLimiter } from './rate-limit.js';
+import { TrustedProxies } from './trusted-source.js';
 import { ScannerDetector } from './scanner.js';
 
 export interface PacketSource {
@@ -99,9 +101,11 @@ export function createEdgePolicy(config: GatewayConfig, options: EdgePolicyOptio
     return { verdict: 'accept' as const, reason };
   };
 
+  const proxies = new TrustedProxies(config.cluster);
   const check: EdgePolicy['check'] = (source, raw, peer) => {
     if (isResponse(raw)) return accept('response');
     if (scanners.isScanner(raw)) return drop('scanner');
+    if (proxies.trusts(source.address, source.port)) return accept('accepted');
     const known = allowed.contains(source.address);
     if (!known && !rejectWith403) return drop('unknown_source');
     if (known && tlsRefusal(source, peer)) return drop('tls_peer_unverified');

@@ -67,6 +67,11 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
     const ts = req.headers.get('timestamp');
     if (ts !== undefined) h.append('Timestamp', ts);
   }
+  // §12.1.1: "the UAS MUST copy all Record-Route header field values from the request into the
+  // response (including the URIs, URI parameters, and any Record-Route header field parameters,
+  // whether they are known or unknown to the UAS) and MUST maintain the order of those values."
+  // Dialog-establishing responses are 101–299; the caller builds its route set from them.
+  if (status > 100 && status < 300) for (const v of req.headers.getFields('record-route')) h.append('Record-Route', v);
   for (const f of opts.headers ?? []) h.append(f.name, f.value);
   return new SipResponse({ status, reason: reason ?? reasonPhrase(status), headers: h, body: opts.body });
 }

@@ -22,12 +22,12 @@ export interface Harness {
 }
 
 /** An embedded drachtio server on loopback (UDP+TCP on one free port) and drachtio-srf apps connected to it. */
-export async function startHarness(opts: { logLevel?: string; t1?: number; sourcePolicy?: SourcePolicy; appResponseTimeout?: number; supportedExtensions?: readonly string[] | false } = {}): Promise<Harness> {
+export async function startHarness(opts: { logLevel?: string; t1?: number; sourcePolicy?: SourcePolicy; appResponseTimeout?: number; supportedExtensions?: readonly string[] | false; callIdHost?: string } = {}): Promise<Harness> {
   const sipPort = await freePort();
   const controlPort = await freePort();
   const secret = 'cymru';
   const server = createDrachtioServer({
-    sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp,tcp`], ...(opts.t1 ? { timers: { t1: opts.t1 } } : {}) },
+    sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp,tcp`], ...(opts.t1 ? { timers: { t1: opts.t1 } } : {}), ...(opts.callIdHost ? { callIdHost: opts.callIdHost } : {}) },
     control: { host: '127.0.0.1', port: controlPort, secret },
     ...(opts.sourcePolicy ? { sourcePolicy: opts.sourcePolicy } : {}),
     ...(opts.appResponseTimeout !== undefined ? { appResponseTimeout: opts.appResponseTimeout } : {}),

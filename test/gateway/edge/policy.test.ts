@@ -82,3 +82,24 @@ describe('createEdgePolicy', () => {
     expect(await p.registry.metrics()).toMatch(/trunkgate_edge_dropped_total\{reason="rate_limited"\} 2/);
   });
 });
+
+describe('createEdgePolicy with cluster.trusted_proxies', () => {
+  const withProxy = validateConfig({
+    trunks: [{ name: 't', sources: ['203.0.113.0/24'], routes: [{ pattern: '*', agent: 'echo' }] }],
+    edge: { rate_per_second: 1, burst: 3 },
+    cluster: { trusted_proxies: ['10.0.0.10:5060'] },
+  });
+
+  it("passes a trusted proxy that is in no trunk's sources, without the per-source bucket (it carries every carrier)", () => {
+    const p = createEdgePolicy(withProxy);
+    const proxy = { address: '10.0.0.10', port: 5060, protocol: 'udp' };
+    expect(Array.from({ length: 10 }, () => p(proxy, invite()))).toEqual(Array(10).fill('accept'));
+    expect(p.counts().rate_limited).toBe(0);
+  });
+
+  it('trusts only the configured port, and still drops scanners coming through the proxy', () => {
+    const p = createEdgePolicy(withProxy);
+    expect(p.check({ address: '10.0.0.10', port: 5061, protocol: 'udp' }, invite()).reason).toBe('unknown_source');
+    expect(p.check({ address: '10.0.0.10', port: 5060, protocol: 'udp' }, invite('friendly-scanner')).reason).toBe('scanner');
+  });
+});

@@ -31,6 +31,15 @@ describe('createResponse (RFC 3261 §8.2.6)', () => {
     expect(res.headers.has('Record-Route')).toBe(false);
   });
 
+  it('a 101–299 response copies every Record-Route value in order, a 100 and a failure none (§12.1.1)', () => {
+    const twoProxies = parseMessage(REQ.replace('Record-Route: <sip:proxy.example.com;lr>', 'Record-Route: <sip:p2.example.com;lr;ftag=x>, <sip:p1.example.com;lr>')) as SipRequest;
+    for (const status of [180, 183, 200]) {
+      expect(createResponse(twoProxies, status).headers.getAll('Record-Route')).toEqual(['<sip:p2.example.com;lr;ftag=x>', '<sip:p1.example.com;lr>']);
+    }
+    expect(createResponse(twoProxies, 100).headers.has('Record-Route')).toBe(false);
+    expect(createResponse(twoProxies, 503).headers.has('Record-Route')).toBe(false);
+  });
+
   it('adds a To tag above 100 when the request had none, and keeps an existing one', () => {
     const res = createResponse(req, 180, undefined, { toTag: 'abc' });
     expect(res.to.params.tag).toBe('abc');
