@@ -283,7 +283,8 @@ export class InboundSetup {
     const attempt = placeLeg(this.#deps.srf, this.#deps.engine, {
       uri: route.uri, auth: route.auth,
       headers: { From: `<sip:${/^[\w.+-]+$/.test(from) ? from : 'anonymous'}@localhost>`, ...route.headers },
-      codecs: admitted.trunk.codecs, timeoutSec: 60, log: call.log.child({ leg: 'sip_route' }), id: `${callId};route`, tap: this.#deps.tap(`${callId};route`), near: call.session,
+      codecs: admitted.trunk.codecs, srtp: route.srtp === 'off' ? { policy: 'off' } : { policy: route.srtp, suites: admitted.trunk.srtp_suites },
+      timeoutSec: 60, log: call.log.child({ leg: 'sip_route' }), id: `${callId};route`, tap: this.#deps.tap(`${callId};route`), near: call.session,
     });
     const cancel = call.onTeardown(() => attempt.cancel('caller hung up'));
     const outcome = await attempt.outcome;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { BUILTIN_AGENTS, BUILTIN_SETTINGS } from '../../agents/registry.js';
 import { parseCidr } from '../edge/cidr.js';
 import { compilePattern } from '../routing/numbers.js';
+import { legSrtpFields, legSrtpIssue } from './leg-srtp.js';
 
 const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
 
@@ -70,7 +71,10 @@ const route = z.object({
   auth: z.object({ username: z.string().min(1), password: z.string().min(1) }).strict().optional(),
   /** Extra headers on the INVITE to the SIP endpoint. */
   headers: sipHeaders.optional(),
-}).strict().refine((r) => (r.agent === undefined) !== (r.sip === undefined), { message: "a route needs exactly one of 'agent' or 'sip'", path: ['agent'] });
+  /** SRTP toward the SIP endpoint (leg-srtp.ts). */
+  ...legSrtpFields,
+}).strict().refine((r) => (r.agent === undefined) !== (r.sip === undefined), { message: "a route needs exactly one of 'agent' or 'sip'", path: ['agent'] })
+  .superRefine((r, ctx) => { const issue = r.sip && legSrtpIssue(r.sip, r); if (issue) ctx.addIssue({ code: 'custom', message: issue, path: ['srtp'] }); });
 
 /** How this trunk's calls are transferred to humans (src/gateway/transfer). */
 const trunkTransfer = z.object({
@@ -168,7 +172,9 @@ const transferTarget = z.object({
   timeout_s: z.number().positive().default(30),
   /** Extra headers on the INVITE to the human. */
   headers: sipHeaders.default({}),
-}).strict();
+  /** SRTP toward the human (leg-srtp.ts). */
+  ...legSrtpFields,
+}).strict().superRefine((t, ctx) => { const issue = legSrtpIssue(t.uri, t); if (issue) ctx.addIssue({ code: 'custom', message: issue, path: ['srtp'] }); });
 
 const media = z.object({
   address: z.string().default('127.0.0.1'),

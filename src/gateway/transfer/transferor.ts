@@ -159,6 +159,7 @@ export class Transferor {
       uri: target.inviteUri, proxy: target.proxy, auth: target.auth,
       headers: humanHeaders(ctx, target),
       codecs: ctx.trunk.codecs,
+      srtp: target.srtp,
       timeoutSec: options.timeoutSec ?? target.timeoutSec,
       log: call.log.child({ leg: 'human' }),
       id: `${call.info.callId};human`,
