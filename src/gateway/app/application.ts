@@ -121,6 +121,7 @@ export class GatewayApp {
     this.#transferor = new Transferor({
       srf: this.srf, engine: this.#engine, config: options.config, mediaTap: options.mediaTap,
       lateNotify: (callId, l) => this.#onLateNotify(callId, l),
+      anchor: () => this.#anchor,
     });
     const transferTargets = Object.fromEntries(Object.entries(options.config.transfer_targets).map(([k, v]) => [k, v.uri]));
     this.#setup = new InboundSetup({

@@ -50,7 +50,8 @@ function counters(x: unknown): { packets: number; bytes: number; errors: number 
 export class RtpengineAnchor {
   readonly #client: Client;
   readonly #daemons: Daemon[];
-  readonly #calls = new Map<string, Daemon>();
+  /** Per anchored call: its daemon, tags, and the SDP rtpengine offered us (its inner side). */
+  readonly #calls = new Map<string, { daemon: Daemon; fromTag: string; toTag?: string; inner: string }>();
   #next = 0;
 
   private constructor(client: Client, daemons: Daemon[]) {
@@ -103,7 +104,7 @@ export class RtpengineAnchor {
       }
       this.#next = (this.#next + i + 1) % this.#daemons.length;
       if (r.result !== 'ok' || !r.sdp) throw new RtpengineError('RTPENGINE_REFUSED', `rtpengine ${d.address} refused the offer: ${r['error-reason'] ?? r.result}`, [d.address]);
-      this.#calls.set(callId, d);
+      this.#calls.set(callId, { daemon: d, fromTag, inner: r.sdp });
       return r.sdp;
     }
     throw new RtpengineError('RTPENGINE_UNAVAILABLE', `no rtpengine answered the offer (${tried.join(', ')})`, tried);
@@ -111,26 +112,65 @@ export class RtpengineAnchor {
 
   /** Our answer → the SDP for the caller (rtpengine's outer side, in the caller's profile). */
   async answer(callId: string, fromTag: string, toTag: string, sdp: string): Promise<string> {
-    const d = this.#calls.get(callId);
-    if (!d) throw new RtpengineError('RTPENGINE_REFUSED', `no rtpengine offer for call ${callId}`, []);
+    const c = this.#calls.get(callId);
+    if (!c) throw new RtpengineError('RTPENGINE_REFUSED', `no rtpengine offer for call ${callId}`, []);
+    const d = c.daemon;
     const r = await this.#client.answer(d.port, d.host, { 'call-id': callId, 'from-tag': fromTag, 'to-tag': toTag, sdp, ICE: 'remove', replace: ['origin', 'session-connection'] });
     if (r.result !== 'ok' || !r.sdp) throw new RtpengineError('RTPENGINE_REFUSED', `rtpengine ${d.address} refused the answer: ${r['error-reason'] ?? r.result}`, [d.address]);
+    c.toTag = toTag;
     return r.sdp;
+  }
+
+  /** Whether the call is anchored here (offered and answered). */
+  anchored(callId: string): boolean {
+    return this.#calls.get(callId)?.toTag !== undefined;
+  }
+
+  /** The SDP rtpengine offered for the call's inner leg: its inner address and port, the caller's codecs. */
+  innerOffer(callId: string): string | undefined {
+    return this.#calls.get(callId)?.inner;
+  }
+
+  /**
+   * Points the call's inner leg somewhere else: the same `answer` again (a re-answer, as for a
+   * re-INVITE) with another party's SDP, e.g. a human's once a transfer is bridged, so rtpengine
+   * relays caller ↔ that party and trunkgate's media engine is out of the path. Returns the SDP for
+   * the caller's side (rtpengine keeps its ports: the caller needs no re-INVITE).
+   */
+  async repoint(callId: string, sdp: string): Promise<string> {
+    const c = this.#calls.get(callId);
+    if (!c?.toTag) throw new RtpengineError('RTPENGINE_REFUSED', `call ${callId} is not anchored in rtpengine`, []);
+    return this.answer(callId, c.fromTag, c.toTag, sdp);
+  }
+
+  /** rtpengine's counters for a call now (`query`), or undefined when it is not anchored or the daemon does not answer. */
+  async stats(callId: string): Promise<RtpengineStats | undefined> {
+    const c = this.#calls.get(callId);
+    if (!c) return undefined;
+    try {
+      const q = await this.#client.query(c.daemon.port, c.daemon.host, { 'call-id': callId });
+      const totals = (q.totals ?? {}) as Record<string, unknown>;
+      return { daemon: c.daemon.address, rtp: counters(totals.RTP), rtcp: counters(totals.RTCP) };
+    } catch {
+      return undefined;
+    }
   }
 
   /** End the call on its daemon; its counters, or undefined if it was not anchored or the daemon is gone. */
   async delete(callId: string): Promise<RtpengineStats | undefined> {
-    const d = this.#calls.get(callId);
-    if (!d) return undefined;
-    this.#calls.delete(callId);
+    const c = this.#calls.get(callId);
+    if (!c) return undefined;
+    const d = c.daemon;
     try {
       // rtpengine 10.5 answers `delete` with a bare ok: read the counters with `query` first.
-      const q = await this.#client.query(d.port, d.host, { 'call-id': callId });
+      const stats = await this.stats(callId);
+      this.#calls.delete(callId);
       await this.#client.delete(d.port, d.host, { 'call-id': callId });
-      const totals = (q.totals ?? {}) as Record<string, unknown>;
-      return { daemon: d.address, rtp: counters(totals.RTP), rtcp: counters(totals.RTCP) };
+      return stats;
     } catch {
       return undefined;
+    } finally {
+      this.#calls.delete(callId);
     }
   }
 
