@@ -133,10 +133,17 @@ export class InboundSetup {
     call.io = createAgentIO(call.session, {
       hangup: (reason) => end('agent', reason),
       transfer: (target, options) => this.#deps.transfer(call, target, options),
+      ...this.#recordControl(call.info.callId),
       onFailure: fail,
       log: call.log,
     });
     await agent.start(call.info, call.io.io);
+  }
+
+  /** io.record(): only for a call anchored in rtpengine that can record. */
+  #recordControl(callId: string): { record?: () => Promise<void> } {
+    const anchor = this.#deps.anchor?.();
+    return anchor?.canRecord && anchor.anchored(callId) ? { record: () => anchor.startRecording(callId) } : {};
   }
 
   async #earlyOffer(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, admitted: Admitted, offer: string, isCanceled: () => boolean, onCall: (call: Call) => void): Promise<Call | undefined> {
@@ -144,7 +151,7 @@ export class InboundSetup {
     const callId = req.get('Call-ID');
     const anchor = this.#deps.anchor?.();
     const { answer, session } = anchor
-      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) })
+      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), record: trunk.record, id: callId, logger: log, tap: this.#deps.tap(callId) })
       : await this.#deps.engine.answer(offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) });
     const call = this.#makeCall(req, log, admitted, session, answer);
     // rtpengine's counters go into call_end; the daemon forgets the call.

@@ -148,6 +148,8 @@ const trunk = z.object({
    * certificate the listener's `ca` verifies, whose CN or subjectAltName is in `allowed_names`
    * (when given); anything else from the trunk's sources is dropped at the edge.
    */
+  /** Record every call of this trunk in rtpengine (media.anchor: rtpengine with rtpengine.recording_dir); the file is in call_end. */
+  record: z.boolean().default(false),
   tls: z.object({
     verify_peer: z.boolean().default(false),
     allowed_names: z.array(z.string().min(1)).default([]),
@@ -197,6 +199,8 @@ const media = z.object({
   rtpengine: z.object({
     ng: z.array(z.string().regex(/^\[?[^\s\]]+\]?:\d+$/, { message: 'not host:port' })).min(1),
     timeout_ms: z.number().int().min(50).default(1000),
+    /** The daemons' --recording-dir (with --recording-method=pcap): calls can then be recorded (trunk `record`, io.record()). */
+    recording_dir: z.string().min(1).optional(),
   }).strict().optional(),
 }).strict().refine((m) => m.anchor !== 'rtpengine' || m.rtpengine !== undefined, { message: "anchor: rtpengine needs rtpengine: { ng: ['host:port'] }", path: ['rtpengine'] }).refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
   .refine((m) => m.jitter_min_ms <= m.jitter_max_ms, { message: 'jitter_min_ms must not exceed jitter_max_ms', path: ['jitter_max_ms'] });
@@ -241,6 +245,7 @@ export const configSchema = z.object({
     }
   }
   cfg.trunks.forEach((t, i) => {
+    if (t.record && !(cfg.media.anchor === 'rtpengine' && cfg.media.rtpengine?.recording_dir)) ctx.addIssue({ code: 'custom', message: 'record: true needs media.anchor: rtpengine with rtpengine.recording_dir', path: ['trunks', i, 'record'] });
     if (names.has(t.name)) ctx.addIssue({ code: 'custom', message: `duplicate trunk name '${t.name}'`, path: ['trunks', i, 'name'] });
     names.add(t.name);
     t.routes.forEach((r, j) => {
