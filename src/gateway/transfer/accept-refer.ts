@@ -170,6 +170,8 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
     try {
       const negotiated = applyAnswer(offer, dialog.remote.sdp);
       call.session.updateRemote(negotiated);
+      // Later re-INVITEs of the new party start from what was agreed with it (its SRTP keys too).
+      call.caller.media = { ...negotiated, sdp: offer.sdp, origin: offer.origin };
     } catch (err) {
       log.warn({ event: 'refer_target_sdp', err }, 'new target answered with unusable SDP');
       dialog.destroy();
