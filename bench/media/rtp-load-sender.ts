@@ -5,10 +5,14 @@
  * counts the echoes that come back. Prints { sent, received, cpuUs, udp } as JSON (cpuUs: its own
  * CPU time). Its socket is on the native UDP pump when built (TRUNKGATE_MEDIA_UDP=dgram: Node's
  * dgram), so the generator takes as little of the machine's two cores as possible.
+ * With `srtp: { suite, key }` (base64 master key || salt) every packet is SRTP-protected with that
+ * key (one context, a roll-over counter per SSRC), as a carrier's SBC would send.
  */
 import { datagramBinder } from '../../src/media/udp/index.js';
+import { createSrtpSession, type SrtpSuiteName } from '../../src/media/srtp/index.js';
 
-const { ports, seconds } = JSON.parse(process.argv[2] ?? '{}') as { ports: number[]; seconds: number };
+const { ports, seconds, srtp } = JSON.parse(process.argv[2] ?? '{}') as { ports: number[]; seconds: number; srtp?: { suite: SrtpSuiteName; key: string } };
+const protect = srtp ? createSrtpSession({ suite: srtp.suite, localKey: srtp.key, remoteKey: srtp.key }).outbound : undefined;
 const binder = datagramBinder();
 let received = 0;
 const socket = await binder.bind({ address: '127.0.0.1', port: 0, recvBufferSize: 8 * 1024 * 1024, onMessage: () => { received++; } });
@@ -33,7 +37,8 @@ const tick = (): void => {
       s.b.writeUInt32BE(s.ts >>> 0, 4);
       s.seq++;
       s.ts += 160;
-      socket.send(copy ? Buffer.from(s.b) : s.b, s.port, '127.0.0.1');
+      const wire = protect ? protect.protectRtp(s.b)! : copy ? Buffer.from(s.b) : s.b;
+      socket.send(wire, s.port, '127.0.0.1');
       sent++;
     }
     n++;

@@ -138,6 +138,12 @@ export interface AgentIO {
    * (TransferTargetError) or a transfer already in progress.
    */
   transfer(target: string, options?: TransferOptions): Promise<TransferOutcome>;
+  /**
+   * Start recording the call now (in rtpengine; the file is named in call_end's
+   * `rtpengine.recording`). Present only when the call is anchored in rtpengine
+   * (media.anchor: rtpengine) with `rtpengine.recording_dir` set.
+   */
+  readonly record?: () => Promise<void>;
   /** G.711 passthrough: present on PCMU/PCMA calls only (see PayloadIO). */
   readonly payload?: PayloadIO;
   /** Logger carrying the call's Call-ID. */

@@ -12,12 +12,14 @@ export interface RtpengineDaemon {
   stop(): Promise<void>;
 }
 
-export async function startRtpengine(): Promise<RtpengineDaemon> {
+/** `recordingDir`: record with `--recording-method=pcap` into that directory (rtpengine writes the pcap files itself). */
+export async function startRtpengine(options: { recordingDir?: string } = {}): Promise<RtpengineDaemon> {
   const ngPort = await freePort();
   const ports = await freePortRange(40);
   const child: ChildProcess = spawn('rtpengine', [
     '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`, '--foreground', '--log-stderr',
     '--table=-1', `--port-min=${ports.min}`, `--port-max=${ports.max}`, '-L', '6',
+    ...(options.recordingDir ? [`--recording-dir=${options.recordingDir}`, '--recording-method=pcap'] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {

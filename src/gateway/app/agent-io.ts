@@ -12,6 +12,8 @@ const INTERNAL_MARK = /^trunkgate:/;
 export interface AgentIOControls {
   hangup(reason: string): Promise<void>;
   transfer(target: string, options: TransferOptions): Promise<TransferOutcome>;
+  /** Start recording the call (anchored in rtpengine with a recording directory only). */
+  record?: (() => Promise<void>) | undefined;
   onFailure(err: unknown): void;
   log: Logger;
 }
@@ -86,6 +88,7 @@ export function createAgentIO(session: MediaSession, controls: AgentIOControls):
     hangup: (reason) => controls.hangup(reason ?? 'agent hung up'),
     sendDtmf: (digits) => session.sendDtmf(digits),
     transfer: (target, options) => controls.transfer(target, options ?? {}),
+    ...(controls.record ? { record: controls.record } : {}),
     ...(codec === 'PCMU' || codec === 'PCMA' ? { payload: payloadIO(codec) } : {}),
     log: controls.log,
   };

@@ -13,13 +13,13 @@ import type { MediaSession } from '../../media/session/types.js';
 import type { CodecName, SrtpNegotiationOptions } from '../../media/sdp/types.js';
 import { checkOfferPolicy } from '../../media/sdp/negotiate.js';
 
-export async function anchoredAnswer(anchor: RtpengineAnchor, engine: MediaEngine, req: Srf.SrfRequest, offer: string, options: SessionStartOptions & { codecs: CodecName[]; srtp: SrtpNegotiationOptions }): Promise<{ answer: SdpAnswer; session: MediaSession }> {
+export async function anchoredAnswer(anchor: RtpengineAnchor, engine: MediaEngine, req: Srf.SrfRequest, offer: string, options: SessionStartOptions & { codecs: CodecName[]; srtp: SrtpNegotiationOptions; record?: boolean }): Promise<{ answer: SdpAnswer; session: MediaSession }> {
   // The trunk's SRTP policy holds for the caller's leg, which rtpengine terminates: check it here.
   checkOfferPolicy(offer, options.srtp);
-  const { srtp: _callerLeg, ...innerOptions } = options;
+  const { srtp: _callerLeg, record, ...innerOptions } = options;
   const callId = req.get('Call-ID');
   const fromTag = (req.getParsedHeader('From') as { params?: Record<string, string> }).params?.tag ?? '';
-  const inner = await anchor.offer(callId, fromTag, offer);
+  const inner = await anchor.offer(callId, fromTag, offer, { record: record === true });
   let session: MediaSession | undefined;
   try {
     const r = await engine.answer(inner, innerOptions);

@@ -144,6 +144,7 @@ export class GatewayApp {
     this.#transferor = new Transferor({
       srf: this.srf, engine: this.#engine, config: options.config, mediaTap: options.mediaTap,
       lateNotify: (callId, l) => this.#onLateNotify(callId, l),
+      anchor: () => this.#anchor,
     });
     const transferTargets = Object.fromEntries(Object.entries(options.config.transfer_targets).map(([k, v]) => [k, v.uri]));
     this.#setup = new InboundSetup({
@@ -198,7 +199,7 @@ export class GatewayApp {
     await this.mediaSessions.ready();
     const media = this.#cfg.media;
     // Throws RtpengineError naming the ng addresses when no daemon answers: a start error.
-    if (media.anchor === 'rtpengine' && media.rtpengine) this.#anchor = await RtpengineAnchor.connect({ ng: media.rtpengine.ng, timeoutMs: media.rtpengine.timeout_ms });
+    if (media.anchor === 'rtpengine' && media.rtpengine) this.#anchor = await RtpengineAnchor.connect({ ng: media.rtpengine.ng, timeoutMs: media.rtpengine.timeout_ms, recordingDir: media.rtpengine.recording_dir });
     const names = this.#opts.agentOverride
       ? new Set([this.#opts.agentOverride])
       : new Set(this.#cfg.trunks.flatMap((t) => t.routes.flatMap((r) => (r.agent === undefined ? [] : [r.agent]))));

@@ -112,7 +112,13 @@ export class InboundSetup {
   }
 
   #startAgent(call: Call, name: string, end: (by: HangupSide, reason: string) => Promise<void>): Promise<void> {
-    return startAgent(call, name, end, this.#deps);
+    return startAgent(call, name, end, { ...this.#deps, recordControl: (id) => this.#recordControl(id) });
+  }
+
+  /** io.record(): only for a call anchored in rtpengine that can record. */
+  #recordControl(callId: string): { record?: () => Promise<void> } {
+    const anchor = this.#deps.anchor?.();
+    return anchor?.canRecord && anchor.anchored(callId) ? { record: () => anchor.startRecording(callId) } : {};
   }
 
   async #earlyOffer(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, admitted: Admitted, offer: string, isCanceled: () => boolean, onCall: (call: Call) => void): Promise<Call | undefined> {
@@ -120,7 +126,7 @@ export class InboundSetup {
     const callId = req.get('Call-ID');
     const anchor = this.#deps.anchor?.();
     const { answer, session } = anchor
-      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) })
+      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), record: trunk.record, id: callId, logger: log, tap: this.#deps.tap(callId) })
       : await this.#deps.engine.answer(offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) });
     const call = this.#makeCall(req, log, admitted, session, answer);
     // rtpengine's counters go into call_end; the daemon forgets the call.
@@ -259,7 +265,8 @@ export class InboundSetup {
     const attempt = placeLeg(this.#deps.srf, this.#deps.engine, {
       uri: route.uri, auth: route.auth,
       headers: { From: `<sip:${/^[\w.+-]+$/.test(from) ? from : 'anonymous'}@localhost>`, ...route.headers },
-      codecs: admitted.trunk.codecs, timeoutSec: 60, log: call.log.child({ leg: 'sip_route' }), id: `${callId};route`, tap: this.#deps.tap(`${callId};route`), near: call.session,
+      codecs: admitted.trunk.codecs, srtp: route.srtp === 'off' ? { policy: 'off' } : { policy: route.srtp, suites: admitted.trunk.srtp_suites },
+      timeoutSec: 60, log: call.log.child({ leg: 'sip_route' }), id: `${callId};route`, tap: this.#deps.tap(`${callId};route`), near: call.session,
     });
     const cancel = call.onTeardown(() => attempt.cancel('caller hung up'));
     const outcome = await attempt.outcome;

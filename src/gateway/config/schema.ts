@@ -14,6 +14,7 @@ import { mediaTimeoutFields } from './media-timeouts.js';
 import { cdrSchema } from './cdr.js';
 import { apiConfigSchema } from './api.js';
 import { trunkOutboundSchema } from './outbound.js';
+import { legSrtpFields, legSrtpIssue } from './leg-srtp.js';
 
 const codecName = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
 
@@ -76,7 +77,10 @@ const route = z.object({
   auth: z.object({ username: z.string().min(1), password: z.string().min(1) }).strict().optional(),
   /** Extra headers on the INVITE to the SIP endpoint. */
   headers: sipHeaders.optional(),
-}).strict().refine((r) => (r.agent === undefined) !== (r.sip === undefined), { message: "a route needs exactly one of 'agent' or 'sip'", path: ['agent'] });
+  /** SRTP toward the SIP endpoint (leg-srtp.ts). */
+  ...legSrtpFields,
+}).strict().refine((r) => (r.agent === undefined) !== (r.sip === undefined), { message: "a route needs exactly one of 'agent' or 'sip'", path: ['agent'] })
+  .superRefine((r, ctx) => { const issue = r.sip && legSrtpIssue(r.sip, r); if (issue) ctx.addIssue({ code: 'custom', message: issue, path: ['srtp'] }); });
 
 /** How this trunk's calls are transferred to humans (src/gateway/transfer). */
 const trunkTransfer = z.object({
@@ -141,6 +145,8 @@ const trunk = z.object({
    * certificate the listener's `ca` verifies, whose CN or subjectAltName is in `allowed_names`
    * (when given); anything else from the trunk's sources is dropped at the edge.
    */
+  /** Record every call of this trunk in rtpengine (media.anchor: rtpengine with rtpengine.recording_dir); the file is in call_end. */
+  record: z.boolean().default(false),
   tls: z.object({
     verify_peer: z.boolean().default(false),
     allowed_names: z.array(z.string().min(1)).default([]),
@@ -165,7 +171,9 @@ const transferTarget = z.object({
   timeout_s: z.number().positive().default(30),
   /** Extra headers on the INVITE to the human. */
   headers: sipHeaders.default({}),
-}).strict();
+  /** SRTP toward the human (leg-srtp.ts). */
+  ...legSrtpFields,
+}).strict().superRefine((t, ctx) => { const issue = legSrtpIssue(t.uri, t); if (issue) ctx.addIssue({ code: 'custom', message: issue, path: ['srtp'] }); });
 
 const media = z.object({
   ...mediaTimeoutFields,
@@ -189,6 +197,8 @@ const media = z.object({
   rtpengine: z.object({
     ng: z.array(z.string().regex(/^\[?[^\s\]]+\]?:\d+$/, { message: 'not host:port' })).min(1),
     timeout_ms: z.number().int().min(50).default(1000),
+    /** The daemons' --recording-dir (with --recording-method=pcap): calls can then be recorded (trunk `record`, io.record()). */
+    recording_dir: z.string().min(1).optional(),
   }).strict().optional(),
 }).strict().refine((m) => m.anchor !== 'rtpengine' || m.rtpengine !== undefined, { message: "anchor: rtpengine needs rtpengine: { ng: ['host:port'] }", path: ['rtpengine'] }).refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
   .refine((m) => m.jitter_min_ms <= m.jitter_max_ms, { message: 'jitter_min_ms must not exceed jitter_max_ms', path: ['jitter_max_ms'] });
@@ -237,6 +247,7 @@ export const configSchema = z.object({
     }
   }
   cfg.trunks.forEach((t, i) => {
+    if (t.record && !(cfg.media.anchor === 'rtpengine' && cfg.media.rtpengine?.recording_dir)) ctx.addIssue({ code: 'custom', message: 'record: true needs media.anchor: rtpengine with rtpengine.recording_dir', path: ['trunks', i, 'record'] });
     if (names.has(t.name)) ctx.addIssue({ code: 'custom', message: `duplicate trunk name '${t.name}'`, path: ['trunks', i, 'name'] });
     names.add(t.name);
     t.routes.forEach((r, j) => {

@@ -4,6 +4,7 @@
  */
 import type { GatewayConfig, RouteConfig, TrunkConfig } from '../config/schema.js';
 import { CidrSet } from '../edge/cidr.js';
+import { legSrtpPolicy } from '../config/leg-srtp.js';
 import { compilePattern, matchesPattern, normalizeNumber, userOf, type NumberPattern } from './numbers.js';
 
 export type RouteRefusal =
@@ -13,7 +14,7 @@ export type RouteRefusal =
 /** Where a route sends its calls: an agent, or a SIP endpoint the call is bridged to. */
 export type RouteTarget =
   | { kind: 'agent'; agent: string }
-  | { kind: 'sip'; uri: string; auth?: { username: string; password: string }; headers: Record<string, string> };
+  | { kind: 'sip'; uri: string; auth?: { username: string; password: string }; headers: Record<string, string>; srtp: 'off' | 'optional' | 'mandatory' };
 
 export interface RouteMatch {
   trunk: TrunkConfig;
@@ -67,7 +68,7 @@ export class Router {
 }
 
 function routeTarget(r: RouteConfig): RouteTarget {
-  if (r.sip !== undefined) return { kind: 'sip', uri: r.sip, ...(r.auth ? { auth: r.auth } : {}), headers: r.headers ?? {} };
+  if (r.sip !== undefined) return { kind: 'sip', uri: r.sip, ...(r.auth ? { auth: r.auth } : {}), headers: r.headers ?? {}, srtp: legSrtpPolicy(r.sip, r.srtp) };
   return { kind: 'agent', agent: r.agent! };
 }
 

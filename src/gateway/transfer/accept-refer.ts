@@ -10,7 +10,9 @@
  */
 import type Srf from 'drachtio-srf';
 import { createOffer, applyAnswer } from '../../media/sdp/negotiate.js';
+import type { NegotiatedMedia, SrtpNegotiationOptions } from '../../media/sdp/types.js';
 import type { TrunkConfig } from '../config/schema.js';
+import { legSrtpPolicy, signalledOverTls } from '../config/leg-srtp.js';
 import { compilePattern, matchesPattern, normalizeNumber, userOf } from '../routing/numbers.js';
 import type { Call } from '../app/call.js';
 import { sipfragBody } from './sipfrag.js';
@@ -19,8 +21,8 @@ import { resolveTarget, type ResolvedTarget } from './targets.js';
 export interface AcceptReferContext {
   call: Call;
   trunk: TrunkConfig;
-  /** Names in `transfer_targets` and their URIs. */
-  targets: Record<string, { uri: string }>;
+  /** Names in `transfer_targets`, their URIs and SRTP settings. */
+  targets: Record<string, { uri: string; srtp?: 'off' | 'optional' | 'mandatory' | undefined; srtp_keys_without_tls?: boolean }>;
   srf: Srf;
   sdpAddress: string;
   /** The carrier's address (the INVITE's source): numbers go there without the trunk's `outbound.proxy`. */
@@ -74,6 +76,26 @@ export function referAllowed(referTo: string, allow: readonly string[], trunk: P
   return referPermit(referTo, allow, trunk, targets) !== undefined;
 }
 
+/**
+ * SRTP toward the party a REFER names. A call in SRTP stays in SRTP (its protection does not drop
+ * because the peer changed), which needs a leg whose SDES keys are not in clear (TLS, or
+ * srtp_keys_without_tls on the target or trunk): otherwise undefined, and the REFER is refused.
+ * The new party gets a fresh key of ours, never the old one: a new SRTP context starts its rollover
+ * counter at 0, and the same key with the same SSRC could repeat keystream (RFC 3711 §9.1).
+ * A plain call takes the target's own policy (`srtp`, sips: → mandatory).
+ */
+export function referLegSrtp(permit: ReferPermit, current: Pick<NegotiatedMedia, 'srtp'>, ctx: Pick<AcceptReferContext, 'trunk' | 'targets'>, via: ResolvedTarget | undefined): SrtpNegotiationOptions | undefined {
+  const bare = permit.kind === 'uri' ? permit.uri.split(';')[0]!.toLowerCase() : '';
+  const named = permit.kind === 'uri' ? Object.values(ctx.targets).find((t) => t.uri.split(';')[0]!.toLowerCase() === bare) : undefined;
+  const secure = permit.kind === 'uri'
+    ? signalledOverTls(permit.uri) || named?.srtp_keys_without_tls === true || ctx.trunk.srtp_keys_without_tls
+    : ctx.trunk.srtp_keys_without_tls || signalledOverTls(ctx.trunk.outbound?.proxy ?? '');
+  if (current.srtp) return secure ? { policy: 'mandatory', suites: ctx.trunk.srtp_suites } : undefined;
+  if (permit.kind === 'number') return via?.srtp ?? { policy: 'off' };
+  const policy = legSrtpPolicy(permit.uri, named?.srtp);
+  return policy === 'off' || !secure ? { policy: 'off' } : { policy, suites: ctx.trunk.srtp_suites };
+}
+
 export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog: Srf.Dialog, ctx: AcceptReferContext): void {
   const { call } = ctx;
   const referTo = req.get('Refer-To');
@@ -99,6 +121,11 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
     return void res.send(403);
   }
   const target = permit.kind === 'uri' ? permit.uri : via!.inviteUri;
+  const srtp = referLegSrtp(permit, call.caller.media, ctx, via);
+  if (!srtp) {
+    log.warn({ event: 'refer_refused', status: 403, referTo, reason: 'srtp_keys_in_clear' }, 'REFER of an SRTP call to a target not reached over TLS (and srtp_keys_without_tls not set): 403');
+    return void res.send(403);
+  }
   res.send(202);
   log.info({ event: 'refer_accepted', referTo: target }, 'REFER accepted: calling the new target');
   call.to('transferring');
@@ -120,7 +147,7 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
 
   // The new party gets the call's own media port and codec: the session only changes its remote.
   const current = call.caller.media;
-  const offer = createOffer({ codecs: [current.codec.name], localAddress: ctx.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin });
+  const offer = createOffer({ codecs: [current.codec.name], localAddress: ctx.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin, srtp });
   let sentRinging = false;
   let invite: Srf.SrfRequest | undefined;
   // Never wait for ever: the new party gets the ring time of a transfer, then CANCEL (→ 487 sipfrag).
@@ -143,6 +170,8 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
     try {
       const negotiated = applyAnswer(offer, dialog.remote.sdp);
       call.session.updateRemote(negotiated);
+      // Later re-INVITEs of the new party start from what was agreed with it (its SRTP keys too).
+      call.caller.media = { ...negotiated, sdp: offer.sdp, origin: offer.origin };
     } catch (err) {
       log.warn({ event: 'refer_target_sdp', err }, 'new target answered with unusable SDP');
       dialog.destroy();

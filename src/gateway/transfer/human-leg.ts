@@ -7,7 +7,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../../log.js';
 import type { CodecName, MediaEngine, MediaSession, PacketTap } from '../../media/index.js';
-import type { SdpOffer } from '../../media/sdp/types.js';
+import type { SdpOffer, SrtpNegotiationOptions } from '../../media/sdp/types.js';
 import type { TransferResult } from '../../agents/types.js';
 import type { Leg } from '../app/call.js';
 import { resultForStatus } from './outcome.js';
@@ -18,6 +18,8 @@ export interface PlaceLegOptions {
   auth?: { username: string; password: string } | undefined;
   headers: Record<string, string>;
   codecs: CodecName[];
+  /** SRTP toward this leg (SDES in our offer; `mandatory` offers RTP/SAVP and takes only an SRTP answer). Default off. */
+  srtp?: SrtpNegotiationOptions | undefined;
   timeoutSec: number;
   log: Logger;
   id: string;
@@ -40,7 +42,7 @@ export interface LegAttempt {
 }
 
 export function placeLeg(srf: Srf, engine: MediaEngine, o: PlaceLegOptions): LegAttempt {
-  const pending = engine.offer({ codecs: o.codecs });
+  const pending = engine.offer({ codecs: o.codecs, ...(o.srtp ? { srtp: o.srtp } : {}) });
   let invite: Srf.SrfRequest | undefined;
   let canceled: string | undefined;
   let timedOut = false;

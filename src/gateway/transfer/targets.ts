@@ -8,6 +8,8 @@
 import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import { normalizeNumber } from '../routing/numbers.js';
 import { TrunkgateError } from '../../errors.js';
+import type { SrtpNegotiationOptions } from '../../media/sdp/types.js';
+import { legSrtpPolicy, signalledOverTls } from '../config/leg-srtp.js';
 
 export class TransferTargetError extends TrunkgateError<'TRANSFER_TARGET_INVALID'> {
   constructor(readonly target: string, reason: string) {
@@ -29,6 +31,8 @@ export interface ResolvedTarget {
   callerId: string;
   headers: Record<string, string>;
   timeoutSec: number;
+  /** SRTP on the leg the gateway places (a bridge), from the target's `srtp` or the URI (config/leg-srtp.ts). */
+  srtp: SrtpNegotiationOptions;
 }
 
 export interface TargetContext {
@@ -68,6 +72,22 @@ function callerIdFor(setting: string, ctx: TargetContext): string {
   return setting;
 }
 
+/**
+ * SRTP toward a number placed through the trunk: the target's `srtp`, else the trunk's; keys go only
+ * when the trunk's outbound proxy is reached over TLS or the target or trunk allows keys without it
+ * (RFC 4568 §8.3) — `optional` then falls back to plain RTP, `mandatory` cannot be placed.
+ */
+function numberSrtp(target: string, named: TargetContext['config']['transfer_targets'][string] | undefined, ctx: TargetContext): SrtpNegotiationOptions {
+  const policy = named?.srtp ?? ctx.trunk.srtp;
+  if (policy === 'off') return { policy: 'off' };
+  const proxy = ctx.trunk.outbound?.proxy;
+  if (!(proxy && signalledOverTls(proxy)) && !named?.srtp_keys_without_tls && !ctx.trunk.srtp_keys_without_tls) {
+    if (policy === 'mandatory') throw new TransferTargetError(target, 'SRTP is mandatory but the trunk\'s outbound proxy is not reached over TLS (sips: or ;transport=tls) and srtp_keys_without_tls is not set');
+    return { policy: 'off' };
+  }
+  return { policy, suites: ctx.trunk.srtp_suites };
+}
+
 export function resolveTarget(target: string, ctx: TargetContext): ResolvedTarget {
   const t = target.trim();
   const named = ctx.config.transfer_targets[t];
@@ -80,10 +100,12 @@ export function resolveTarget(target: string, ctx: TargetContext): ResolvedTarge
   const uri = named?.uri ?? t;
   if (/^sips?:/i.test(uri)) {
     if (!/^sips?:[^\s<>"]+$/i.test(uri)) throw new TransferTargetError(target, 'not a valid SIP URI');
-    return { ...base, inviteUri: uri, referTo: uri };
+    // A named target's srtp was checked against its URI at load (config/leg-srtp.ts); an ad-hoc sips: URI gets mandatory.
+    const policy = legSrtpPolicy(uri, named?.srtp);
+    return { ...base, inviteUri: uri, referTo: uri, srtp: policy === 'off' ? { policy } : { policy, suites: ctx.trunk.srtp_suites } };
   }
-  if (/^tel:/i.test(uri)) return { ...base, ...numberUris(uri.slice(4), ctx) };
-  if (NUMBER.test(uri)) return { ...base, ...numberUris(uri, ctx) };
+  if (/^tel:/i.test(uri)) return { ...base, ...numberUris(uri.slice(4), ctx), srtp: numberSrtp(target, named, ctx) };
+  if (NUMBER.test(uri)) return { ...base, ...numberUris(uri, ctx), srtp: numberSrtp(target, named, ctx) };
   const names = Object.keys(ctx.config.transfer_targets);
   throw new TransferTargetError(target, `not a name in transfer_targets (${names.length ? names.join(', ') : 'none defined'}), a SIP URI or a phone number`);
 }

@@ -21,6 +21,8 @@ import type { GatewayConfig, TrunkConfig } from '../config/schema.js';
 import type { Call, Leg } from '../app/call.js';
 import { loadHoldAudio, loopAudio, ringbackCycle, type Loop } from './caller-audio.js';
 import { directMedia } from './direct-media.js';
+import { anchoredDirectMedia } from './anchored-direct.js';
+import type { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
 import { placeLeg, type LegOutcome } from './human-leg.js';
 import { referTransfer } from './refer.js';
 import { relayMedia } from './relay.js';
@@ -40,6 +42,8 @@ export interface TransferDeps {
   /** Out-of-dialog NOTIFYs by Call-ID (a BYE overtook them). */
   lateNotify(callId: string, listener: (req: Srf.SrfRequest) => void): () => void;
   mediaTap?: ((callId: string) => PacketTap | undefined) | undefined;
+  /** rtpengine when media.anchor is rtpengine: direct media then stays in the anchor (anchored-direct.ts). */
+  anchor?: (() => RtpengineAnchor | undefined) | undefined;
 }
 
 /** Per call: what the transfer needs to know about the caller's side. */
@@ -159,6 +163,7 @@ export class Transferor {
       uri: target.inviteUri, proxy: target.proxy, auth: target.auth,
       headers: humanHeaders(ctx, target),
       codecs: ctx.trunk.codecs,
+      srtp: target.srtp,
       timeoutSec: options.timeoutSec ?? target.timeoutSec,
       log: call.log.child({ leg: 'human' }),
       id: `${call.info.callId};human`,
@@ -324,7 +329,11 @@ export class Transferor {
     call.log.info({ event: 'bridged', humanCodec: human.media.codec.name, callerCodec: call.caller.media.codec.name, media: ctx.trunk.transfer.media }, 'caller and human bridged');
     const callerDialog = call.caller.dialog;
     if (ctx.trunk.transfer.media === 'direct' && callerDialog) {
-      void directMedia(callerDialog, human.dialog, call.log).then(async (moved) => {
+      const anchor = this.#deps.anchor?.();
+      const moving = anchor?.anchored(call.info.callId)
+        ? anchoredDirectMedia(anchor, call.info.callId, call.caller.media, human.dialog, call.log)
+        : directMedia(callerDialog, human.dialog, call.log);
+      void moving.then(async (moved) => {
         if (!moved || call.ended) return;
         // Nothing of this call's media passes through trunkgate any more: stop relaying and free the ports.
         relay.stop();

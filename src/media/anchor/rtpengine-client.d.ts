@@ -8,6 +8,7 @@ declare module 'rtpengine-client' {
     answer(port: number, host: string, options: Record<string, unknown>): Promise<NgResponse>;
     query(port: number, host: string, options: Record<string, unknown>): Promise<NgResponse>;
     delete(port: number, host: string, options: Record<string, unknown>): Promise<NgResponse>;
+    startRecording(port: number, host: string, options: Record<string, unknown>): Promise<NgResponse>;
     on(event: 'listening' | 'error', listener: (...args: unknown[]) => void): this;
     close(): void;
   }

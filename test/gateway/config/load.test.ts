@@ -39,6 +39,8 @@ describe('gateway configuration', () => {
     [{ ...minimal, transfer_targets: { human: { uri: 'http://x' } } }, 'transfer_targets.human.uri'],
     [{ ...minimal, agents: { mine: { type: 'module' } } }, 'agents.mine.module'],
     [{ ...minimal, surprise: 1 }, ''],
+    [{ trunks: [{ ...minimal.trunks[0], record: true }] }, 'trunks[0].record'],
+    [{ trunks: [{ ...minimal.trunks[0], record: true }], media: { anchor: 'rtpengine', rtpengine: { ng: ['127.0.0.1:22222'] } } }, 'trunks[0].record'],
   ])('names the field of a bad value (%#: %s)', (raw, path) => {
     expect(issuesOf(() => validateConfig(raw)).map((i) => i.path)).toContain(path);
   });

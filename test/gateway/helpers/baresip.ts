@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,10 @@ export interface BaresipOptions {
   seconds: number;
   /** Dial this URI at start (a caller); without it baresip waits and answers (a human). */
   dial?: string;
+  /** SRTP with SDES: 'srtp' (optional) or 'srtp-mand' (mandatory). */
+  mediaenc?: 'srtp' | 'srtp-mand';
+  /** Listen for SIP over TLS too with this PEM (certificate then key); `uri` is then the TLS one. */
+  tlsCertificate?: string;
 }
 
 export interface Baresip {
@@ -36,11 +41,12 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   const port = await freePort();
   writeFileSync(join(dir, 'config'), [
     'poll_method epoll', `sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1',
+    ...(o.tlsCertificate ? ['sip_transports udp,tls', `sip_certificate ${o.tlsCertificate}`] : []), ...(o.mediaenc ? ['module srtp.so'] : []),
     'audio_player aubridge,x', `audio_source aufile,${o.source}`, 'audio_alert aubridge,x',
     'module_path /usr/lib/baresip/modules', 'module stdio.so', 'module g722.so', 'module g711.so', 'module aufile.so',
     'module aubridge.so', 'module sndfile.so', 'module_app account.so', 'module_app menu.so', `snd_path ${join(dir, 'rec')}`, '',
   ].join('\n'));
-  writeFileSync(join(dir, 'accounts'), `<sip:${o.user}@127.0.0.1:${port}>;regint=0;answermode=auto;audio_codecs=${o.codecs}\n`);
+  writeFileSync(join(dir, 'accounts'), `<sip:${o.user}@127.0.0.1:${port}>;regint=0;answermode=auto;audio_codecs=${o.codecs}${o.mediaenc ? `;mediaenc=${o.mediaenc}` : ''}\n`);
   const args = ['-f', dir, ...(o.dial ? ['-e', `/dial ${o.dial}`] : []), '-t', String(o.seconds)];
   const child: ChildProcess = spawn('baresip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -52,9 +58,11 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
     // A human must be listening before anyone dials it: wait until its SIP port is bound.
     const until = Date.now() + 10_000;
     while (await udpPortFree(port) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    // baresip listens for TLS on the next port.
+    while (o.tlsCertificate && !(await tcpListening(port + 1)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   }
   return {
-    uri: `sip:${o.user}@127.0.0.1:${port}`,
+    uri: o.tlsCertificate ? `sip:${o.user}@127.0.0.1:${port + 1};transport=tls` : `sip:${o.user}@127.0.0.1:${port}`,
     dir,
     done,
     heard() {
@@ -63,4 +71,11 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
     },
     kill: () => child.kill('SIGKILL'),
   };
+}
+
+function tcpListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
 }

@@ -18,7 +18,7 @@ describe('resolveTarget', () => {
     const ctx = context({}, { support: { uri: 'sip:support@pbx.example.com:5070', caller_id: 'gateway', timeout_s: 12, headers: { 'X-Queue': 'gold' } } });
     expect(resolveTarget('support', ctx)).toEqual({
       name: 'support', inviteUri: 'sip:support@pbx.example.com:5070', referTo: 'sip:support@pbx.example.com:5070',
-      callerId: 'trunkgate', timeoutSec: 12, headers: { 'X-Queue': 'gold' },
+      callerId: 'trunkgate', timeoutSec: 12, headers: { 'X-Queue': 'gold' }, srtp: { policy: 'off' },
     });
   });
 

@@ -1,0 +1,57 @@
+/**
+ * `transfer.media: direct` for a call anchored in rtpengine (media.anchor: rtpengine): the caller's
+ * media already terminates in rtpengine, so instead of re-INVITEing the caller (which would take
+ * the call out of the anchor, and its SRTP, recording and public address with it) the human is
+ * re-INVITEd with rtpengine's inner side and rtpengine's inner leg is re-answered with the human's
+ * SDP. Caller ↔ human audio then flows through rtpengine alone; trunkgate's media engine is out of
+ * the path and its ports can be freed. The caller sees no re-INVITE (rtpengine keeps its ports).
+ */
+import type Srf from 'drachtio-srf';
+import { parse, write } from 'sdp-transform';
+import type { Logger } from '../../log.js';
+import type { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
+import type { NegotiatedMedia } from '../../media/sdp/types.js';
+import { reoffer } from './direct-media.js';
+
+/**
+ * rtpengine's inner offer narrowed to what the caller agreed with us (the codec and
+ * telephone-event payload types of `agreed`): the human may only answer with what the caller sends.
+ */
+export function narrowToAgreed(inner: string, agreed: Pick<NegotiatedMedia, 'codec' | 'telephoneEvent'>): string {
+  const sdp = parse(inner);
+  const keep = new Set([agreed.codec.payloadType, ...(agreed.telephoneEvent ? [agreed.telephoneEvent.payloadType] : [])]);
+  for (const m of sdp.media) {
+    if (m.type !== 'audio') continue;
+    m.payloads = String(m.payloads).split(/\s+/).filter((p) => keep.has(Number(p))).join(' ');
+    m.rtp = m.rtp.filter((r) => keep.has(r.payload));
+    if (m.fmtp) m.fmtp = m.fmtp.filter((f) => keep.has(f.payload));
+  }
+  return write(sdp);
+}
+
+/**
+ * Moves a bridged, anchored call's media to rtpengine alone. Resolves true when the human was
+ * re-INVITEd and rtpengine re-pointed; false (the relay stays) when the human refused or rtpengine
+ * did not take the new answer — then the human is put back on trunkgate's relay.
+ */
+export async function anchoredDirectMedia(anchor: RtpengineAnchor, callId: string, agreed: Pick<NegotiatedMedia, 'codec' | 'telephoneEvent'>, human: Srf.Dialog, log: Logger): Promise<boolean> {
+  const inner = anchor.innerOffer(callId);
+  if (!inner || !anchor.anchored(callId)) return false;
+  const humanLocal = human.local.sdp;
+  let humanAnswer: string;
+  try {
+    humanAnswer = await human.modify(reoffer(narrowToAgreed(inner, agreed), humanLocal));
+  } catch (err) {
+    log.warn({ event: 'direct_media_refused', leg: 'human', status: (err as { status?: number }).status }, 'human refused the re-INVITE to rtpengine: keeping the relay');
+    return false;
+  }
+  try {
+    await anchor.repoint(callId, humanAnswer);
+  } catch (err) {
+    log.warn({ event: 'direct_media_refused', leg: 'rtpengine', err }, 'rtpengine did not take the human\'s answer: human back on the relay');
+    await human.modify(reoffer(humanLocal, human.local.sdp)).catch(() => undefined);
+    return false;
+  }
+  log.info({ event: 'direct_media', via: 'rtpengine' }, 'media now flows caller ↔ human through rtpengine alone');
+  return true;
+}
