@@ -12,4 +12,4 @@ export type { MediaEngineOptions, PendingOffer, SessionStartOptions } from './se
 export { PortAllocator, PortExhaustedError, InvalidPortRangeError } from './ports.js';
 export type { PortLease, PortAllocatorOptions } from './ports.js';
 export { MediaClock, sharedClock } from './rtp/clock.js';
-export type { ClockTick, TickListener, MediaClockOptions } from './rtp/clock.js';
+export type { ClockTick, TickListener, TickPhase, MediaTicker, MediaClockOptions } from './rtp/clock.js';

@@ -98,12 +98,16 @@ function touch(sid: number): void {
   schedule(false);
 }
 
-/** Ticks of one clock mark a flush with every session's counters. */
+/**
+ * Every tick of a clock ends with a flush of every session's counters, in the clock's `flush`
+ * phase: one batch per tick, even when the clock catches up several ticks back to back, so a mark
+ * the main thread reads comes with the queue figures of its own tick, not of a later one.
+ */
 const tickHooks = new Map<number, { refs: number; unsubscribe: () => void }>();
 function hookClock(ptime: number): () => void {
   let h = tickHooks.get(ptime);
   if (!h) {
-    h = { refs: 0, unsubscribe: sharedClock(ptime).subscribe(() => schedule(true)) };
+    h = { refs: 0, unsubscribe: sharedClock(ptime).subscribe(() => { fullFlush = true; flush(); }, 'flush') };
     tickHooks.set(ptime, h);
   }
   h.refs++;
@@ -229,6 +233,12 @@ async function create(sid: number, { port, logLevel, ...settings }: RemoteSessio
 function apply(op: Op): void {
   if (op.kind === 'create') {
     void create(op.sid, op.options);
+    return;
+  }
+  if (op.kind === 'stall') {
+    // MediaWorkerPool.stall(): this thread's event loop blocked, as a long GC pause would.
+    const end = performance.now() + op.ms;
+    while (performance.now() < end) { /* busy */ }
     return;
   }
   const h = sessions.get(op.sid);
