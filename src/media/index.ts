@@ -8,6 +8,8 @@ export { MediaSessionError, MediaSocketError } from './session/errors.js';
 export { MediaEngine } from './session/engine.js';
 export { forwardAudio } from './session/forward.js';
 export type { Forward, ForwardOptions } from './session/forward.js';
+export { LiveBacklog } from './session/live-backlog.js';
+export type { LiveBacklogOptions } from './session/live-backlog.js';
 export type { MediaEngineOptions, PendingOffer, SessionStartOptions } from './session/engine.js';
 export { PortAllocator, PortExhaustedError, InvalidPortRangeError } from './ports.js';
 export type { PortLease, PortAllocatorOptions } from './ports.js';
