@@ -125,11 +125,11 @@ function hookClock(ptime: number): () => void {
 
 /**
  * Ticks between two full counter rows of every session (queue depth goes every tick, counters with
- * every event and at close). 1 keeps the main thread's stats() at most one tick old (call_end reads
- * it after close(), which is exact either way); 5 measured ≈ 10 % less worker CPU in one noisy run
- * (docs/benchmarks.md, "Media on every core") — not yet confirmed on a quiet machine.
+ * every event and at close, so call_end, which reads them after close(), is exact). 5 keeps the
+ * main thread's stats() at most 100 ms old and saves the stats of every session on 4 ticks in 5
+ * (writeRow was ≈ 4.5 % of a worker's CPU in a profile at 300 echo streams, 2026-12-07).
  */
-const COUNTERS_EVERY_TICKS = 1;
+const COUNTERS_EVERY_TICKS = 5;
 let ticks = 0;
 
 /** One session's row: the queue figures, and its counters too when `counters`. */
