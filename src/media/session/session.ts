@@ -4,9 +4,9 @@
  * `playout` phase, and (2) sends exactly one frame: queued audio, an RFC 4733 event, or idle
  * filler, in its `send` phase. RTCP reports ride the same clock.
  *
- * A talk spurt's first frame does not wait for the next tick: audio played while the session is
- * idle goes out at once (after the calling task's other plays and marks), one frame ahead of the
- * clock; the spurt then goes on at one frame per tick with consecutive RTP timestamps, and the
+ * A talk spurt's first frame does not wait for the next tick: once audio played while the session
+ * is idle makes a whole frame (a play, or the mark that pads it), that frame goes out at once, one
+ * frame ahead of the clock; the spurt then goes on at one frame per tick with consecutive RTP timestamps, and the
  * first tick after it that has nothing to send gives the frame back (sends nothing and does not
  * advance the timestamp), so the stream's timestamps stay on the clock (RFC 3550 §5.1). The first
  * frame carries the marker bit (RFC 3551 §4.1).
@@ -69,7 +69,6 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   #idleAtLastTick = true;
   /** 1 while a talk spurt's first frame went out ahead of the clock (given back by the next empty tick). */
   #lead = 0;
-  #kickScheduled = false;
   #earlyFrames = 0;
   #playoutStarted = false;
   #ticks = 0;
@@ -189,25 +188,19 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   get earlyFrames(): number { return this.#earlyFrames; }
 
   /**
-   * Audio was queued: when the session is idle, send the spurt's first frame once the calling
-   * task's plays and marks are all queued (a microtask), not at the next tick.
+   * Audio was queued (or a mark padded it to a frame): when the session is idle and a whole frame
+   * is ready, send it now, not at the next tick. Done synchronously, so it does not wait behind the
+   * rest of the caller's task (a media worker applying seconds of answer audio, resampled, in one
+   * message); the marks it makes due are reported in a microtask, not inside the caller's call.
    */
   #kickIfIdle(): void {
-    if (this.#kickScheduled || !this.#idleAtLastTick || this.#lead > 0) return;
-    this.#kickScheduled = true;
-    queueMicrotask(this.#kick);
-  }
-
-  readonly #kick = (): void => {
-    this.#kickScheduled = false;
-    if (this.#closed || !this.#idleAtLastTick || this.#lead > 0 || !this.#sending() || this.#dtmfOut?.busy) return;
-    if (this.#queue.frames === 0) return;
-    if (this.#sendAudio()) {
+    if (!this.#idleAtLastTick || this.#lead > 0 || this.#closed || this.#queue.frames === 0 || !this.#sending() || this.#dtmfOut?.busy) return;
+    if (this.#sendAudio(true)) {
       this.#lead = 1;
       this.#idleAtLastTick = false;
       this.#earlyFrames++;
     }
-  };
+  }
 
   setPlayFormat(format: PlayFormat): void {
     const payload = format === 'payload';
@@ -236,6 +229,15 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   mark(name: string): void {
     if (this.#closed) return;
     this.#queue.mark(name);
+    // The mark padded a partial frame: it may be the spurt's first.
+    this.#kickIfIdle();
+    // Everything queued before it has been sent already (an early frame, or nothing was queued).
+    this.#emitDueMarksSoon(this.#queue.takeDueMarks());
+  }
+
+  /** Marks that became due outside a tick, reported in a microtask (not inside the caller's play or mark). */
+  #emitDueMarksSoon(due: readonly string[]): void {
+    if (due.length > 0) queueMicrotask(() => { for (const name of due) this.safeEmit('mark', name, { cleared: false }); });
   }
 
   clear(): void {
@@ -453,8 +455,8 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     else this.#packetizer.skipFrame();
   }
 
-  /** Send the next queued frame, if one is ready; false when the queue has none. Emits the marks it makes due. */
-  #sendAudio(): boolean {
+  /** Send the next queued frame, if one is ready; false when the queue has none. Emits the marks it makes due (in a microtask when `deferMarks`). */
+  #sendAudio(deferMarks = false): boolean {
     const frame = this.#queue.nextFrame(this.#frame);
     if (!frame) return false;
     // RFC 3551 §4.1: the marker bit flags the first packet of a talk spurt.
@@ -483,7 +485,9 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       this.#rtcp.onRtpSent(payload.length, ts);
       this.#framesSent++;
     }
-    for (const name of this.#queue.takeDueMarks()) this.safeEmit('mark', name, { cleared: false });
+    const due = this.#queue.takeDueMarks();
+    if (deferMarks) this.#emitDueMarksSoon(due);
+    else for (const name of due) this.safeEmit('mark', name, { cleared: false });
     return true;
   }
 
