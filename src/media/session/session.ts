@@ -6,10 +6,10 @@
  *
  * A talk spurt's first frame does not wait for the next tick: once audio played while the session
  * is idle makes a whole frame (a play, or the mark that pads it), that frame goes out at once, one
- * frame ahead of the clock; the spurt then goes on at one frame per tick with consecutive RTP timestamps, and the
- * first tick after it that has nothing to send gives the frame back (sends nothing and does not
- * advance the timestamp), so the stream's timestamps stay on the clock (RFC 3550 §5.1). The first
- * frame carries the marker bit (RFC 3551 §4.1).
+ * frame ahead of the clock; the spurt then goes on at one frame per tick with consecutive RTP
+ * timestamps, and the first tick after it that has nothing to send gives the frame back (sends
+ * nothing and does not advance the timestamp), so the stream's timestamps stay on the clock
+ * (RFC 3550 §5.1). The first frame carries the marker bit (RFC 3551 §4.1).
  */
 import { randomUUID } from 'node:crypto';
 import type { RtpHeaderView as RtpHeader } from '../rtp/header.js';
@@ -69,7 +69,6 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   #idleAtLastTick = true;
   /** 1 while a talk spurt's first frame went out ahead of the clock (given back by the next empty tick). */
   #lead = 0;
-  #earlyFrames = 0;
   #playoutStarted = false;
   #ticks = 0;
   #nextRtcpTick = 0;
@@ -184,9 +183,6 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     this.#kickIfIdle();
   }
 
-  /** Frames sent ahead of the clock as the first of a talk spurt (see the top of this file). */
-  get earlyFrames(): number { return this.#earlyFrames; }
-
   /**
    * Audio was queued (or a mark padded it to a frame): when the session is idle and a whole frame
    * is ready, send it now, not at the next tick. Done synchronously, so it does not wait behind the
@@ -198,7 +194,6 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     if (this.#sendAudio(true)) {
       this.#lead = 1;
       this.#idleAtLastTick = false;
-      this.#earlyFrames++;
     }
   }
 
