@@ -12,6 +12,11 @@
  * play that packet — and every later one — a frame later, a 20 ms slip of the stream's delay. With
  * a reader the tick reads synchronously first; without one it runs after the poll phase
  * (setImmediate), when the sockets have been read.
+ *
+ * A tick runs its listeners in phases: every `playout` listener, then every `send` listener, then
+ * every `flush` listener. A session plays out (receives) in the first and sends in the second, so
+ * audio one session hands another within a tick (a bridge relayed in a media worker) goes out in
+ * that same tick whichever session subscribed first; a media worker reports in the third.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -26,6 +31,18 @@ export interface ClockTick {
 
 export type TickListener = (tick: ClockTick) => void;
 
+/** When in a tick a listener runs: all `playout` listeners, then all `send`, then all `flush`. */
+export type TickPhase = 'playout' | 'send' | 'flush';
+const PHASES: readonly TickPhase[] = ['playout', 'send', 'flush'];
+
+/** What a media session needs of a clock (MediaClock; tests inject one they step by hand). */
+export interface MediaTicker {
+  readonly periodMs: number;
+  /** Call `listener` once per tick, in `phase` (default `send`), until the returned function is called. */
+  subscribe(listener: TickListener, phase?: TickPhase): () => void;
+  socketReader?: (() => boolean) | undefined;
+}
+
 /** Overdue ticks run back to back at most this many at a time (60 ms of media: a jitter buffer's depth). */
 const MAX_CATCH_UP_BURST = 3;
 
@@ -36,10 +53,12 @@ export interface MediaClockOptions {
   now?: () => number;
 }
 
-export class MediaClock {
+export class MediaClock implements MediaTicker {
   readonly periodMs: number;
   readonly #now: () => number;
-  #listeners: TickListener[] = [];
+  /** Listeners per phase (copied on change, so a tick iterates a stable list). */
+  #phases: Record<TickPhase, TickListener[]> = { playout: [], send: [], flush: [] };
+  #count = 0;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #start = 0;
@@ -62,20 +81,25 @@ export class MediaClock {
   }
 
   get subscribers(): number {
-    return this.#listeners.length;
+    return this.#count;
   }
 
-  /** Call `listener` once per tick until the returned function is called. */
-  subscribe(listener: TickListener): () => void {
-    this.#listeners = [...this.#listeners, listener];
+  /** Call `listener` once per tick, in `phase`, until the returned function is called. */
+  subscribe(listener: TickListener, phase: TickPhase = 'send'): () => void {
+    this.#phases[phase] = [...this.#phases[phase], listener];
+    this.#count++;
     if (!this.running) {
       this.#start = this.#now();
       this.#next = 0;
       this.#arm();
     }
+    let done = false;
     return () => {
-      this.#listeners = this.#listeners.filter((l) => l !== listener);
-      if (this.#listeners.length === 0) {
+      if (done) return;
+      done = true;
+      this.#phases[phase] = this.#phases[phase].filter((l) => l !== listener);
+      this.#count--;
+      if (this.#count === 0) {
         if (this.#timer) clearTimeout(this.#timer);
         if (this.#immediate) clearImmediate(this.#immediate);
         this.#timer = undefined;
@@ -97,7 +121,7 @@ export class MediaClock {
   readonly #fire = (): void => {
     this.#timer = undefined;
     this.#immediate = undefined;
-    if (this.#listeners.length === 0) return;
+    if (this.#count === 0) return;
     if (!this.#behind()) {
       this.#arm();
       return;
@@ -110,7 +134,7 @@ export class MediaClock {
     this.#tick();
     // Behind after a stall: the overdue ticks run back to back, each after a read, so their
     // frames leave as soon as possible (a few at most, then the loop gets a turn).
-    for (let burst = 1; burst < MAX_CATCH_UP_BURST && this.#listeners.length > 0 && this.#behind(); burst++) {
+    for (let burst = 1; burst < MAX_CATCH_UP_BURST && this.#count > 0 && this.#behind(); burst++) {
       if (!this.socketReader?.()) break;
       this.#tick();
     }
@@ -120,16 +144,16 @@ export class MediaClock {
   /** A tick run from setImmediate, after the poll phase: each overdue one after another poll. */
   readonly #tickAfterPoll = (): void => {
     this.#immediate = undefined;
-    if (this.#listeners.length === 0) return;
+    if (this.#count === 0) return;
     this.#tick();
-    if (this.#listeners.length === 0) return;
+    if (this.#count === 0) return;
     if (this.#behind()) this.#immediate = setImmediate(this.#tickAfterPoll);
     else this.#arm();
   };
 
   /** After the ticks that ran: arm for the next deadline, or come back after the loop's turn when still behind. */
   #schedule(): void {
-    if (this.#listeners.length === 0) return;
+    if (this.#count === 0) return;
     if (this.#behind()) this.#immediate = setImmediate(this.#fire);
     else this.#arm();
   }
@@ -144,8 +168,10 @@ export class MediaClock {
     this.#ticking = true;
     const tick: ClockTick = { index: this.#next, deadline, lateMs: this.#now() - deadline };
     this.#next++;
-    for (const l of this.#listeners) {
-      try { l(tick); } catch { /* a session's fault must not stop the others' clock */ }
+    for (const phase of PHASES) {
+      for (const l of this.#phases[phase]) {
+        try { l(tick); } catch { /* a session's fault must not stop the others' clock */ }
+      }
     }
     this.#ticking = false;
   }

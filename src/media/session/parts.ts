@@ -35,6 +35,8 @@ export interface DtmfSenderPart {
   /** Packets for this frame period, if an event is being sent (timestamp = the event's start). */
   next(currentTimestamp: number): { timestamp: number; packets: { payload: Buffer; marker: boolean }[] } | undefined;
   cancel(): void;
+  /** A digit is queued, being sent, or in its gap: the frame periods are the pacer's. */
+  readonly busy: boolean;
 }
 
 export interface JitterConfig { clockRate: number; ptimeMs: number; frameTicks: number; targetMs: number }
@@ -91,6 +93,10 @@ class DtmfSchedule implements DtmfSenderPart {
 
   constructor(cfg: { clockRate: number; payloadType: number; ptimeMs: number }) {
     this.#cfg = cfg;
+  }
+
+  get busy(): boolean {
+    return this.#pending.length > 0 || this.#plan !== undefined || this.#gap > 0;
   }
 
   queue(digits: string, options: { durationMs?: number; gapMs?: number }): Promise<void> {

@@ -1,14 +1,22 @@
 /**
  * MediaSessionImpl: one call's media. Per tick of the shared media clock it (1) plays out one
- * frame from the jitter buffer (decode or conceal, resample, emit `audio`) and (2) sends exactly
- * one frame: queued audio, an RFC 4733 event, or idle filler. RTCP reports ride the same clock.
+ * frame from the jitter buffer (decode or conceal, resample, emit `audio`), in the clock's
+ * `playout` phase, and (2) sends exactly one frame: queued audio, an RFC 4733 event, or idle
+ * filler, in its `send` phase. RTCP reports ride the same clock.
+ *
+ * A talk spurt's first frame does not wait for the next tick: once audio played while the session
+ * is idle makes a whole frame (a play, or the mark that pads it), that frame goes out at once, one
+ * frame ahead of the clock; the spurt then goes on at one frame per tick with consecutive RTP
+ * timestamps, and the first tick after it that has nothing to send gives the frame back (sends
+ * nothing and does not advance the timestamp), so the stream's timestamps stay on the clock
+ * (RFC 3550 §5.1). The first frame carries the marker bit (RFC 3551 §4.1).
  */
 import { randomUUID } from 'node:crypto';
 import type { RtpHeaderView as RtpHeader } from '../rtp/header.js';
 import { rootLogger, type Logger } from '../../log.js';
 import { createCodec, type AudioCodec } from '../codecs/index.js';
 import { generateComfortNoise } from '../codecs/comfort-noise.js';
-import { sharedClock, type ClockTick, type MediaClock } from '../rtp/clock.js';
+import { sharedClock, type ClockTick, type MediaTicker } from '../rtp/clock.js';
 import { RtpEndpoint } from '../rtp/endpoint.js';
 import { RtpPacketizer } from '../rtp/packetizer.js';
 import { RtcpSession, randomizedInterval } from '../rtp/rtcp-session.js';
@@ -37,7 +45,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   readonly #log: Logger;
   readonly #codec: AudioCodec;
   readonly #endpoint: RtpEndpoint;
-  readonly #clock: MediaClock;
+  readonly #clock: MediaTicker;
   readonly #packetizer: RtpPacketizer;
   readonly #rtcp: RtcpSession;
   readonly #queue: PlayQueue;
@@ -57,6 +65,10 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   #outResampler: ResamplerPart | undefined;
   #inResamplers = new Map<number, ResamplerPart>();
   #talking = false;
+  /** The last tick sent idle filler (or nothing): audio played now starts a talk spurt. */
+  #idleAtLastTick = true;
+  /** 1 while a talk spurt's first frame went out ahead of the clock (given back by the next empty tick). */
+  #lead = 0;
   #playoutStarted = false;
   #ticks = 0;
   #nextRtcpTick = 0;
@@ -127,7 +139,9 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     ref.session = session;
     // The clock reads what the native UDP pump has waiting before each tick (rtp/clock.ts).
     session.#clock.socketReader ??= drainDatagrams;
-    session.#unsubscribe = session.#clock.subscribe(session.#onTick);
+    const unPlayout = session.#clock.subscribe(session.#onPlayoutTick, 'playout');
+    const unSend = session.#clock.subscribe(session.#onSendTick, 'send');
+    session.#unsubscribe = () => { unPlayout(); unSend(); };
     log.debug({ codec: n.codec, remote: n.remote, port: opts.lease.port }, 'media session started');
     return session;
   }
@@ -166,6 +180,21 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       samples = r.process(pcm);
     }
     this.#queue.push(this.#payloadOut ? Int16Array.from(this.#codec.encode(samples)) : samples);
+    this.#kickIfIdle();
+  }
+
+  /**
+   * Audio was queued (or a mark padded it to a frame): when the session is idle and a whole frame
+   * is ready, send it now, not at the next tick. Done synchronously, so it does not wait behind the
+   * rest of the caller's task (a media worker applying seconds of answer audio, resampled, in one
+   * message); the marks it makes due are reported in a microtask, not inside the caller's call.
+   */
+  #kickIfIdle(): void {
+    if (!this.#idleAtLastTick || this.#lead > 0 || this.#closed || this.#queue.frames === 0 || !this.#sending() || this.#dtmfOut?.busy) return;
+    if (this.#sendAudio(true)) {
+      this.#lead = 1;
+      this.#idleAtLastTick = false;
+    }
   }
 
   setPlayFormat(format: PlayFormat): void {
@@ -183,6 +212,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     if (this.#closed || payload.length === 0) return;
     if (!this.#payloadOut) throw new MediaSessionError('MEDIA_PLAY_FORMAT', "playPayload needs setPlayFormat('payload')");
     this.#queue.push(Int16Array.from(payload));
+    this.#kickIfIdle();
   }
 
   /** G.711 silence: 0xFF (µ-law), 0xD5 (A-law). */
@@ -194,6 +224,15 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   mark(name: string): void {
     if (this.#closed) return;
     this.#queue.mark(name);
+    // The mark padded a partial frame: it may be the spurt's first.
+    this.#kickIfIdle();
+    // Everything queued before it has been sent already (an early frame, or nothing was queued).
+    this.#emitDueMarksSoon(this.#queue.takeDueMarks());
+  }
+
+  /** Marks that became due outside a tick, reported in a microtask (not inside the caller's play or mark). */
+  #emitDueMarksSoon(due: readonly string[]): void {
+    if (due.length > 0) queueMicrotask(() => { for (const name of due) this.safeEmit('mark', name, { cleared: false }); });
   }
 
   clear(): void {
@@ -303,10 +342,14 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
     }
   }
 
-  readonly #onTick = (tick: ClockTick): void => {
+  readonly #onPlayoutTick = (tick: ClockTick): void => {
     if (this.#closed) return;
     this.#ticks++;
     this.#playout(tick.deadline);
+  };
+
+  readonly #onSendTick = (tick: ClockTick): void => {
+    if (this.#closed) return;
     const sent = this.#framesSent;
     this.#send();
     // A frame is late when it left more than half a period after its deadline.
@@ -361,7 +404,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   #send(): void {
     for (const name of this.#queue.takeDueMarks()) this.safeEmit('mark', name, { cleared: false });
     if (!this.#sending()) {
-      this.#packetizer.skipFrame();
+      this.#idleTick();
       this.#talking = false;
       return;
     }
@@ -374,22 +417,56 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       this.#packetizer.skipFrame();
       this.#queue.nextFrame(this.#frame);
       this.#framesSent++;
+      this.#idleAtLastTick = false;
       return;
     }
+    if (this.#sendAudio()) {
+      this.#idleAtLastTick = false;
+      return;
+    }
+    this.#talking = false;
+    if (this.#lead > 0) {
+      // The spurt's first frame went out ahead of this tick: give its slot back (nothing sent,
+      // timestamp not advanced) so the stream is on the clock again.
+      this.#lead = 0;
+      return;
+    }
+    this.#idleAtLastTick = true;
+    const payload = this.#idlePayload();
+    if (!payload) {
+      this.#packetizer.skipFrame();
+      return;
+    }
+    const ts = this.#packetizer.timestamp;
+    this.#endpoint.sendRtp(this.#packetizer.frame(payload, false));
+    this.#rtcp.onRtpSent(payload.length, ts);
+    this.#framesSent++;
+  }
+
+  /** A tick that sends nothing (on hold): the timestamp moves on, unless it gives back a spurt's early frame. */
+  #idleTick(): void {
+    this.#idleAtLastTick = true;
+    if (this.#lead > 0) this.#lead = 0;
+    else this.#packetizer.skipFrame();
+  }
+
+  /** Send the next queued frame, if one is ready; false when the queue has none. Emits the marks it makes due (in a microtask when `deferMarks`). */
+  #sendAudio(deferMarks = false): boolean {
     const frame = this.#queue.nextFrame(this.#frame);
+    if (!frame) return false;
     // RFC 3551 §4.1: the marker bit flags the first packet of a talk spurt.
-    const marker = frame !== undefined && !this.#talking;
-    this.#talking = frame !== undefined;
+    const marker = !this.#talking;
+    this.#talking = true;
     const codec = this.#codec;
     const ts = this.#packetizer.timestamp;
-    if (frame && this.#payloadOut) {
+    if (this.#payloadOut) {
       // The queue holds G.711 octets: copied into the packet as they are.
       const pkt = this.#packetizer.frameFor(frame.length, marker);
       for (let i = 0; i < frame.length; i++) pkt[12 + i] = frame[i]!;
       this.#endpoint.sendRtp(pkt);
       this.#rtcp.onRtpSent(frame.length, ts);
       this.#framesSent++;
-    } else if (frame && codec.encodeInto && codec.payloadBytes) {
+    } else if (codec.encodeInto && codec.payloadBytes) {
       // Encoded straight into the packet: no payload Buffer per frame.
       const bytes = codec.payloadBytes(frame.length);
       const pkt = this.#packetizer.frameFor(bytes, marker);
@@ -398,16 +475,15 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       this.#rtcp.onRtpSent(bytes, ts);
       this.#framesSent++;
     } else {
-      const payload = frame ? codec.encode(frame) : this.#idlePayload();
-      if (!payload) {
-        this.#packetizer.skipFrame();
-      } else {
-        this.#endpoint.sendRtp(this.#packetizer.frame(payload, marker));
-        this.#rtcp.onRtpSent(payload.length, ts);
-        this.#framesSent++;
-      }
+      const payload = codec.encode(frame);
+      this.#endpoint.sendRtp(this.#packetizer.frame(payload, marker));
+      this.#rtcp.onRtpSent(payload.length, ts);
+      this.#framesSent++;
     }
-    for (const name of this.#queue.takeDueMarks()) this.safeEmit('mark', name, { cleared: false });
+    const due = this.#queue.takeDueMarks();
+    if (deferMarks) this.#emitDueMarksSoon(due);
+    else for (const name of due) this.safeEmit('mark', name, { cleared: false });
+    return true;
   }
 
   #idlePayload(): Buffer | undefined {

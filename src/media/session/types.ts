@@ -13,7 +13,7 @@
  */
 import type { Logger } from '../../log.js';
 import type { PortLease } from '../ports.js';
-import type { MediaClock } from '../rtp/clock.js';
+import type { MediaTicker } from '../rtp/clock.js';
 import type { MediaDirection, NegotiatedMedia, RtpAddress } from '../sdp/types.js';
 
 /** Linear 16-bit mono PCM. */
@@ -165,7 +165,7 @@ export interface MediaSessionOptions extends MediaSessionSettings {
   /** The port to bind (released on close). */
   lease: PortLease;
   /** Shared pacing clock; default: the process-wide one (one timer drives all sessions). */
-  clock?: MediaClock;
+  clock?: MediaTicker;
   logger?: Logger;
   tap?: PacketTap;
   /** Run on the same media worker as this session, if it runs on one (a bridge's other leg). */

@@ -98,12 +98,16 @@ function touch(sid: number): void {
   schedule(false);
 }
 
-/** Ticks of one clock mark a flush with every session's counters. */
+/**
+ * Every tick of a clock ends with a flush of every session's counters, in the clock's `flush`
+ * phase: one batch per tick, even when the clock catches up several ticks back to back, so a mark
+ * the main thread reads comes with the queue figures of its own tick, not of a later one.
+ */
 const tickHooks = new Map<number, { refs: number; unsubscribe: () => void }>();
 function hookClock(ptime: number): () => void {
   let h = tickHooks.get(ptime);
   if (!h) {
-    h = { refs: 0, unsubscribe: sharedClock(ptime).subscribe(() => schedule(true)) };
+    h = { refs: 0, unsubscribe: sharedClock(ptime).subscribe(() => { fullFlush = true; flush(); }, 'flush') };
     tickHooks.set(ptime, h);
   }
   h.refs++;
@@ -121,11 +125,11 @@ function hookClock(ptime: number): () => void {
 
 /**
  * Ticks between two full counter rows of every session (queue depth goes every tick, counters with
- * every event and at close). 1 keeps the main thread's stats() at most one tick old (call_end reads
- * it after close(), which is exact either way); 5 measured ≈ 10 % less worker CPU in one noisy run
- * (docs/benchmarks.md, "Media on every core") — not yet confirmed on a quiet machine.
+ * every event and at close, so call_end, which reads them after close(), is exact). 5 keeps the
+ * main thread's stats() at most 100 ms old and saves the stats of every session on 4 ticks in 5
+ * (writeRow was ≈ 4.5 % of a worker's CPU in a profile at 300 echo streams, 2026-12-07).
  */
-const COUNTERS_EVERY_TICKS = 1;
+const COUNTERS_EVERY_TICKS = 5;
 let ticks = 0;
 
 /** One session's row: the queue figures, and its counters too when `counters`. */
@@ -229,6 +233,12 @@ async function create(sid: number, { port, logLevel, ...settings }: RemoteSessio
 function apply(op: Op): void {
   if (op.kind === 'create') {
     void create(op.sid, op.options);
+    return;
+  }
+  if (op.kind === 'stall') {
+    // MediaWorkerPool.stall(): this thread's event loop blocked, as a long GC pause would.
+    const end = performance.now() + op.ms;
+    while (performance.now() < end) { /* busy */ }
     return;
   }
   const h = sessions.get(op.sid);

@@ -277,6 +277,17 @@ export class MediaWorkerPool {
     await slot.exited;
   }
 
+  /**
+   * Blocks the event loop of the worker that hosts `session` for `ms`, after the operations
+   * already queued for it (as a long GC pause or a starved thread would): its clock then catches
+   * up the ticks it missed. For tests.
+   */
+  stall(session: MediaSession, ms: number): void {
+    const slot = session instanceof RemoteMediaSession ? this.#slots.find((s) => !s.gone && s.sessions.get(session.sid) === session) : undefined;
+    if (!slot) throw new MediaWorkerError('MEDIA_WORKER_EXITED', 'the session is not on a running media worker');
+    slot.send(0, 0, { kind: 'stall', ms });
+  }
+
   /** Like createMediaSession, on the least-loaded worker. Rejects as in-process (EADDRINUSE …) and releases the lease. */
   async create(options: MediaSessionOptions): Promise<MediaSession> {
     if (this.#closing) {

@@ -49,6 +49,8 @@ export type Op = { sid: number; seq: number; p: number } & (
   | { kind: 'playFormat'; format: PlayFormat }
   | { kind: 'playPayload'; payload: Uint8Array }
   | { kind: 'close'; reason: string }
+  /** Block the worker's event loop for `ms` (MediaWorkerPool.stall, for tests). */
+  | { kind: 'stall'; ms: number }
 );
 
 /** An operation as a session queues it (the link adds sid, seq and p). */

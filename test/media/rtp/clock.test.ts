@@ -18,6 +18,23 @@ describe('MediaClock', () => {
     expect(clock.running).toBe(false);
   });
 
+  it('runs a tick\'s listeners by phase: every playout one, then every send one, then every flush one, whatever the order they subscribed in', async () => {
+    const clock = new MediaClock({ periodMs: 5 });
+    const seen: string[] = [];
+    const stops: (() => void)[] = [];
+    await new Promise<void>((resolve) => {
+      stops.push(clock.subscribe((t) => { seen.push(`flush ${t.index}`); if (t.index === 2) resolve(); }, 'flush'));
+      stops.push(clock.subscribe((t) => seen.push(`send-a ${t.index}`)));
+      stops.push(clock.subscribe((t) => seen.push(`playout-a ${t.index}`), 'playout'));
+      stops.push(clock.subscribe((t) => seen.push(`send-b ${t.index}`), 'send'));
+      stops.push(clock.subscribe((t) => seen.push(`playout-b ${t.index}`), 'playout'));
+    });
+    for (const stop of stops) stop();
+    expect(seen).toEqual([0, 1, 2].flatMap((i) => [`playout-a ${i}`, `playout-b ${i}`, `send-a ${i}`, `send-b ${i}`, `flush ${i}`]));
+    expect(clock.subscribers).toBe(0);
+    expect(clock.running).toBe(false);
+  });
+
   it('a listener that throws does not stop the clock for the others', async () => {
     const clock = new MediaClock({ periodMs: 5 });
     const stopBad = clock.subscribe(() => { throw new Error('bad'); });

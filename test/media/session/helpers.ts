@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { createSocket, type Socket } from 'node:dgram';
 import { PortAllocator } from '../../../src/media/ports.js';
 import type { NegotiatedMedia } from '../../../src/media/sdp/types.js';
+import type { MediaTicker, TickListener, TickPhase } from '../../../src/media/rtp/clock.js';
 import { freePort, freePortRange } from '../../helpers/ports.js';
 
 export const LO = '127.0.0.1';
@@ -63,5 +64,32 @@ export async function until(cond: () => boolean, timeoutMs = 10_000): Promise<vo
   while (!cond()) {
     if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * A media clock stepped by hand (MediaTicker): `step()` runs one tick — every `playout` listener,
+ * then every `send`, then every `flush` — with deadline = index · period and lateMs 0.
+ */
+export class ManualClock implements MediaTicker {
+  readonly periodMs: number;
+  socketReader: (() => boolean) | undefined;
+  #index = 0;
+  #phases: Record<TickPhase, TickListener[]> = { playout: [], send: [], flush: [] };
+
+  constructor(periodMs = 20) {
+    this.periodMs = periodMs;
+  }
+
+  subscribe(listener: TickListener, phase: TickPhase = 'send'): () => void {
+    this.#phases[phase] = [...this.#phases[phase], listener];
+    return () => { this.#phases[phase] = this.#phases[phase].filter((l) => l !== listener); };
+  }
+
+  step(): void {
+    this.socketReader?.();
+    const tick = { index: this.#index, deadline: this.#index * this.periodMs, lateMs: 0 };
+    this.#index++;
+    for (const phase of ['playout', 'send', 'flush'] as const) for (const l of this.#phases[phase]) l(tick);
   }
 }

@@ -6,7 +6,7 @@ import { MediaSessionError } from '../../../src/media/session/errors.js';
 import { createMediaSession } from '../../../src/media/session/session.js';
 import type { MediaSession } from '../../../src/media/session/types.js';
 import type { PortAllocator } from '../../../src/media/ports.js';
-import { allocator, LO, pcmuTo, udpPeer, until } from './helpers.js';
+import { allocator, LO, ManualClock, pcmuTo, udpPeer, until } from './helpers.js';
 
 const open: MediaSession[] = [];
 const closers: (() => Promise<void>)[] = [];
@@ -61,7 +61,7 @@ describe('MediaSession', () => {
     a.on('mark', (name, info) => marks.push({ name, cleared: info.cleared, queuedMs: a.queuedMs }));
     a.play(tone(1600, 8000), 8000); // 200 ms
     a.mark('first');
-    expect(a.queuedMs).toBe(200);
+    expect(a.queuedMs).toBe(180); // the session was idle: the spurt's first frame left at once
     await until(() => marks.length === 1);
     expect(marks[0]).toEqual({ name: 'first', cleared: false, queuedMs: 0 });
 
@@ -82,6 +82,91 @@ describe('MediaSession', () => {
     expect(loud).toBeGreaterThan(0);
     expect(pkts[loud]!.header.marker).toBe(true);
     expect(pkts.filter((p) => p.header.marker)).toHaveLength(1);
+  });
+
+  describe('a talk spurt\'s first frame goes out at once, not at the next tick (issue 11)', () => {
+    /** A session on a hand-stepped clock sending to a UDP peer; `sent()` is what left the socket so far. */
+    async function stepped(idle: 'silence' | 'none') {
+      const ports = await allocator(1);
+      const peer = await udpPeer();
+      closers.push(peer.close);
+      const clock = new ManualClock();
+      const s = await createMediaSession({ lease: ports.allocate(), negotiated: pcmuTo(peer.port), localAddress: LO, clock, idle });
+      open.push(s);
+      const sent = (): number => s.stats().packetsOut;
+      const received = async (n: number): Promise<RtpPacket[]> => {
+        await until(() => peer.packets.length >= n);
+        return peer.packets.map((p) => RtpPacket.deSerialize(p));
+      };
+      return { s, clock, sent, received };
+    }
+    const flushMicrotasks = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+    it('idle silence: the first frame leaves without a tick, with the marker bit and the next sequence number and timestamp; the spurt goes on one frame per tick; the first empty tick after it sends nothing, and the stream stays one packet per tick with consecutive timestamps', async () => {
+      const { s, clock, sent, received } = await stepped('silence');
+      clock.step();
+      clock.step();
+      expect(sent()).toBe(2); // idle silence
+      const marks: string[] = [];
+      s.on('mark', (name) => marks.push(name));
+      s.play(tone(160, 8000), 8000);
+      s.mark('first-frame');
+      s.play(tone(320, 8000), 8000);
+      await flushMicrotasks();
+      expect(sent()).toBe(3); // no tick: the spurt's first frame
+      expect(marks).toEqual(['first-frame']);
+      clock.step();
+      clock.step();
+      expect(sent()).toBe(5);
+      clock.step(); // nothing queued: gives the early frame's slot back
+      expect(sent()).toBe(5);
+      clock.step();
+      clock.step();
+      expect(sent()).toBe(7); // 7 ticks, 7 packets
+      const p = await received(7);
+      const loud = p.map((x) => x.payload.some((b) => b < 0x70));
+      expect(loud).toEqual([false, false, true, true, true, false, false]);
+      expect(p.map((x) => x.header.marker)).toEqual([false, false, true, false, false, false, false]);
+      for (let i = 1; i < p.length; i++) {
+        expect((p[i]!.header.sequenceNumber - p[i - 1]!.header.sequenceNumber) & 0xffff).toBe(1);
+        expect((p[i]!.header.timestamp - p[i - 1]!.header.timestamp) >>> 0).toBe(160);
+      }
+    });
+
+    it('idle none: timestamps stay on the clock across spurts (the gap between spurts advances them by the ticks it lasted)', async () => {
+      const { s, clock, sent, received } = await stepped('none');
+      clock.step(); // tick 0: nothing
+      s.play(tone(320, 8000), 8000); // 2 frames, the first at once (tick 1's slot)
+      await flushMicrotasks();
+      clock.step(); // tick 1: frame 2
+      clock.step(); // tick 2: gives the slot back
+      clock.step(); // tick 3: nothing
+      s.play(tone(160, 8000), 8000); // at once (tick 4's slot)
+      await flushMicrotasks();
+      clock.step(); // tick 4: gives the slot back
+      clock.step(); // tick 5: nothing
+      s.play(tone(160, 8000), 8000); // at once (tick 6's slot)
+      await flushMicrotasks();
+      expect(sent()).toBe(4);
+      const p = await received(4);
+      const ts0 = p[0]!.header.timestamp;
+      expect(p.map((x) => (x.header.timestamp - ts0) >>> 0)).toEqual([0, 160, 3 * 160, 5 * 160]);
+      expect(p.map((x) => x.header.marker)).toEqual([true, false, true, true]);
+      expect(s.stats().framesSent).toBe(4);
+    });
+
+    it('audio queued while the session is sending waits for its tick (only a spurt\'s first frame is early)', async () => {
+      const { s, clock, sent } = await stepped('silence');
+      clock.step();
+      s.play(tone(160, 8000), 8000);
+      await flushMicrotasks();
+      expect(sent()).toBe(2);
+      s.play(tone(160, 8000), 8000); // the spurt is on: no second early frame
+      await flushMicrotasks();
+      expect(sent()).toBe(2);
+      clock.step();
+      expect(sent()).toBe(3);
+    });
   });
 
   it('sends RFC 4733 digits that the peer session reports as dtmf events', async () => {

@@ -111,6 +111,24 @@ describe('MediaWorkerPool sessions', () => {
     expect(s.queuedMs).toBe(0);
   });
 
+  it('a mark reads the queue figure of its own tick, also when the worker catches up several ticks back to back after a stall', async () => {
+    const ports = await allocator(1);
+    const rx = await peer();
+    const s = await pool.create({ lease: ports.allocate(), negotiated: pcmuTo(rx.port), localAddress: LO });
+    open.push(s);
+    const marks: { name: string; queuedMs: number }[] = [];
+    s.on('mark', (name) => marks.push({ name, queuedMs: s.queuedMs }));
+    for (let i = 1; i <= 5; i++) {
+      s.play(chirp(160), 8000); // one frame
+      s.mark(`after-${i}`);
+    }
+    // Queued behind the plays: the worker's loop is blocked for 7+ ticks, then its clock runs the
+    // missed ticks back to back (rtp/clock.ts), a few frames and marks each time.
+    pool.stall(s, 160);
+    await until(() => marks.length === 5);
+    expect(marks).toEqual([1, 2, 3, 4, 5].map((i) => ({ name: `after-${i}`, queuedMs: 100 - 20 * i })));
+  });
+
   it('DTMF in: RFC 4733 packets become dtmf events', async () => {
     const ports = await allocator(1);
     const sender = await peer();
