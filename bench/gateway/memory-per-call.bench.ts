@@ -29,6 +29,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { BenchResult } from '../run.js';
+import { GATEWAY_NODE_FLAGS } from '../../src/runtime/node-flags.js';
 import type * as LoadMod from '../../src/gateway/config/load.js';
 import type * as ProcMod from '../../src/runtime/gateway-process.js';
 import type * as PortsMod from '../../src/loadtest/ports.js';
@@ -369,9 +370,11 @@ async function child(layer: Layer, calls: number): Promise<void> {
 
 function runChild(layer: Layer, calls: number): Promise<PhaseReport> {
   return new Promise((resolve, reject) => {
-    // TG_BENCH_MEM_NODE_FLAGS: extra node flags for the measured process (its workers inherit them),
-    // e.g. "--max-semi-space-size=2" to see how much of the RSS is V8's young generation.
-    const flags = (process.env.TG_BENCH_MEM_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    // The measured process starts with the flags the gateway starts with (GATEWAY_NODE_FLAGS: the
+    // CLI's shebang, `npm start`): a child spawned without them measured V8's default 16 MiB
+    // semi-spaces, which the gateway does not run with. TG_BENCH_MEM_NODE_FLAGS replaces them
+    // (its workers inherit them), e.g. "--max-semi-space-size=16" for V8's default young generation.
+    const flags = (process.env.TG_BENCH_MEM_NODE_FLAGS ?? GATEWAY_NODE_FLAGS.join(' ')).split(' ').filter(Boolean);
     const c = spawn(process.execPath, [...flags, '--import', 'tsx', SELF, layer, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d: Buffer) => { out += d.toString(); });

@@ -133,7 +133,7 @@ export class AppRequests {
       return;
     }
     if (text.method === 'BYE') {
-      this.#ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'normal-release' }, request.toString());
+      this.#ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'normal-release' }, request);
     }
     this.#start(app, msg, request, target, d);
   }
@@ -163,7 +163,7 @@ export class AppRequests {
     }
     pending.transaction = tx;
     this.#ctx.state.clientRequests.set(id, pending);
-    if (request.method === 'INVITE' && !d) this.#ctx.cdr.publish({ type: 'attempt', source: 'application' }, request.toString());
+    if (request.method === 'INVITE' && !d) this.#ctx.cdr.publish({ type: 'attempt', source: 'application' }, request);
     const raw = request.toString();
     const local = localFor(this.#ctx, target.protocol, target.address);
     app.send(formatSipSent(msg.msgId, metaFor('application', local, Buffer.byteLength(raw)), id, '', raw));
@@ -212,9 +212,9 @@ export class AppRequests {
           this.#ctx.state.addDialog({ id: dialogId, app: p.app, stack: sd, method: req.method, role: 'uac', awaitingAck: req.method === 'INVITE' });
           if (p.app.closed && req.method === 'INVITE') this.#byeOrphan(dialogId);
         } else dialogId = '';
-        if (req.method === 'INVITE') this.#ctx.cdr.publish({ type: 'start', source: 'network', role: 'uac' }, res.toString());
+        if (req.method === 'INVITE') this.#ctx.cdr.publish({ type: 'start', source: 'network', role: 'uac' }, res);
       } else if (req.method === 'INVITE') {
-        this.#ctx.cdr.publish({ type: 'stop', source: 'network', reason: p.canceled ? 'call-canceled' : 'call-rejected' }, res.toString());
+        this.#ctx.cdr.publish({ type: 'stop', source: 'network', reason: p.canceled ? 'call-canceled' : 'call-rejected' }, res);
       }
     }
     // The stack ended the dialog (BYE, 481/408, a NOTIFY that terminated the subscription: RFC 6665 §4.2.2).

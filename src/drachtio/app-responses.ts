@@ -90,14 +90,14 @@ export class AppResponses {
         this.#ctx.state.addDialog({ id: dialogId, app, stack: sd, method: req.method, role: 'uas' });
       }
     }
-    if (initialInvite && status >= 300) this.#ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'call-rejected' }, res.toString());
-    else if (initialInvite && status >= 200) this.#ctx.cdr.publish({ type: 'start', source: 'application', role: 'uas' }, res.toString());
+    if (initialInvite && status >= 300) this.#ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'call-rejected' }, res);
+    else if (initialInvite && status >= 200) this.#ctx.cdr.publish({ type: 'start', source: 'application', role: 'uas' }, res);
 
     if (status >= 200) {
       this.#ctx.state.removeServer(p);
       if (p.dialog && req.method === 'BYE') {
         this.#ctx.state.removeDialog(p.dialog);
-        this.#ctx.cdr.publish({ type: 'stop', source: 'network', reason: 'normal-release' }, p.incoming.raw.toString('utf8'));
+        this.#ctx.cdr.publish({ type: 'stop', source: 'network', reason: 'normal-release' }, p.incoming.raw);
       }
     }
     const raw = res.toString();

@@ -1,3 +1,4 @@
+import type { SipMessage } from '../sip/index.js';
 import type { AppRegistry } from './control/app-registry.js';
 import { formatCdr, formatStackTime, type CdrRecord, type MessageSource } from './wire/messages.js';
 
@@ -16,9 +17,14 @@ export class CdrPublisher {
     this.#registry = registry;
   }
 
-  publish(input: CdrInput, raw: string): void {
+  /**
+   * `message` is the SIP text, or what turns into it with toString() (a received message's raw
+   * Buffer, a SipMessage): serialized only when an application routed this CDR type.
+   */
+  publish(input: CdrInput, message: string | Buffer | SipMessage): void {
     const apps = this.#registry.all(`cdr:${input.type}`);
     if (!apps.length) return;
+    const raw = typeof message === 'string' ? message : Buffer.isBuffer(message) ? message.toString('utf8') : message.toString();
     const payload = formatCdr({ ...input, time: formatStackTime(Date.now()) } as CdrRecord, raw);
     for (const app of apps) app.send(payload);
   }

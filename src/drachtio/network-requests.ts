@@ -55,8 +55,8 @@ export class NetworkRequests {
       const res = createResponse(msg, 503);
       this.#ctx.stack.respond(req.transaction, res);
       if (msg.method === 'INVITE') {
-        this.#ctx.cdr.publish({ type: 'attempt', source: 'network' }, req.raw.toString('utf8'));
-        this.#ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'call-rejected' }, res.toString());
+        this.#ctx.cdr.publish({ type: 'attempt', source: 'network' }, req.raw);
+        this.#ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'call-rejected' }, res);
       }
       return;
     }
@@ -64,7 +64,7 @@ export class NetworkRequests {
       id: newTransactionId(), app, incoming: req, transaction: req.transaction, localTag: generateTag(), canceled: false,
     };
     this.#track(pending, true);
-    if (msg.method === 'INVITE') this.#ctx.cdr.publish({ type: 'attempt', source: 'network' }, req.raw.toString('utf8'));
+    if (msg.method === 'INVITE') this.#ctx.cdr.publish({ type: 'attempt', source: 'network' }, req.raw);
     deliverToApp(app, 'network', req.source, req.raw.toString('utf8'), pending.id, '', req.receivedAt);
   }
 
@@ -267,7 +267,7 @@ export class NetworkRequests {
     p.canceled = true;
     this.#ctx.state.removeServer(p);
     if (!c.invite.finalSent) this.#ctx.stack.respond(c.invite, createResponse(c.invite.request, 487, undefined, { toTag: p.localTag }));
-    this.#ctx.cdr.publish({ type: 'stop', source: 'network', reason: 'call-canceled' }, c.raw.toString('utf8'));
+    this.#ctx.cdr.publish({ type: 'stop', source: 'network', reason: 'call-canceled' }, c.raw);
     deliverToApp(p.app, 'network', c.source, c.raw.toString('utf8'), p.id, '', c.receivedAt);
   }
 }

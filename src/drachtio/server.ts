@@ -150,7 +150,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
     const p = state.serverByTransaction.get(tx);
     if (p) {
       state.removeServer(p);
-      ctx.cdr.publish({ type: 'stop', source: 'network', reason: 'call-rejected' }, p.incoming.raw.toString('utf8'));
+      ctx.cdr.publish({ type: 'stop', source: 'network', reason: 'call-rejected' }, p.incoming.raw);
     }
     if (dialog) notifyAckTimeout(ctx, dialog);
   });

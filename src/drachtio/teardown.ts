@@ -65,6 +65,6 @@ export function notifyAckTimeout(ctx: BridgeContext, stackDialog: Dialog): void 
       { name: 'CSeq', value: `${stackDialog.localSeq} BYE` },
     ],
   });
-  ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'session-expired' }, bye.toString());
+  ctx.cdr.publish({ type: 'stop', source: 'application', reason: 'session-expired' }, bye);
   deliverToApp(d.app, 'application', localFor(ctx, 'udp'), bye, 'unsolicited', d.id);
 }

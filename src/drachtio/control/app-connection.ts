@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import { DrachtioError } from '../errors.js';
-import { encodeFrame, FrameDecoder } from '../wire/framing.js';
+import { encodeFrames, FrameDecoder } from '../wire/framing.js';
 import { parseClientMessage, type ClientMessage } from '../wire/messages.js';
 
 let nextConnectionId = 1;
@@ -19,6 +19,9 @@ export class AppConnection {
   #decoder = new FrameDecoder();
   #closed = false;
   #log: Logger;
+  /** Payloads sent since the last flush; written as one buffer (one syscall) per event-loop turn. */
+  #pending: string[] = [];
+  #flushScheduled = false;
 
   constructor(options: {
     socket: Socket;
@@ -64,15 +67,32 @@ export class AppConnection {
     return this.#closed || this.#socket.destroyed;
   }
 
-  /** Writes one framed payload; silently drops it once the connection is gone. */
+  /**
+   * Queues one framed payload; silently drops it once the connection is gone. Everything queued in
+   * one turn of the event loop goes out in one socket write after the I/O of that turn (setImmediate):
+   * a write per frame was a syscall per frame, the largest cost of the control connection under load.
+   */
   send(payload: string): void {
     if (this.closed) return;
-    this.#socket.write(encodeFrame(payload));
+    this.#pending.push(payload);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#flush);
   }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const frames = this.#pending;
+    if (frames.length === 0) return;
+    this.#pending = [];
+    if (this.#socket.destroyed) return;
+    this.#socket.write(encodeFrames(frames));
+  };
 
   /** Ends the connection after pending writes flush (safe to call twice). */
   close(): void {
     if (this.#closed) return;
+    this.#flush();
     this.#closed = true;
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), 1000).unref();

@@ -11,8 +11,31 @@ const MAX_LENGTH_DIGITS = 9;
 const HASH = 0x23;
 
 export function encodeFrame(payload: string): Buffer {
-  const body = Buffer.from(payload, 'utf8');
-  return Buffer.concat([Buffer.from(`${body.length}#`, 'ascii'), body]);
+  return encodeFrames([payload]);
+}
+
+/** Frames several payloads into one buffer, in order (one socket write for all of them). */
+export function encodeFrames(payloads: readonly string[]): Buffer {
+  let size = 0;
+  const lengths = new Array<number>(payloads.length);
+  for (let i = 0; i < payloads.length; i++) {
+    const n = Buffer.byteLength(payloads[i]!, 'utf8');
+    lengths[i] = n;
+    size += n + decimalDigits(n) + 1;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < payloads.length; i++) {
+    at += out.write(`${lengths[i]!}#`, at, 'latin1');
+    at += out.write(payloads[i]!, at, 'utf8');
+  }
+  return out;
+}
+
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) { n = Math.floor(n / 10); d++; }
+  return d;
 }
 
 /**

@@ -163,8 +163,10 @@ abstract class SipMessageBase {
     return out;
   }
 
+  /** The same text as `toBuffer()` decoded, built as a string (no buffer in between: the drachtio wire carries text). */
   toString(): string {
-    return this.toBuffer().toString('utf8');
+    const head = this.startLine() + '\r\n' + this.headers.serialize(this.body.length) + '\r\n';
+    return this.body.length === 0 ? head : head + this.body.toString('utf8');
   }
 }
 

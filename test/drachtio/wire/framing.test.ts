@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeFrame, FrameDecoder } from '../../../src/drachtio/wire/framing.js';
+import { encodeFrame, encodeFrames, FrameDecoder } from '../../../src/drachtio/wire/framing.js';
 import { DrachtioError } from '../../../src/drachtio/errors.js';
 
 describe('drachtio wire framing', () => {
@@ -32,6 +32,15 @@ describe('drachtio wire framing', () => {
 
   it('rejects a stream of digits with no separator', () => {
     expect(() => new FrameDecoder().push(Buffer.from('12345678901234'))).toThrow(DrachtioError);
+  });
+
+  it('property: encodeFrames(payloads) is the frames of each payload back to back', () => {
+    fc.assert(fc.property(
+      fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 2000 }), { maxLength: 8 }),
+      (payloads) => {
+        expect(encodeFrames(payloads).toString('utf8')).toBe(payloads.map((p) => `${Buffer.byteLength(p)}#${p}`).join(''));
+        expect(new FrameDecoder().push(encodeFrames(payloads))).toEqual(payloads);
+      }));
   });
 
   it('property: any payloads, split at any points, decode to the same payloads in order', () => {
