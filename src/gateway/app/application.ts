@@ -175,6 +175,7 @@ export class GatewayApp {
       closed: (call) => this.#closed(call),
       watch: (call, dialog, side) => { this.#callCtx.set(call, side); this.#watch(call, dialog, { kind: 'off' }); },
       pending: (d) => { this.#pending += d; if (d < 0) this.#checkIdle(); },
+      recorder: options.recorder,
     });
     for (const t of options.config.trunks) {
       const o = t.outbound;

@@ -25,6 +25,24 @@ export interface CallRecorder {
   refused(res: Srf.SrfResponse, refusal: Refusal): void;
   /** Its set-up is over (with or without a Call). */
   settled(res: Srf.SrfResponse): void;
+  /** An outbound call is being placed (src/gateway/outbound): the call exists from here on. */
+  dialing(o: OutboundDialing): void;
+  /** The outbound call was answered and its Call exists. */
+  dialed(callId: string, call: Call): void;
+  /** The outbound call ended before an answer (busy, no answer, canceled …). */
+  notAnswered(callId: string, o: { sipStatus: number | undefined; by: 'caller' | 'gateway'; reason: string }): void;
+}
+
+/** An outbound call's row at INVITE time. */
+export interface OutboundDialing {
+  callId: string;
+  trunk: string;
+  from: string;
+  to: string;
+  dialled: string;
+  agent: string;
+  /** Where the INVITE goes (the trunk's outbound proxy). */
+  proxy: string;
 }
 
 interface Rec {
@@ -109,6 +127,8 @@ export class CdrRecorder implements CallRecorder {
   readonly #log: Logger;
   readonly #webhook: CdrWebhook | undefined;
   readonly #byRes = new WeakMap<Srf.SrfResponse, Rec>();
+  /** Outbound calls being placed, by Call-ID (until answered or not). */
+  readonly #dialing = new Map<string, Rec>();
   readonly #onExit = (): void => this.store.close();
   #closing: Promise<void> | undefined;
 
@@ -160,6 +180,34 @@ export class CdrRecorder implements CallRecorder {
   attach(res: Srf.SrfResponse, call: Call): void {
     const rec = this.#byRes.get(res);
     if (!rec || rec.call) return;
+    this.#follow(rec, call);
+  }
+
+  dialing(o: OutboundDialing): void {
+    const rec: Rec = { id: randomUUID(), at: Date.now(), callId: o.callId, call: undefined, answered: false, done: false, canceled: false };
+    this.#dialing.set(o.callId, rec);
+    this.#write(rec, 'invite', () => this.store.invited({
+      id: rec.id, sip_call_id: o.callId, direction: 'outbound', trunk: o.trunk, from_number: o.from, to_number: o.to,
+      dialled: o.dialled, agent: o.agent, source: o.proxy, invite_at: iso(rec.at),
+    }));
+  }
+
+  dialed(callId: string, call: Call): void {
+    const rec = this.#dialing.get(callId);
+    this.#dialing.delete(callId);
+    if (rec && !rec.call) this.#follow(rec, call);
+  }
+
+  notAnswered(callId: string, o: { sipStatus: number | undefined; by: 'caller' | 'gateway'; reason: string }): void {
+    const rec = this.#dialing.get(callId);
+    this.#dialing.delete(callId);
+    if (!rec || rec.done) return;
+    rec.done = true;
+    this.#finish(rec, () => this.store.ended(rec.id, { ...EMPTY_END, end_at: iso(Date.now()), sip_status: o.sipStatus ?? null, hangup_by: o.by, hangup_reason: o.reason }, this.#webhook ? 'pending' : null));
+  }
+
+  /** From its Call on, a call's row follows the Call's states and ends with its call_end record. */
+  #follow(rec: Rec, call: Call): void {
     rec.call = call;
     const answered = (): void => {
       if (rec.answered || call.answeredAt === undefined) return;

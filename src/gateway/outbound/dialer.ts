@@ -22,6 +22,7 @@ import { placeLeg, type LegAttempt } from '../transfer/human-leg.js';
 import { startAgent, type AgentStartDeps } from '../app/agent-start.js';
 import { Call, type HangupSide } from '../app/call.js';
 import { proxyHost } from './registration.js';
+import type { CallRecorder } from '../cdr/recorder.js';
 
 export type OutboundErrorCode = 'OUTBOUND_UNKNOWN_AGENT' | 'OUTBOUND_BAD_AGENT_SETTINGS' | 'OUTBOUND_UNKNOWN_TRUNK' | 'OUTBOUND_NOT_CONFIGURED' | 'OUTBOUND_OVER_CAPACITY' | 'OUTBOUND_SHUTTING_DOWN' | 'OUTBOUND_BAD_NUMBER';
 
@@ -90,6 +91,8 @@ export interface DialerDeps {
   watch(call: Call, dialog: Srf.Dialog, ctx: { trunk: TrunkConfig; carrierAddress: string; callerAllowsRefer: boolean; dialledUri: string }): void;
   /** Setting up begins / ends (the application's pending count, for a graceful stop). */
   pending(delta: 1 | -1): void;
+  /** The CDRs (src/gateway/cdr): told of each call from its INVITE. */
+  recorder?: Pick<CallRecorder, 'dialing' | 'dialed' | 'notAnswered'> | undefined;
 }
 
 /** From / P-Asserted-Identity / Remote-Party-ID for the caller ID, as the trunk's carrier wants. */
@@ -157,6 +160,7 @@ export class OutboundDialer {
       },
     });
     this.dialing.set(id, dialing);
+    this.#deps.recorder?.dialing({ callId: id, trunk: trunk.name, from: callerId, to: dialling(target.inviteUri, dialled).e164, dialled: r.to, agent: r.agent, proxy: target.proxy ?? outbound.proxy });
     this.#deps.pending(1);
     void this.#run(r, trunk, dialling(target.inviteUri, dialled), attempt, log, id, callerId, started, emit).finally(() => {
       this.dialing.delete(id);
@@ -189,6 +193,7 @@ export class OutboundDialer {
         event: 'call_end', direction: 'outbound', answered: false, sipStatus: outcome.sipStatus, trunk: trunk.name, agent: r.agent, from: callerId, to: to.e164,
         durationMs: 0, hangupBy: outcome.result === 'canceled' ? 'gateway' : 'caller', reason: outcome.reason, result: outcome.result,
       }, 'outbound call not answered');
+      this.#deps.recorder?.notAnswered(id, { sipStatus: outcome.sipStatus, by: outcome.result === 'canceled' ? 'gateway' : 'caller', reason: outcome.reason });
       emit({ event: 'completed', result: outcome.result, reason: outcome.reason, ...(outcome.sipStatus ? { sipStatus: outcome.sipStatus } : {}), durationMs: 0 });
       return;
     }
@@ -208,6 +213,7 @@ export class OutboundDialer {
     });
     this.#deps.register(call);
     call.answeredAt = Date.now();
+    this.#deps.recorder?.dialed(id, call);
     call.to('answered');
     call.onState((s) => {
       if (s !== 'ended') return;

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestResponse, parseDigestParams } from '../../../src/digest/index.js';
@@ -10,6 +11,7 @@ import { startCallbackServer, type CallbackServer } from '../helpers/callback-se
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ackForNonSuccess, invite, scenario, scenarioFile } from '../helpers/scenarios.js';
 import { startSippHuman, type SippPeer } from '../transfer/helpers.js';
+import type { CdrRow } from '../../../src/gateway/cdr/store.js';
 
 const TONE_AGENT = join(import.meta.dirname, '../fixtures/tone-agent.ts');
 
@@ -33,16 +35,29 @@ function carriesSound(packet: Buffer): boolean {
   return loud > 40;
 }
 
+/** A CDR database in a fresh folder, and its rows once the gateway that wrote them has stopped. */
+function cdrDatabase(): { extra: { cdr: { path: string; instance: string } }; rows(): CdrRow[] } {
+  const path = join(mkdtempSync(join(tmpdir(), 'tg-cdr-out-')), 'cdr.sqlite');
+  return {
+    extra: { cdr: { path, instance: 'outbound' } },
+    rows: () => {
+      const db = new Database(path, { readonly: true });
+      try { return db.prepare('SELECT * FROM cdr').all() as CdrRow[]; } finally { db.close(); }
+    },
+  };
+}
+
 describe('outbound calls through a trunk (POST /v1/calls)', () => {
   it('answers the carrier\'s 407 with the trunk\'s credentials, sends P-Asserted-Identity, puts the agent on the answered call (its audio reaches the carrier) and reports ringing, answered, completed in order', async () => {
     const messages = join(mkdtempSync(join(tmpdir(), 'carrier-')), 'messages.log');
     carrier = await startSippHuman('uas-carrier-407-pai-answer.xml', ['-rtp_echo', '-trace_msg', '-message_file', messages], 'carrier');
     callbacks = await startCallbackServer();
+    const cdr = cdrDatabase();
     let soundBack = 0;
     gw = await startTestGateway({
       trunk: { codecs: ['PCMU'], outbound: { proxy: `127.0.0.1:${carrier.port}`, username: 'trunkuser', password: 'trunkpass', from_number: '+14155550100', caller_id_header: 'pai' } },
       agents: { tone: { type: 'module', module: TONE_AGENT } },
-      extra: apiConfig,
+      extra: { ...apiConfig, ...cdr.extra },
       // What SIPp sends back (-rtp_echo) is what it received from the agent.
       mediaTap: () => (direction, packet) => { if (direction === 'in' && carriesSound(packet)) soundBack++; },
     });
@@ -71,6 +86,18 @@ describe('outbound calls through a trunk (POST /v1/calls)', () => {
     expect(end.packetsOut as number).toBeGreaterThanOrEqual(50);
     expect(soundBack).toBeGreaterThanOrEqual(25);
     expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+
+    // Its CDR is an outbound row like an inbound call's (issue 15: the same CDRs in both directions).
+    await gw.stop();
+    gw = undefined;
+    const rows = cdr.rows();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      sip_call_id: id, direction: 'outbound', state: 'ended', trunk: 'test', from_number: '+14155550100', to_number: '+919876543210',
+      agent: 'tone', codec: 'PCMU', hangup_by: 'agent', hangup_reason: 'greeting played',
+    });
+    expect(rows[0]!.answer_at).not.toBeNull();
+    expect(rows[0]!.packets_out as number).toBeGreaterThanOrEqual(50);
   }, 60_000);
 
   it('shares the trunk\'s max_calls between directions: with an outbound call up, an inbound INVITE gets 503 and a second outbound call 503 over_capacity', async () => {
@@ -108,7 +135,8 @@ ${ackForNonSuccess(3)}`));
     // Two calls: -m 2 after the helper's -m 1 (SIPp takes the last).
     carrier = await startSippHuman('peers/uas-ring-until-cancel.xml', ['-m', '2'], 'carrier');
     callbacks = await startCallbackServer();
-    gw = await startTestGateway({ trunk: { max_calls: 1, outbound: { proxy: `127.0.0.1:${carrier.port}` } }, extra: apiConfig });
+    const cdr = cdrDatabase();
+    gw = await startTestGateway({ trunk: { max_calls: 1, outbound: { proxy: `127.0.0.1:${carrier.port}` } }, extra: { ...apiConfig, ...cdr.extra } });
     const placed = await api(gw, 'POST', '/v1/calls', { to: '+919876543210', trunk: 'test', agent: 'echo', ring_timeout_s: 1, status_callback: callbacks.url });
     expect(placed.status).toBe(202);
     const bodies = await callbacks.until('completed');
@@ -121,5 +149,11 @@ ${ackForNonSuccess(3)}`));
     expect(next.status).toBe(202);
     await gw.waitFor(() => gw!.logs().some((l) => l.event === 'call_end' && l.callId === next.body.id));
     expect((await carrier.result).code).toBe(0);
+    await gw.stop();
+    gw = undefined;
+    // Both unanswered calls have a finished outbound CDR: no answer time, the carrier's 487.
+    const rows = cdr.rows();
+    expect(rows.map((r) => r.sip_call_id).sort()).toEqual([placed.body.id, next.body.id].sort());
+    for (const r of rows) expect(r).toMatchObject({ direction: 'outbound', state: 'ended', answer_at: null, sip_status: 487, to_number: '+919876543210' });
   }, 60_000);
 });
