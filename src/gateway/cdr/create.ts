@@ -15,7 +15,8 @@ export function createCdrRecorder(config: GatewayConfig, baseDir: string, logger
   if (!config.cdr.enabled) return undefined;
   return new CdrRecorder({
     path: cdrPath(config, baseDir),
-    instance: config.cdr.instance ?? defaultInstanceId(config.sip.listen[0]?.port ?? 5060),
+    // Behind a dispatcher each instance is already named (cluster.instance_id): its rows carry that name.
+    instance: config.cdr.instance ?? config.cluster.instance_id ?? defaultInstanceId(config.sip.listen[0]?.port ?? 5060),
     webhook: config.cdr.webhook,
     logger,
   });

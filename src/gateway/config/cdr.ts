@@ -34,7 +34,7 @@ export const cdrSchema = z.object({
   enabled: z.boolean().default(true),
   /** SQLite file; a relative path is taken from the config file's folder. Default: defaultCdrPath(). */
   path: z.string().min(1).optional(),
-  /** Tells instances sharing a database (or merged later) apart. Default: defaultInstanceId(). */
+  /** Tells instances sharing a database (or merged later) apart. Default: cluster.instance_id, else defaultInstanceId(). */
   instance: z.string().min(1).max(200).optional(),
   webhook: cdrWebhookSchema.optional(),
 }).strict();
