@@ -212,6 +212,8 @@ export class OutboundDialer {
       void call.end('gateway', `media ended: ${reason}`);
     });
     this.#deps.register(call);
+    // From here on it is one of the gateway's calls (listed once, as answered), no longer being dialled.
+    this.dialing.delete(id);
     call.answeredAt = Date.now();
     this.#deps.recorder?.dialed(id, call);
     call.to('answered');

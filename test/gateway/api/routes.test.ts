@@ -8,8 +8,10 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { SCENARIOS, startSippHuman, type SippPeer } from '../transfer/helpers.js';
 import { runSipp, type SippRun } from '../../helpers/sipp.js';
 import { sippMediaPort } from '../../helpers/ports.js';
+import { releaseAgents, waitingAgents } from '../fixtures/gated-agent.js';
 
 const TONE_AGENT = join(import.meta.dirname, '../fixtures/tone-agent.ts');
+const GATED_AGENT = join(import.meta.dirname, '../fixtures/gated-agent.ts');
 
 let gw: TestGateway;
 let carrierPort: number;
@@ -23,7 +25,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     trunk: { codecs: ['PCMU'], outbound: { proxy: `127.0.0.1:${carrierPort}`, from_number: '+14155550100' } },
     trunks: [{ name: 'inbound-only', sources: ['192.0.2.0/24'], routes: [{ pattern: '*', agent: 'echo' }] }],
-    agents: { tone: { type: 'module', module: TONE_AGENT, settings: { stay: true } } },
+    agents: { tone: { type: 'module', module: TONE_AGENT, settings: { stay: true } }, gated: { type: 'module', module: GATED_AGENT } },
     extra: apiConfig,
     // RFC 4733 events the gateway sends (payload type 101 in our offer).
     mediaTap: () => (direction, packet) => { if (direction === 'out' && (packet[1]! & 0x7f) === 101) dtmfOut++; },
@@ -160,6 +162,21 @@ describe('REST API: a live outbound call', () => {
     await gw.waitIdle();
     expect((await api(gw, 'GET', path(id))).status).toBe(404);
     expect((await api(gw, 'GET', '/v1/calls')).body.calls).toEqual([]);
+  }, 60_000);
+
+  it('lists an answered call once, as answered, while its agent is still being created', async () => {
+    const far = await carrier('uas-human-agent-echo.xml', ['-rtp_echo']);
+    const placed = await api(gw, 'POST', '/v1/calls', { ...call, agent: 'gated', status_callback: callbacks.url });
+    expect(placed.status).toBe(202);
+    const id = placed.body.id as string;
+    await callbacks.until('answered');
+    await gw.waitFor(() => waitingAgents() === 1);
+    expect((await api(gw, 'GET', '/v1/calls')).body.calls).toEqual([expect.objectContaining({ id, state: 'answered', agent: 'gated' })]);
+    releaseAgents();
+    expect((await api(gw, 'POST', path(id, 'hangup'))).status).toBe(200);
+    await callbacks.until('completed');
+    expect((await far.done).code).toBe(0);
+    await gw.waitIdle();
   }, 60_000);
 
   it('hangs up a call that is still ringing with CANCEL: the callback says canceled', async () => {
