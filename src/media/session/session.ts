@@ -49,6 +49,10 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   readonly #packetizer: RtpPacketizer;
   readonly #rtcp: RtcpSession;
   readonly #queue: PlayQueue;
+  /** Audio at another rate (and marks behind it) not yet resampled into #queue (see #fill). */
+  #pending: ({ pcm: Int16Array; offset: number; rate: number; resampler: ResamplerPart | undefined } | { mark: string })[] = [];
+  /** The samples of #pending at the codec rate (for queuedMs). */
+  #pendingInput = 0;
   /** The frame being sent, reused every tick (the codecs encode it into a new payload). */
   readonly #frame: Int16Array;
   /** With `transientAudio`: the buffer every received frame is decoded into. */
@@ -148,7 +152,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
 
   get negotiated(): NegotiatedMedia { return this.#negotiated; }
   get closed(): boolean { return this.#closed; }
-  get queuedMs(): number { return (this.#queue.samples / this.#codec.sampleRate) * 1000; }
+  get queuedMs(): number { return ((this.#queue.samples + this.#pendingInput) / this.#codec.sampleRate) * 1000; }
 
   #ticksFor(ms: number): number {
     return this.#ticks + Math.max(1, Math.round(ms / this.#negotiated.ptime));
@@ -170,17 +174,47 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
 
   play(pcm: Int16Array, sampleRate: number): void {
     if (this.#closed || pcm.length === 0) return;
-    let samples = pcm;
-    if (sampleRate !== this.#codec.sampleRate) {
+    if (sampleRate === this.#codec.sampleRate && this.#pending.length === 0) {
+      this.#queue.push(this.#payloadOut ? Int16Array.from(this.#codec.encode(pcm)) : pcm);
+    } else {
       let r = this.#inResamplers.get(sampleRate);
-      if (!r) {
+      if (!r && sampleRate !== this.#codec.sampleRate) {
         r = createResampler(sampleRate, this.#codec.sampleRate);
         this.#inResamplers.set(sampleRate, r);
       }
-      samples = r.process(pcm);
+      this.#pending.push({ pcm, offset: 0, rate: sampleRate, resampler: r });
+      this.#pendingInput += pcm.length * (this.#codec.sampleRate / sampleRate);
+      this.#fill(1);
     }
-    this.#queue.push(this.#payloadOut ? Int16Array.from(this.#codec.encode(samples)) : samples);
     this.#kickIfIdle();
+  }
+
+  /**
+   * Moves audio played at another rate into the play queue, resampled, until it holds `frames`
+   * whole frames: audio is resampled a frame or two ahead of its sending, not when it is played,
+   * so seconds of answer audio arriving at once (an AI agent's deltas) cost a little on each tick
+   * instead of one long stall of every session on this thread. Marks played after such audio wait
+   * behind it here.
+   */
+  #fill(frames: number): void {
+    const codecRate = this.#codec.sampleRate;
+    while (this.#pending.length > 0 && this.#queue.frames < frames) {
+      const head = this.#pending[0]!;
+      if ('mark' in head) {
+        this.#pending.shift();
+        this.#queue.mark(head.mark);
+        continue;
+      }
+      // Two frames of input per step: enough to make a frame whatever the resampler holds back.
+      const n = Math.min(head.pcm.length - head.offset, Math.ceil((2 * this.#frameSamples * head.rate) / codecRate));
+      const chunk = head.pcm.subarray(head.offset, head.offset + n);
+      head.offset += n;
+      this.#pendingInput -= n * (codecRate / head.rate);
+      if (head.offset >= head.pcm.length) this.#pending.shift();
+      const samples = head.resampler ? head.resampler.process(chunk) : chunk;
+      if (samples.length > 0) this.#queue.push(this.#payloadOut ? Int16Array.from(this.#codec.encode(samples)) : samples);
+    }
+    if (this.#pending.length === 0) this.#pendingInput = 0;
   }
 
   /**
@@ -223,7 +257,12 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
 
   mark(name: string): void {
     if (this.#closed) return;
-    this.#queue.mark(name);
+    if (this.#pending.length > 0) {
+      this.#pending.push({ mark: name });
+      this.#fill(1);
+    } else {
+      this.#queue.mark(name);
+    }
     // The mark padded a partial frame: it may be the spurt's first.
     this.#kickIfIdle();
     // Everything queued before it has been sent already (an early frame, or nothing was queued).
@@ -236,7 +275,9 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   }
 
   clear(): void {
-    const dropped = this.#queue.clear();
+    const dropped = [...this.#queue.clear(), ...this.#pending.flatMap((p) => ('mark' in p ? [p.mark] : []))];
+    this.#pending = [];
+    this.#pendingInput = 0;
     for (const r of this.#inResamplers.values()) r.reset?.();
     for (const name of dropped) this.safeEmit('mark', name, { cleared: true });
   }
@@ -402,6 +443,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
   }
 
   #send(): void {
+    this.#fill(2);
     for (const name of this.#queue.takeDueMarks()) this.safeEmit('mark', name, { cleared: false });
     if (!this.#sending()) {
       this.#idleTick();
@@ -415,6 +457,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
         this.#endpoint.sendRtp(this.#packetizer.packet(this.#negotiated.telephoneEvent!.payloadType, p.payload, p.marker, event.timestamp));
       }
       this.#packetizer.skipFrame();
+      this.#fill(1);
       this.#queue.nextFrame(this.#frame);
       this.#framesSent++;
       this.#idleAtLastTick = false;
@@ -452,6 +495,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
 
   /** Send the next queued frame, if one is ready; false when the queue has none. Emits the marks it makes due (in a microtask when `deferMarks`). */
   #sendAudio(deferMarks = false): boolean {
+    this.#fill(1);
     const frame = this.#queue.nextFrame(this.#frame);
     if (!frame) return false;
     // RFC 3551 §4.1: the marker bit flags the first packet of a talk spurt.

@@ -4,6 +4,8 @@ import { parseRtcp } from '../../../src/media/rtp/rtcp.js';
 import { applyAnswer, createOffer, negotiateAnswer } from '../../../src/media/sdp/negotiate.js';
 import { MediaSessionError } from '../../../src/media/session/errors.js';
 import { createMediaSession } from '../../../src/media/session/session.js';
+import { Resampler } from '../../../src/media/dsp/resampler.js';
+import { encodeUlaw } from '../../../src/media/codecs/g711.js';
 import type { MediaSession } from '../../../src/media/session/types.js';
 import type { PortAllocator } from '../../../src/media/ports.js';
 import { allocator, LO, ManualClock, pcmuTo, udpPeer, until } from './helpers.js';
@@ -153,6 +155,34 @@ describe('MediaSession', () => {
       expect(p.map((x) => (x.header.timestamp - ts0) >>> 0)).toEqual([0, 160, 3 * 160, 5 * 160]);
       expect(p.map((x) => x.header.marker)).toEqual([true, false, true, true]);
       expect(s.stats().framesSent).toBe(4);
+    });
+
+    it('audio at another rate goes out as if resampled at once, frame by frame, with its mark after it; queuedMs counts what is not resampled yet', async () => {
+      const { s, clock, sent, received } = await stepped('none');
+      const marks: string[] = [];
+      s.on('mark', (name) => marks.push(name));
+      // One second of a 24 kHz answer in two deltas, then a mark: 50 frames at 8 kHz.
+      const answer = tone(24_000, 24_000, 440);
+      s.play(answer.subarray(0, 12_000), 24_000);
+      s.play(answer.subarray(12_000), 24_000);
+      s.mark('end');
+      await flushMicrotasks();
+      expect(sent()).toBe(1); // the spurt's first frame, at once
+      expect(s.queuedMs).toBeGreaterThan(900);
+      expect(s.queuedMs).toBeLessThanOrEqual(980);
+      let ticks = 0;
+      while (!marks.includes('end') && ticks < 60) { clock.step(); ticks++; await flushMicrotasks(); }
+      expect(marks).toEqual(['end']);
+      expect(s.queuedMs).toBe(0);
+      // The same audio resampled in one go, cut into frames, the last one padded with silence.
+      const reference = new Resampler(24_000, 8_000).process(answer);
+      const frames = Math.ceil(reference.length / 160);
+      const padded = new Int16Array(frames * 160);
+      padded.set(reference);
+      const expected = encodeUlaw(padded);
+      expect(sent()).toBe(frames);
+      const p = await received(frames);
+      expect(Buffer.concat(p.map((x) => x.payload))).toEqual(Buffer.from(expected));
     });
 
     it('audio queued while the session is sending waits for its tick (only a spurt\'s first frame is early)', async () => {
