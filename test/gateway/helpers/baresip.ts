@@ -22,6 +22,13 @@ export interface BaresipOptions {
   mediaenc?: 'srtp' | 'srtp-mand';
   /** Listen for SIP over TLS too with this PEM (certificate then key); `uri` is then the TLS one. */
   tlsCertificate?: string;
+  /**
+   * false: no jitter buffer (`jitter_buffer_delay 0-0`). baresip 1.0's buffer does not start over
+   * when the sender's SSRC changes: it drops the new stream ("… dropping … (Connection timed out)")
+   * while its sequence numbers are below the old stream's, which RFC 3550 §8.2 does not ask of a
+   * receiver. A phone that takes a new source as it comes is what these tests need.
+   */
+  jitterBuffer?: boolean;
 }
 
 export interface Baresip {
@@ -44,7 +51,8 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
     ...(o.tlsCertificate ? ['sip_transports udp,tls', `sip_certificate ${o.tlsCertificate}`] : []), ...(o.mediaenc ? ['module srtp.so'] : []),
     'audio_player aubridge,x', `audio_source aufile,${o.source}`, 'audio_alert aubridge,x',
     'module_path /usr/lib/baresip/modules', 'module stdio.so', 'module g722.so', 'module g711.so', 'module aufile.so',
-    'module aubridge.so', 'module sndfile.so', 'module_app account.so', 'module_app menu.so', `snd_path ${join(dir, 'rec')}`, '',
+    'module aubridge.so', 'module sndfile.so', 'module_app account.so', 'module_app menu.so', `snd_path ${join(dir, 'rec')}`,
+    ...(o.jitterBuffer === false ? ['jitter_buffer_delay 0-0'] : []), '',
   ].join('\n'));
   writeFileSync(join(dir, 'accounts'), `<sip:${o.user}@127.0.0.1:${port}>;regint=0;answermode=auto;audio_codecs=${o.codecs}${o.mediaenc ? `;mediaenc=${o.mediaenc}` : ''}\n`);
   const args = ['-f', dir, ...(o.dial ? ['-e', `/dial ${o.dial}`] : []), '-t', String(o.seconds)];
