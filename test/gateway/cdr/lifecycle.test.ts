@@ -24,6 +24,17 @@ async function sipp(scn: string, user?: string): Promise<void> {
   expect(r.code, r.errors).toBe(0);
 }
 
+/**
+ * The rows once the gateway that wrote them has stopped: a call's last write (its call_end figures)
+ * is committed at the end of the event-loop turn after the call ended, which a read right after
+ * waitIdle() can beat; stop() commits and closes the database.
+ */
+async function rowsOnceStopped(db: string): Promise<CdrRow[]> {
+  await gw?.stop();
+  gw = undefined;
+  return rows(db);
+}
+
 function rows(db: string): CdrRow[] {
   const c = new Database(db, { readonly: true });
   try { return c.prepare('SELECT * FROM cdr').all() as CdrRow[]; } finally { c.close(); }
@@ -55,7 +66,7 @@ describe('a CDR row through the call', () => {
     await sipp(scenarioFile('uac-cdr', scenario('uac-cdr', `${invite()}${expectAnswer}${pause(600)}${byeFromCaller()}`)), '+919876543210');
     await gw!.waitIdle();
     const end = gw!.logs().find((l) => l.event === 'call_end')!;
-    const [r, ...more] = rows(db);
+    const [r, ...more] = await rowsOnceStopped(db);
     expect(more).toEqual([]);
     expect(r).toMatchObject({
       sip_call_id: end.callId, instance: 'lifecycle', direction: 'inbound', state: 'ended', trunk: 'test', from_number: '+919000000001', to_number: '+919876543210',
@@ -77,7 +88,7 @@ describe('a CDR row through the call', () => {
   <recv response="488"/>
 ${ackForNonSuccess(3)}`)));
     await gw!.waitIdle();
-    expect(rows(db)).toMatchObject([{ state: 'ended', sip_status: 488, hangup_by: 'gateway', hangup_reason: 'no_common_codec', answer_at: null, end_record: null }]);
+    expect(await rowsOnceStopped(db)).toMatchObject([{ state: 'ended', sip_status: 488, hangup_by: 'gateway', hangup_reason: 'no_common_codec', answer_at: null, end_record: null }]);
   }, 30_000);
 
   it('a call the caller cancels before the answer: ended by the caller, 487, no answer time', async () => {
@@ -88,7 +99,7 @@ ${cancel}  <recv response="200"/>
   <recv response="487"/>
 ${ackForNonSuccess(6)}`)));
     await gw!.waitIdle();
-    expect(rows(db)).toMatchObject([{ state: 'ended', sip_status: 487, hangup_by: 'caller', hangup_reason: 'canceled before answer', answer_at: null, duration_ms: 0 }]);
+    expect(await rowsOnceStopped(db)).toMatchObject([{ state: 'ended', sip_status: 487, hangup_by: 'caller', hangup_reason: 'canceled before answer', answer_at: null, duration_ms: 0 }]);
   }, 30_000);
 
   it('an INVITE refused at admission (no route for the number) leaves no row: it never became a call', async () => {
@@ -98,6 +109,6 @@ ${ackForNonSuccess(6)}`)));
 ${ackForNonSuccess(3)}`)), '+919876543210');
     await gw!.waitIdle();
     expect(gw!.logs().find((l) => l.event === 'call_refused')).toMatchObject({ reason: 'no_route_for_number' });
-    expect(rows(db)).toEqual([]);
+    expect(await rowsOnceStopped(db)).toEqual([]);
   }, 30_000);
 });

@@ -84,7 +84,7 @@ export function speechWav(name: string, text: string, rate: number, encoding: 'u
  * buffer that conceals an underrun (CPU contention) shifts the rest of the echo by one frame;
  * per-window correlation measures the audio, not the path's delay history.
  */
-export function windowedCorrelation(a: Int16Array, b: Int16Array, window: number, maxLag: number): { ncc: number; lag: number; start: number }[] {
+export function windowedCorrelation(a: Int16Array, b: Int16Array, window: number, maxLag: number, minLag = 0): { ncc: number; lag: number; start: number }[] {
   const out: { ncc: number; lag: number; start: number }[] = [];
   let peak = 0;
   for (const v of a) peak = Math.max(peak, Math.abs(v));
@@ -93,7 +93,10 @@ export function windowedCorrelation(a: Int16Array, b: Int16Array, window: number
     let energy = 0;
     for (const v of seg) energy += v * v;
     if (Math.sqrt(energy / window) < peak * 0.05) continue;
-    out.push({ ...correlateWithLag(seg, b.subarray(start), maxLag), start });
+    // A negative minLag: `b` may hold a window earlier than `a` does (its recording began later).
+    const from = Math.max(0, start + minLag);
+    const c = correlateWithLag(seg, b.subarray(from), maxLag + (start - from));
+    out.push({ ncc: c.ncc, lag: c.lag + from - start, start });
   }
   return out;
 }

@@ -45,7 +45,8 @@ describe('transfer outcomes when the gateway bridges the human (SIPp caller, SIP
     await gw.waitIdle();
     const outcome = event(gw, 'test_transfer_outcome');
     expect(outcome).toMatchObject({ result: 'no_answer', method: 'bridge' });
-    expect(outcome!.ms as number).toBeGreaterThanOrEqual(1000);
+    // libuv keeps its loop time in whole milliseconds: a 1,000 ms timer can fire when Date.now() has moved 999.
+    expect(outcome!.ms as number).toBeGreaterThanOrEqual(999);
     expect(event(gw, 'call_end')).toMatchObject({ answered: true, hangupBy: 'caller', transfer: { result: 'no_answer' } });
   }, 60_000);
 

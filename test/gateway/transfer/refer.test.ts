@@ -190,7 +190,8 @@ describe('blind transfer by REFER (RFC 3515)', () => {
     expect(r.code, r.errors).toBe(0);
     const o = await outcomeOf(g);
     expect(o.agent).toMatchObject({ result: 'failed', method: 'refer' });
-    expect(o.agent.ms as number).toBeGreaterThanOrEqual(2000);
+    // libuv keeps its loop time in whole milliseconds: a 2,000 ms timer can fire when Date.now() has moved 1,999.
+    expect(o.agent.ms as number).toBeGreaterThanOrEqual(1999);
     expect(o.end).toMatchObject({ hangupBy: 'agent', transfer: { result: 'failed', method: 'refer' } });
   }, 60_000);
 

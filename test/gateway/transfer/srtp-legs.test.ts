@@ -49,9 +49,14 @@ async function startTlsGateway(o: TestGatewayOptions): Promise<{ gw: TestGateway
   return { gw: g, port };
 }
 
-/** Median NCC per 250 ms window of `sent` against what was heard (each window with its own lag). */
+/**
+ * Median NCC per 250 ms window of `sent` against what was heard (each window with its own lag). The
+ * lag may be up to 0.5 s negative: a recording starts with its own call's media, so the caller's
+ * can begin after the endpoint's (a SIP route answers the caller once the endpoint has answered),
+ * and then the endpoint's words sit earlier in it than in the endpoint's own file.
+ */
 function heardScore(sent: Int16Array, heard: Int16Array | undefined, rate: number): { median: number; windows: number } {
-  const w = windowedCorrelation(sent, heard ?? new Int16Array(0), rate / 4, rate * 6);
+  const w = windowedCorrelation(sent, heard ?? new Int16Array(0), rate / 4, rate * 6, -rate / 2);
   return { median: median(w.map((x) => x.ncc)), windows: w.length };
 }
 
