@@ -13,7 +13,7 @@ export interface AgentStartDeps {
   transferTargets: Record<string, string>;
   transfer(call: Call, target: string, options: TransferOptions): Promise<TransferOutcome>;
   /** io.record() for this call, when it can be recorded (anchored in rtpengine). */
-  recordControl?(callId: string): { record?: () => Promise<void> };
+  recordControl?(call: Call): { record?: () => Promise<void> };
 }
 
 /** The agent's scalar settings ride in customParameters too (what a websocket bot sees); the trunk's values win. */
@@ -50,7 +50,7 @@ export async function startAgent(call: Call, name: string, end: (by: HangupSide,
   call.io = createAgentIO(call.session, {
     hangup: (reason) => end('agent', reason),
     transfer: (target, options) => deps.transfer(call, target, options),
-    ...deps.recordControl?.(call.info.callId),
+    ...deps.recordControl?.(call),
     onFailure: fail,
     log: call.log,
   });

@@ -18,13 +18,12 @@ export async function anchoredAnswer(anchor: RtpengineAnchor, engine: MediaEngin
   checkOfferPolicy(offer, options.srtp);
   const { srtp: _callerLeg, record, ...innerOptions } = options;
   const callId = req.get('Call-ID');
-  const fromTag = (req.getParsedHeader('From') as { params?: Record<string, string> }).params?.tag ?? '';
-  const inner = await anchor.offer(callId, fromTag, offer, { record: record === true });
+  const inner = await anchor.offer(callId, offer, { record: record === true });
   let session: MediaSession | undefined;
   try {
     const r = await engine.answer(inner, innerOptions);
     session = r.session;
-    const outer = await anchor.answer(callId, fromTag, 'trunkgate', r.answer.sdp);
+    const outer = await anchor.answer(callId, r.answer.sdp);
     return { answer: { ...r.answer, sdp: outer }, session: r.session };
   } catch (err) {
     await session?.close('rtpengine answer failed');

@@ -200,7 +200,7 @@ export class GatewayApp {
     await this.mediaSessions.ready();
     const media = this.#cfg.media;
     // Throws RtpengineError naming the ng addresses when no daemon answers: a start error.
-    if (media.anchor === 'rtpengine' && media.rtpengine) this.#anchor = await RtpengineAnchor.connect({ ng: media.rtpengine.ng, timeoutMs: media.rtpengine.timeout_ms, recordingDir: media.rtpengine.recording_dir });
+    if (media.anchor === 'rtpengine' && media.rtpengine) this.#anchor = await RtpengineAnchor.connect({ ng: media.rtpengine.ng, timeoutMs: media.rtpengine.timeout_ms, recordingDir: media.rtpengine.recording_dir, transcode: media.rtpengine.transcode });
     const names = this.#opts.agentOverride
       ? new Set([this.#opts.agentOverride])
       : new Set(this.#cfg.trunks.flatMap((t) => t.routes.flatMap((r) => (r.agent === undefined ? [] : [r.agent]))));
@@ -393,10 +393,10 @@ export class GatewayApp {
       watch(d);
     };
     const watch = (d: Srf.Dialog): void => watchCallerDialog(call, d, {
-      trunk, timers: this.#timers, initialTimer: call.timer ? { kind: 'off' } : timer, sdpAddress,
+      trunk, timers: this.#timers, initialTimer: call.timer ? { kind: 'off' } : timer, sdpAddress, anchor: this.#anchor,
       onRefer: (req, res) => acceptRefer(req, res, d, {
         call, trunk, targets, srf: this.srf, sdpAddress, adoptDialog: adopt,
-        carrierAddress: this.#callCtx.get(call)!.carrierAddress,
+        carrierAddress: this.#callCtx.get(call)!.carrierAddress, anchor: this.#anchor,
       }),
     });
     watch(dialog);

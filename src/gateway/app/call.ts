@@ -83,6 +83,8 @@ export class Call {
   readonly transfers: TransferOutcome[] = [];
   /** Media flows caller ↔ human directly (transfer.media: direct): the sessions were closed on purpose. */
   mediaOffloaded = false;
+  /** The rtpengine call the caller's leg is anchored under (media.anchor: rtpengine), else undefined. */
+  anchorId: string | undefined;
   /** Extra fields for the call_end line (agents' token usage …). */
   readonly endFields: Record<string, unknown> = {};
   #state: CallState = 'setting_up';

@@ -4,6 +4,9 @@
  * RFC 4028 session timer, and REFER (RFC 3515) handed to whoever accepts transfers from the trunk.
  */
 import type Srf from 'drachtio-srf';
+import type { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
+import { forwardAnchoredReoffer } from '../transfer/anchored-direct.js';
+import { forwardReoffer } from '../transfer/direct-media.js';
 import { negotiateAnswer } from '../../media/sdp/negotiate.js';
 import { srtpForReoffer } from './srtp-policy.js';
 import type { TrunkConfig } from '../config/schema.js';
@@ -17,6 +20,8 @@ export interface InDialogOptions {
   initialTimer: SessionTimerDecision;
   /** Address written in our SDP. */
   sdpAddress: string;
+  /** rtpengine when media.anchor is rtpengine: re-offers of an anchored call go through it. */
+  anchor?: RtpengineAnchor | undefined;
   /** A REFER from the caller's side (RFC 3515). Without a handler drachtio-srf would answer 200 itself. */
   onRefer(req: Srf.SrfRequest, res: Srf.SrfResponse): void;
 }
@@ -50,30 +55,50 @@ export function watchCallerDialog(call: Call, dialog: Srf.Dialog, o: InDialogOpt
   };
   // Every re-INVITE comes here (no hold/unhold/refresh listeners): RFC 3264 §8 re-offer.
   dialog.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-    const base = { Contact: contact, ...renewTimer(req) };
+    const headers = { Contact: contact, ...renewTimer(req) };
     const current = call.caller.media;
     if (!req.body) {
       // Offer-less re-INVITE (session refresh): our current SDP is the offer (RFC 3261 §14.2).
-      res.send(200, { body: current.sdp, headers: { ...base, 'Content-Type': 'application/sdp' } });
+      res.send(200, { body: current.sdp, headers: { ...headers, 'Content-Type': 'application/sdp' } });
       return;
     }
-    try {
-      const codecs = [current.codec.name, ...o.trunk.codecs.filter((c) => c !== current.codec.name)];
-      const next = negotiateAnswer(req.body, { codecs, localAddress: o.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin, srtp: srtpForReoffer(current) });
-      const wasHeld = current.remoteHold;
-      call.session.updateRemote(next);
-      call.caller.media = next;
-      dialog.local.sdp = next.sdp;
-      if (next.remoteHold !== wasHeld) call.log.info({ event: next.remoteHold ? 'hold' : 'unhold' }, next.remoteHold ? 'caller put the call on hold' : 'caller resumed the call');
-      else call.log.info({ event: 'reinvite', remote: next.remote }, 're-INVITE: media updated');
-      res.send(200, { body: next.sdp, headers: { ...base, 'Content-Type': 'application/sdp' } });
-    } catch (err) {
+    answerReoffer(call, dialog, req.body, o).then((sdp) => {
+      dialog.local.sdp = sdp;
+      res.send(200, { body: sdp, headers: { ...headers, 'Content-Type': 'application/sdp' } });
+    }, (err: unknown) => {
       call.log.warn({ event: 'reinvite_rejected', err }, 're-INVITE rejected (488), call continues');
       res.send(488);
-    }
+    });
   });
   dialog.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
     res.send(200, { headers: { Contact: contact, ...renewTimer(req) } });
   });
   dialog.on('refer', (req: Srf.SrfRequest, res: Srf.SrfResponse) => o.onRefer(req, res));
+}
+
+/**
+ * The caller's re-offer → our answer. Where the caller's media ends decides who answers: our
+ * session (through rtpengine when the call is anchored: rtpengine re-offers its inner side, whose
+ * port may move, and our answer goes back through it), or — once a transfer moved the media off
+ * trunkgate — the human, to whom the offer is passed on.
+ */
+async function answerReoffer(call: Call, dialog: Srf.Dialog, offer: string, o: InDialogOptions): Promise<string> {
+  const anchor = call.anchorId ? o.anchor : undefined;
+  if (call.mediaOffloaded && call.human?.dialog) {
+    const sdp = anchor ? await forwardAnchoredReoffer(anchor, call.anchorId!, offer, call.caller.media, call.human.dialog) : await forwardReoffer(offer, dialog, call.human.dialog);
+    call.log.info({ event: 'reinvite_forwarded', to: 'human', via: anchor ? 'rtpengine' : 'direct' }, 're-INVITE passed on to the human (media flows caller ↔ human)');
+    return sdp;
+  }
+  const current = call.caller.media;
+  const inner = anchor ? await anchor.reoffer(call.anchorId!, offer) : offer;
+  const codecs = [current.codec.name, ...o.trunk.codecs.filter((c) => c !== current.codec.name)];
+  // Anchored, our side is plain RTP (rtpengine keeps the caller's SRTP).
+  const next = negotiateAnswer(inner, { codecs, localAddress: o.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin, srtp: anchor ? { policy: 'off' } : srtpForReoffer(current) });
+  const sdp = anchor ? await anchor.reanswer(call.anchorId!, next.sdp) : next.sdp;
+  const wasHeld = current.remoteHold;
+  call.session.updateRemote(next);
+  call.caller.media = { ...next, sdp };
+  if (next.remoteHold !== wasHeld) call.log.info({ event: next.remoteHold ? 'hold' : 'unhold' }, next.remoteHold ? 'caller put the call on hold' : 'caller resumed the call');
+  else call.log.info({ event: 'reinvite', remote: next.remote, ...(anchor ? { via: 'rtpengine' } : {}) }, 're-INVITE: media updated');
+  return sdp;
 }

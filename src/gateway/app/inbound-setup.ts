@@ -112,13 +112,14 @@ export class InboundSetup {
   }
 
   #startAgent(call: Call, name: string, end: (by: HangupSide, reason: string) => Promise<void>): Promise<void> {
-    return startAgent(call, name, end, { ...this.#deps, recordControl: (id) => this.#recordControl(id) });
+    return startAgent(call, name, end, { ...this.#deps, recordControl: (c) => this.#recordControl(c) });
   }
 
   /** io.record(): only for a call anchored in rtpengine that can record. */
-  #recordControl(callId: string): { record?: () => Promise<void> } {
+  #recordControl(call: Call): { record?: () => Promise<void> } {
     const anchor = this.#deps.anchor?.();
-    return anchor?.canRecord && anchor.anchored(callId) ? { record: () => anchor.startRecording(callId) } : {};
+    // Asked for when the agent starts; the call's rtpengine id may change later (a REFER's new party).
+    return anchor?.canRecord && call.anchorId && anchor.anchored(call.anchorId) ? { record: () => anchor.startRecording(call.anchorId!) } : {};
   }
 
   async #earlyOffer(req: Srf.SrfRequest, res: Srf.SrfResponse, log: Logger, admitted: Admitted, offer: string, isCanceled: () => boolean, onCall: (call: Call) => void): Promise<Call | undefined> {
@@ -129,8 +130,7 @@ export class InboundSetup {
       ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), record: trunk.record, id: callId, logger: log, tap: this.#deps.tap(callId) })
       : await this.#deps.engine.answer(offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) });
     const call = this.#makeCall(req, log, admitted, session, answer);
-    // rtpengine's counters go into call_end; the daemon forgets the call.
-    if (anchor) call.onTeardown(async () => { call.endFields.rtpengine = await anchor.delete(callId); });
+    if (anchor) anchorCall(call, anchor, callId);
     onCall(call);
     call.to('early');
     const end = this.#endFor(call, res, admitted, isCanceled);
@@ -196,15 +196,22 @@ export class InboundSetup {
       return undefined;
     }
     const callId = req.get('Call-ID');
-    const pending = this.#deps.engine.offer({ codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol) });
+    const srtp = srtpForCall(trunk, req.protocol);
+    const anchor = this.#deps.anchor?.();
+    // Anchored: our offer goes out through rtpengine, which offers the caller the trunk's SRTP
+    // policy and keeps our side plain; the caller's answer in the ACK comes back through it.
+    const pending = this.#deps.engine.offer({ codecs: trunk.codecs, srtp: anchor ? { policy: 'off' } : srtp });
+    let offerSdp = pending.offer.sdp;
     let dialog: Srf.Dialog;
     try {
+      if (anchor) offerSdp = await anchor.offerOutward(callId, offerSdp, { srtp: srtp.policy, suites: srtp.suites }, { record: trunk.record });
       res.send(180);
       const headers: Record<string, string> = { 'Content-Type': 'application/sdp', Allow: ALLOW };
       if (admitted.timer.kind === 'on') Object.assign(headers, admitted.timer.headers);
-      dialog = await this.#deps.srf.createUAS(req, res, { localSdp: pending.offer.sdp, headers });
+      dialog = await this.#deps.srf.createUAS(req, res, { localSdp: offerSdp, headers });
     } catch (err) {
       pending.cancel();
+      if (anchor) await anchor.delete(callId);
       throw err;
     }
     const ackBody = await new Promise<string | undefined>((resolve) => {
@@ -219,9 +226,11 @@ export class InboundSetup {
     let session: MediaSession;
     try {
       if (!ackBody) throw new SdpError('SDP_INVALID', 'no SDP answer in the ACK of a delayed-offer call');
-      session = await pending.accept(ackBody, { id: callId, logger: log, tap: this.#deps.tap(callId) });
+      const answerSdp = anchor ? await anchor.answerInward(callId, ackBody) : ackBody;
+      session = await pending.accept(answerSdp, { id: callId, logger: log, tap: this.#deps.tap(callId) });
     } catch (err) {
       pending.cancel();
+      if (anchor) await anchor.delete(callId);
       dialog.off('destroy', onHangup);
       const reason = (err as { code?: string }).code === 'MEDIA_NO_COMMON_CODEC' ? 'no_common_codec' : 'bad_sdp';
       log.info({ event: 'call_refused', reason, err }, 'delayed-offer call without a usable answer: BYE');
@@ -229,8 +238,9 @@ export class InboundSetup {
       if ((dialog as unknown as { connected: boolean }).connected) dialog.destroy();
       return undefined;
     }
-    const answer: SdpAnswer = { ...session.negotiated, sdp: pending.offer.sdp, origin: pending.offer.origin };
+    const answer: SdpAnswer = { ...session.negotiated, sdp: offerSdp, origin: pending.offer.origin };
     const call = this.#makeCall(req, log, admitted, session, answer);
+    if (anchor) anchorCall(call, anchor, callId);
     onCall(call);
     call.caller.dialog = dialog;
     call.answeredAt = Date.now();
@@ -296,6 +306,12 @@ export class InboundSetup {
     if (!answered.ended) answered.to('bridged');
     return answered;
   }
+}
+
+/** The call is anchored in rtpengine under `id`: rtpengine's counters go into call_end, and the daemon forgets the call. */
+function anchorCall(call: Call, anchor: RtpengineAnchor, id: string): void {
+  call.anchorId = id;
+  call.onTeardown(async () => { call.endFields.rtpengine = await anchor.delete(call.anchorId ?? id); });
 }
 
 export function targetName(t: RouteTarget): string {

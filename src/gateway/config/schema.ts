@@ -199,6 +199,12 @@ const media = z.object({
     timeout_ms: z.number().int().min(50).default(1000),
     /** The daemons' --recording-dir (with --recording-method=pcap): calls can then be recorded (trunk `record`, io.record()). */
     recording_dir: z.string().min(1).optional(),
+    /**
+     * Codecs rtpengine adds to every offer it passes on and transcodes to and from (ng `codec:
+     * { transcode }`): a caller offering only G.722 can then reach a PCMU-only trunk, rtpengine
+     * doing the G.722 ↔ PCMU work instead of trunkgate.
+     */
+    transcode: z.array(codecName).default([]),
   }).strict().optional(),
 }).strict().refine((m) => m.anchor !== 'rtpengine' || m.rtpengine !== undefined, { message: "anchor: rtpengine needs rtpengine: { ng: ['host:port'] }", path: ['rtpengine'] }).refine((m) => m.port_min < m.port_max, { message: 'port_min must be below port_max', path: ['port_max'] })
   .refine((m) => m.jitter_min_ms <= m.jitter_max_ms, { message: 'jitter_min_ms must not exceed jitter_max_ms', path: ['jitter_max_ms'] });

@@ -9,8 +9,10 @@
  * transferor to end (RFC 5589 §6); we end it ourselves if it has not after a grace period.
  */
 import type Srf from 'drachtio-srf';
+import { parse } from 'sdp-transform';
+import type { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
 import { createOffer, applyAnswer } from '../../media/sdp/negotiate.js';
-import type { NegotiatedMedia, SrtpNegotiationOptions } from '../../media/sdp/types.js';
+import type { SrtpNegotiationOptions } from '../../media/sdp/types.js';
 import type { TrunkConfig } from '../config/schema.js';
 import { legSrtpPolicy, signalledOverTls } from '../config/leg-srtp.js';
 import { compilePattern, matchesPattern, normalizeNumber, userOf } from '../routing/numbers.js';
@@ -29,6 +31,13 @@ export interface AcceptReferContext {
   carrierAddress: string;
   /** Rebind the call to the new dialog (in-dialog handlers, BYE on end). */
   adoptDialog(dialog: Srf.Dialog): void;
+  /** rtpengine, for an anchored call: the new party is anchored too (its own rtpengine call), the old one is deleted. */
+  anchor?: RtpengineAnchor | undefined;
+}
+
+/** Whether an SDP offers or answers SRTP (a=crypto, RFC 4568). */
+function sdpHasCrypto(sdp: string): boolean {
+  return parse(sdp).media.some((m) => (m.crypto?.length ?? 0) > 0);
 }
 
 const OLD_DIALOG_GRACE_MS = 5000;
@@ -84,7 +93,7 @@ export function referAllowed(referTo: string, allow: readonly string[], trunk: P
  * counter at 0, and the same key with the same SSRC could repeat keystream (RFC 3711 §9.1).
  * A plain call takes the target's own policy (`srtp`, sips: → mandatory).
  */
-export function referLegSrtp(permit: ReferPermit, current: Pick<NegotiatedMedia, 'srtp'>, ctx: Pick<AcceptReferContext, 'trunk' | 'targets'>, via: ResolvedTarget | undefined): SrtpNegotiationOptions | undefined {
+export function referLegSrtp(permit: ReferPermit, current: { srtp?: unknown }, ctx: Pick<AcceptReferContext, 'trunk' | 'targets'>, via: ResolvedTarget | undefined): SrtpNegotiationOptions | undefined {
   const bare = permit.kind === 'uri' ? permit.uri.split(';')[0]!.toLowerCase() : '';
   const named = permit.kind === 'uri' ? Object.values(ctx.targets).find((t) => t.uri.split(';')[0]!.toLowerCase() === bare) : undefined;
   const secure = permit.kind === 'uri'
@@ -121,7 +130,10 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
     return void res.send(403);
   }
   const target = permit.kind === 'uri' ? permit.uri : via!.inviteUri;
-  const srtp = referLegSrtp(permit, call.caller.media, ctx, via);
+  // Anchored, the caller's SRTP is rtpengine's (our side is plain): what the caller was sent says.
+  const anchor = call.anchorId ? ctx.anchor : undefined;
+  const inSrtp = anchor ? sdpHasCrypto(call.caller.media.sdp) : call.caller.media.srtp !== undefined;
+  const srtp = referLegSrtp(permit, { srtp: inSrtp || undefined }, ctx, via);
   if (!srtp) {
     log.warn({ event: 'refer_refused', status: 403, referTo, reason: 'srtp_keys_in_clear' }, 'REFER of an SRTP call to a target not reached over TLS (and srtp_keys_without_tls not set): 403');
     return void res.send(403);
@@ -146,38 +158,54 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
   notify(100, 'Trying', false);
 
   // The new party gets the call's own media port and codec: the session only changes its remote.
+  // Anchored, it gets its own rtpengine call (our side plain, its side in `srtp`), so it too sees
+  // only rtpengine's address; the old party's rtpengine call is deleted once the new one answers.
   const current = call.caller.media;
-  const offer = createOffer({ codecs: [current.codec.name], localAddress: ctx.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin, srtp });
+  const offer = createOffer({ codecs: [current.codec.name], localAddress: ctx.sdpAddress, localPort: call.session.localPort, ptime: current.ptime, origin: current.origin, srtp: anchor ? { policy: 'off' } : srtp });
+  const anchorId = anchor ? `${call.info.callId}-refer${cseq}` : undefined;
   let sentRinging = false;
   let invite: Srf.SrfRequest | undefined;
   // Never wait for ever: the new party gets the ring time of a transfer, then CANCEL (→ 487 sipfrag).
   const ring = setTimeout(() => invite?.cancel(() => undefined), RING_TIMEOUT_MS);
   const stopRing = call.onTeardown(() => { clearTimeout(ring); invite?.cancel(() => undefined); });
-  void ctx.srf.createUAC(target, {
-    localSdp: offer.sdp, headers: { 'Referred-By': req.get('Referred-By') ?? '' },
-    ...(via?.proxy ? { proxy: via.proxy } : {}), ...(via?.auth ? { auth: via.auth } : {}),
-  }, {
-    cbRequest: ((a: unknown, b?: Srf.SrfRequest) => { invite = b ?? (a as Srf.SrfRequest | undefined); }) as (req: Srf.SrfRequest) => void,
-    cbProvisional: (p) => {
-      if (p.status >= 180 && !sentRinging) { sentRinging = true; notify(p.status, p.reason ?? 'Ringing', false); }
-    },
-  }).finally(() => { clearTimeout(ring); stopRing(); }).then((dialog) => {
+  const localSdp = anchor ? anchor.offerOutward(anchorId!, offer.sdp, { srtp: srtp.policy, suites: srtp.suites }, { record: ctx.trunk.record }) : Promise.resolve(offer.sdp);
+  let sent = offer.sdp;
+  void localSdp.then((sdp) => {
+    sent = sdp;
+    return ctx.srf.createUAC(target, {
+      localSdp: sdp, headers: { 'Referred-By': req.get('Referred-By') ?? '' },
+      ...(via?.proxy ? { proxy: via.proxy } : {}), ...(via?.auth ? { auth: via.auth } : {}),
+    }, {
+      cbRequest: ((a: unknown, b?: Srf.SrfRequest) => { invite = b ?? (a as Srf.SrfRequest | undefined); }) as (req: Srf.SrfRequest) => void,
+      cbProvisional: (p) => {
+        if (p.status >= 180 && !sentRinging) { sentRinging = true; notify(p.status, p.reason ?? 'Ringing', false); }
+      },
+    });
+  }).finally(() => { clearTimeout(ring); stopRing(); }).then(async (dialog) => {
     if (call.ended) {
       dialog.destroy();
+      if (anchor) await anchor.delete(anchorId!);
       notify(487, 'Request Terminated', true);
       return;
     }
     try {
-      const negotiated = applyAnswer(offer, dialog.remote.sdp);
+      const negotiated = applyAnswer(offer, anchor ? await anchor.answerInward(anchorId!, dialog.remote.sdp) : dialog.remote.sdp);
       call.session.updateRemote(negotiated);
       // Later re-INVITEs of the new party start from what was agreed with it (its SRTP keys too).
-      call.caller.media = { ...negotiated, sdp: offer.sdp, origin: offer.origin };
+      call.caller.media = { ...negotiated, sdp: sent, origin: offer.origin };
     } catch (err) {
       log.warn({ event: 'refer_target_sdp', err }, 'new target answered with unusable SDP');
       dialog.destroy();
+      if (anchor) await anchor.delete(anchorId!);
       notify(488, 'Not Acceptable Here', true);
       call.to('answered');
       return;
+    }
+    if (anchor) {
+      const previous = call.anchorId!;
+      call.anchorId = anchorId;
+      const stats = await anchor.delete(previous);
+      log.info({ event: 'refer_anchored', rtpengine: stats, anchorId }, 'the new party is anchored in rtpengine; the old party\'s rtpengine call is deleted');
     }
     notify(200, 'OK', true);
     // The old leg's end is now expected, not a hang-up.
@@ -188,7 +216,8 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
     ctx.adoptDialog(dialog);
     call.to('answered');
     log.info({ event: 'refer_completed', referTo: target }, 'REFER completed: the call continues with the new party');
-  }, (err: { status?: number; reason?: string }) => {
+  }, async (err: { status?: number; reason?: string }) => {
+    if (anchor) await anchor.delete(anchorId!);
     const status = err.status ?? 500;
     log.info({ event: 'refer_target_failed', status }, `new target not reached (${status}): the call stays`);
     notify(status, err.reason ?? 'Failed', true);

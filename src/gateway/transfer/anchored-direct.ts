@@ -55,3 +55,14 @@ export async function anchoredDirectMedia(anchor: RtpengineAnchor, callId: strin
   log.info({ event: 'direct_media', via: 'rtpengine' }, 'media now flows caller ↔ human through rtpengine alone');
   return true;
 }
+
+/**
+ * A re-offer from the caller (hold, a new address) once its media flows to the human through
+ * rtpengine: rtpengine re-offers its inner side (its ports may move), the human gets that as a
+ * re-INVITE (RFC 3264 §8), and its answer goes back through rtpengine. Returns the caller's answer.
+ */
+export async function forwardAnchoredReoffer(anchor: RtpengineAnchor, anchorId: string, offer: string, agreed: Pick<NegotiatedMedia, 'codec' | 'telephoneEvent'>, human: Srf.Dialog): Promise<string> {
+  const inner = await anchor.reoffer(anchorId, offer);
+  const humanAnswer = await human.modify(reoffer(narrowToAgreed(inner, agreed), human.local.sdp));
+  return anchor.reanswer(anchorId, humanAnswer);
+}

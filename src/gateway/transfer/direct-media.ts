@@ -41,3 +41,12 @@ export async function directMedia(caller: Srf.Dialog, human: Srf.Dialog, log: Lo
   log.info({ event: 'direct_media' }, 'media now flows caller ↔ human directly');
   return true;
 }
+
+/**
+ * A re-offer from the caller once media flows caller ↔ human directly: passed on to the human as
+ * a re-INVITE (RFC 3264 §8), and the human's answer becomes the caller's (with our origin in each).
+ */
+export async function forwardReoffer(offer: string, caller: Srf.Dialog, human: Srf.Dialog): Promise<string> {
+  const humanAnswer = await human.modify(reoffer(offer, human.local.sdp));
+  return reoffer(humanAnswer, caller.local.sdp);
+}

@@ -330,8 +330,8 @@ export class Transferor {
     const callerDialog = call.caller.dialog;
     if (ctx.trunk.transfer.media === 'direct' && callerDialog) {
       const anchor = this.#deps.anchor?.();
-      const moving = anchor?.anchored(call.info.callId)
-        ? anchoredDirectMedia(anchor, call.info.callId, call.caller.media, human.dialog, call.log)
+      const moving = anchor && call.anchorId && anchor.anchored(call.anchorId)
+        ? anchoredDirectMedia(anchor, call.anchorId, call.caller.media, human.dialog, call.log)
         : directMedia(callerDialog, human.dialog, call.log);
       void moving.then(async (moved) => {
         if (!moved || call.ended) return;

@@ -1,8 +1,16 @@
 /**
- * rtpengine as the media anchor: the caller's offer goes through rtpengine's ng `offer`, so
- * trunkgate's media engine answers rtpengine (plain RTP on the inner leg), and our answer goes
- * through `answer`, so the carrier sees rtpengine's address and, for an SRTP caller, rtpengine's
- * SDES keys (rtpengine does SRTP ↔ RTP). `delete` at call end returns its counters.
+ * rtpengine as the media anchor. An anchored call has two sides in rtpengine: the far party's
+ * (the carrier's caller, or a party we call) and ours (trunkgate's media engine, or a human after
+ * a direct-media hand-over). Whatever one side offers goes through ng `offer` and whatever the other
+ * answers through `answer`, so each side only ever sees rtpengine's address: the carrier gets
+ * rtpengine's public address and, for SRTP, rtpengine's SDES keys (rtpengine does SRTP ↔ RTP; our
+ * side is plain RTP/AVP), and rtpengine transcodes where `transcode` adds codecs to an offer.
+ * `delete` at call end returns its counters.
+ *
+ * rtpengine names the sides by tags; here they are fixed labels (`far`, `trunkgate`), since each
+ * rtpengine call holds one pair. The tag of an ng `offer` is always the offering side's, whichever
+ * party sent the INVITE (as Kamailio's rtpengine module does for a re-INVITE from the callee).
+ * rtpengine may move a side to new ports on a re-offer: every SDP it returns is used as is.
  *
  * One or several daemons (`ng: ["127.0.0.1:22222", …]`); each call is placed on the next daemon
  * that answers (round robin), and stays there.
@@ -11,6 +19,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, type NgResponse } from 'rtpengine-client';
 import { TrunkgateError } from '../../errors.js';
+import type { CodecName, SrtpPolicy } from '../sdp/types.js';
+import type { SrtpSuiteName } from '../srtp/suites.js';
 
 export class RtpengineError extends TrunkgateError<'RTPENGINE_UNAVAILABLE' | 'RTPENGINE_REFUSED'> {
   constructor(code: 'RTPENGINE_UNAVAILABLE' | 'RTPENGINE_REFUSED', message: string, readonly addresses: string[]) {
@@ -43,6 +53,8 @@ export interface RtpengineAnchorOptions {
    * recorded call's file, `<dir>/pcaps/<call-id, %-escaped>-<16 hex>.pcap`.
    */
   recordingDir?: string | undefined;
+  /** Codecs added to every offer (AnchorOfferOptions.transcode): rtpengine transcodes to and from them. */
+  transcode?: CodecName[] | undefined;
 }
 
 function parseAddress(a: string): Daemon {
@@ -56,18 +68,57 @@ function counters(x: unknown): { packets: number; bytes: number; errors: number 
   return { packets: Number(o.packets ?? 0), bytes: Number(o.bytes ?? 0), errors: Number(o.errors ?? 0) };
 }
 
+const FAR = 'far';
+const OURS = 'trunkgate';
+type Side = typeof FAR | typeof OURS;
+
+/** rtpengine's SDES suites (10.5): all but the ones a trunk allows are excluded from its offers. */
+const RTPENGINE_SDES_SUITES = ['AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32', 'AES_192_CM_HMAC_SHA1_80',
+  'AES_192_CM_HMAC_SHA1_32', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'F8_128_HMAC_SHA1_80', 'F8_128_HMAC_SHA1_32', 'NULL_HMAC_SHA1_80', 'NULL_HMAC_SHA1_32'];
+
+/** How the far side is offered media when we offer (delayed offer, a REFER's new party). */
+export interface FarProfile {
+  /** off: RTP/AVP; optional: RTP/AVP with a=crypto (RFC 8643 OSRTP); mandatory: RTP/SAVP. */
+  srtp: SrtpPolicy;
+  /** The SDES suites offered (default: rtpengine's). */
+  suites?: SrtpSuiteName[] | undefined;
+}
+
+export interface AnchorOfferOptions {
+  /** Record the call (needs a recording directory). */
+  record?: boolean;
+  /** Codecs rtpengine adds to the offer and transcodes to and from (ng `codec: { transcode }`); default: the anchor's. */
+  transcode?: CodecName[] | undefined;
+}
+
+interface AnchoredCall {
+  id: string;
+  daemon: Daemon;
+  /** Both sides have spoken (an offer and its answer). */
+  answered: boolean;
+  /** Which side made the last offer: a change of our side's SDP is a re-answer if it was the far side. */
+  lastOffer: Side;
+  /** What each side last gave rtpengine. */
+  sdp: { far?: string; ours?: string };
+  /** What rtpengine last gave our side: its inner address and port, the far party's codecs. */
+  inner?: string;
+  recording: boolean;
+  transcode: CodecName[] | undefined;
+}
+
 export class RtpengineAnchor {
   readonly #client: Client;
   readonly #daemons: Daemon[];
-  /** Per anchored call: its daemon, tags, and the SDP rtpengine offered us (its inner side). */
-  readonly #calls = new Map<string, { daemon: Daemon; fromTag: string; toTag?: string; inner: string; recording: boolean }>();
+  readonly #calls = new Map<string, AnchoredCall>();
   readonly #recordingDir: string | undefined;
+  readonly #transcode: CodecName[];
   #next = 0;
 
-  private constructor(client: Client, daemons: Daemon[], recordingDir: string | undefined) {
+  private constructor(client: Client, daemons: Daemon[], options: RtpengineAnchorOptions) {
     this.#client = client;
     this.#daemons = daemons;
-    this.#recordingDir = recordingDir;
+    this.#recordingDir = options.recordingDir;
+    this.#transcode = options.transcode ?? [];
   }
 
   /** Whether calls can be recorded (a recording directory is configured). */
@@ -83,7 +134,7 @@ export class RtpengineAnchor {
       client.on('listening', () => resolve());
       client.on('error', (err) => reject(err as Error));
     });
-    const anchor = new RtpengineAnchor(client, daemons, options.recordingDir);
+    const anchor = new RtpengineAnchor(client, daemons, options);
     const alive = await Promise.all(daemons.map((d) => anchor.#ping(d)));
     if (!alive.some(Boolean)) {
       client.close();
@@ -101,11 +152,102 @@ export class RtpengineAnchor {
   }
 
   /**
-   * The caller's offer → the SDP our media engine answers (rtpengine's inner side, plain RTP/AVP).
-   * Tries each daemon in turn from the next one; the call stays on the one that answered.
+   * The far party's offer (an INVITE from the carrier) → the SDP our media engine answers
+   * (rtpengine's inner side, plain RTP/AVP). Tries each daemon in turn from the next one; the call
+   * stays on the one that answered.
    */
-  async offer(callId: string, fromTag: string, sdp: string, options: { record?: boolean } = {}): Promise<string> {
+  async offer(callId: string, sdp: string, options: AnchorOfferOptions = {}): Promise<string> {
+    const r = await this.#place(callId, FAR, sdp, { 'transport-protocol': 'RTP/AVP' }, options);
+    this.#calls.get(callId)!.inner = r;
+    return r;
+  }
+
+  /** Our answer to the far party's offer → the SDP for the far party (rtpengine's outer side, in its profile). */
+  async answer(callId: string, sdp: string): Promise<string> {
+    const c = this.#call(callId);
+    const out = await this.#ng(c, 'answer', FAR, sdp);
+    c.answered = true;
+    return out;
+  }
+
+  /**
+   * Our offer toward the far party (a delayed-offer INVITE's 200 OK, a new leg we place) → the SDP
+   * to send it, in `profile` (rtpengine does the SRTP and keeps our side plain).
+   */
+  async offerOutward(callId: string, sdp: string, profile: FarProfile, options: AnchorOfferOptions = {}): Promise<string> {
+    const sdes = profile.srtp !== 'off' && profile.suites ? { SDES: RTPENGINE_SDES_SUITES.filter((s) => !profile.suites!.includes(s as SrtpSuiteName)).map((s) => `no-${s}`) } : {};
+    const flags = profile.srtp === 'mandatory' ? { 'transport-protocol': 'RTP/SAVP', ...sdes }
+      : profile.srtp === 'optional' ? { 'transport-protocol': 'RTP/AVP', OSRTP: ['offer'], ...sdes }
+        : { 'transport-protocol': 'RTP/AVP' };
+    return this.#place(callId, OURS, sdp, flags, options);
+  }
+
+  /** The far party's answer to our offer → the SDP our side takes (rtpengine's inner side). */
+  async answerInward(callId: string, sdp: string): Promise<string> {
+    const c = this.#call(callId);
+    const inner = await this.#ng(c, 'answer', OURS, sdp);
+    c.answered = true;
+    c.inner = inner;
+    return inner;
+  }
+
+  /**
+   * A re-offer from the far party (a re-INVITE: hold, a new address) → the SDP for our side, which
+   * answers it with reanswer(). rtpengine may give our side a new port here.
+   */
+  async reoffer(callId: string, sdp: string): Promise<string> {
+    const c = this.#call(callId, true);
+    const inner = await this.#ng(c, 'offer', FAR, sdp, c.transcode ? { codec: { transcode: c.transcode } } : {});
+    c.inner = inner;
+    return inner;
+  }
+
+  /** Our side's answer to the far party's re-offer → the SDP for the far party. */
+  async reanswer(callId: string, sdp: string): Promise<string> {
+    return this.#ng(this.#call(callId, true), 'answer', FAR, sdp);
+  }
+
+  /** Whether the call is anchored here (offered and answered). */
+  anchored(callId: string): boolean {
+    return this.#calls.get(callId)?.answered === true;
+  }
+
+  /** The SDP rtpengine last gave our side: its inner address and port, the far party's codecs. */
+  innerOffer(callId: string): string | undefined {
+    return this.#calls.get(callId)?.inner;
+  }
+
+  /** What our side last gave rtpengine (our engine's SDP, or a human's after a hand-over). */
+  ourSdp(callId: string): string | undefined {
+    return this.#calls.get(callId)?.sdp.ours;
+  }
+
+  /**
+   * Points our side of the call somewhere else — e.g. a human's SDP once a transfer is bridged, so
+   * rtpengine relays the far party ↔ that human and trunkgate's media engine is out of the path.
+   * When the far party made the last offer this is a re-answer; when we did, a re-offer from our
+   * side answered with the far party's last SDP. The far party needs no re-INVITE: its side of
+   * rtpengine does not change. Returns the far party's SDP as rtpengine now gives it.
+   */
+  async repoint(callId: string, sdp: string): Promise<string> {
+    const c = this.#call(callId, true);
+    if (c.lastOffer === FAR) return this.#ng(c, 'answer', FAR, sdp);
+    const far = c.sdp.far!;
+    await this.#ng(c, 'offer', OURS, sdp);
+    return this.#ng(c, 'answer', OURS, far);
+  }
+
+  #call(callId: string, answered = false): AnchoredCall {
+    const c = this.#calls.get(callId);
+    if (!c || (answered && !c.answered)) throw new RtpengineError('RTPENGINE_REFUSED', `call ${callId} is not anchored in rtpengine`, []);
+    return c;
+  }
+
+  /** The first offer of a call, on the next daemon that answers. */
+  async #place(callId: string, by: Side, sdp: string, flags: Record<string, unknown>, options: AnchorOfferOptions): Promise<string> {
     const record = options.record === true && this.canRecord;
+    const codecs = options.transcode ?? this.#transcode;
+    const transcode = codecs.length > 0 ? codecs : undefined;
     const tried: string[] = [];
     for (let i = 0; i < this.#daemons.length; i++) {
       const d = this.#daemons[(this.#next + i) % this.#daemons.length]!;
@@ -113,8 +255,8 @@ export class RtpengineAnchor {
       let r: NgResponse;
       try {
         r = await this.#client.offer(d.port, d.host, {
-          'call-id': callId, 'from-tag': fromTag, sdp,
-          'transport-protocol': 'RTP/AVP', ICE: 'remove', replace: ['origin', 'session-connection'],
+          'call-id': callId, 'from-tag': by, sdp, ICE: 'remove', replace: ['origin', 'session-connection'], ...flags,
+          ...(transcode ? { codec: { transcode } } : {}),
           ...(record ? { 'record call': 'yes' } : {}),
         });
       } catch {
@@ -122,43 +264,34 @@ export class RtpengineAnchor {
       }
       this.#next = (this.#next + i + 1) % this.#daemons.length;
       if (r.result !== 'ok' || !r.sdp) throw new RtpengineError('RTPENGINE_REFUSED', `rtpengine ${d.address} refused the offer: ${r['error-reason'] ?? r.result}`, [d.address]);
-      this.#calls.set(callId, { daemon: d, fromTag, inner: r.sdp, recording: record });
+      this.#calls.set(callId, { id: callId, daemon: d, answered: false, lastOffer: by, sdp: { [by === FAR ? 'far' : 'ours']: sdp }, recording: record, transcode });
       return r.sdp;
     }
     throw new RtpengineError('RTPENGINE_UNAVAILABLE', `no rtpengine answered the offer (${tried.join(', ')})`, tried);
   }
 
-  /** Our answer → the SDP for the caller (rtpengine's outer side, in the caller's profile). */
-  async answer(callId: string, fromTag: string, toTag: string, sdp: string): Promise<string> {
-    const c = this.#calls.get(callId);
-    if (!c) throw new RtpengineError('RTPENGINE_REFUSED', `no rtpengine offer for call ${callId}`, []);
-    const d = c.daemon;
-    const r = await this.#client.answer(d.port, d.host, { 'call-id': callId, 'from-tag': fromTag, 'to-tag': toTag, sdp, ICE: 'remove', replace: ['origin', 'session-connection'] });
-    if (r.result !== 'ok' || !r.sdp) throw new RtpengineError('RTPENGINE_REFUSED', `rtpengine ${d.address} refused the answer: ${r['error-reason'] ?? r.result}`, [d.address]);
-    c.toTag = toTag;
-    return r.sdp;
-  }
-
-  /** Whether the call is anchored here (offered and answered). */
-  anchored(callId: string): boolean {
-    return this.#calls.get(callId)?.toTag !== undefined;
-  }
-
-  /** The SDP rtpengine offered for the call's inner leg: its inner address and port, the caller's codecs. */
-  innerOffer(callId: string): string | undefined {
-    return this.#calls.get(callId)?.inner;
-  }
-
   /**
-   * Points the call's inner leg somewhere else: the same `answer` again (a re-answer, as for a
-   * re-INVITE) with another party's SDP, e.g. a human's once a transfer is bridged, so rtpengine
-   * relays caller ↔ that party and trunkgate's media engine is out of the path. Returns the SDP for
-   * the caller's side (rtpengine keeps its ports: the caller needs no re-INVITE).
+   * One ng offer or answer on the call's daemon. `offerer` is the side whose offer it is (the
+   * from-tag); for an answer the other side speaks. Returns the SDP for the other side.
    */
-  async repoint(callId: string, sdp: string): Promise<string> {
-    const c = this.#calls.get(callId);
-    if (!c?.toTag) throw new RtpengineError('RTPENGINE_REFUSED', `call ${callId} is not anchored in rtpengine`, []);
-    return this.answer(callId, c.fromTag, c.toTag, sdp);
+  async #ng(c: AnchoredCall, op: 'offer' | 'answer', offerer: Side, sdp: string, extra: Record<string, unknown> = {}): Promise<string> {
+    const other: Side = offerer === FAR ? OURS : FAR;
+    const speaker = op === 'offer' ? offerer : other;
+    const d = c.daemon;
+    const params = {
+      'call-id': c.id, 'from-tag': offerer, ...(op === 'answer' || c.answered ? { 'to-tag': other } : {}),
+      sdp, ICE: 'remove', replace: ['origin', 'session-connection'], ...extra,
+    };
+    let r: NgResponse;
+    try {
+      r = op === 'offer' ? await this.#client.offer(d.port, d.host, params) : await this.#client.answer(d.port, d.host, params);
+    } catch (err) {
+      throw new RtpengineError('RTPENGINE_UNAVAILABLE', `rtpengine ${d.address} did not answer the ${op}: ${(err as Error).message}`, [d.address]);
+    }
+    if (r.result !== 'ok' || !r.sdp) throw new RtpengineError('RTPENGINE_REFUSED', `rtpengine ${d.address} refused the ${op}: ${r['error-reason'] ?? r.result}`, [d.address]);
+    c.sdp[speaker === FAR ? 'far' : 'ours'] = sdp;
+    if (op === 'offer') c.lastOffer = offerer;
+    return r.sdp;
   }
 
   /** Start recording an anchored call now (ng `start recording`); the file is named in delete()'s result. */
@@ -167,7 +300,7 @@ export class RtpengineAnchor {
     if (!c) throw new RtpengineError('RTPENGINE_REFUSED', `call ${callId} is not anchored in rtpengine`, []);
     if (!this.canRecord) throw new RtpengineError('RTPENGINE_REFUSED', 'recording needs media.rtpengine.recording_dir (the daemons\' --recording-dir)', [c.daemon.address]);
     if (c.recording) return;
-    const r = await this.#client.startRecording(c.daemon.port, c.daemon.host, { 'call-id': callId, 'from-tag': c.fromTag });
+    const r = await this.#client.startRecording(c.daemon.port, c.daemon.host, { 'call-id': callId, 'from-tag': FAR });
     if (r.result !== 'ok') throw new RtpengineError('RTPENGINE_REFUSED', `rtpengine ${c.daemon.address} refused to record: ${r['error-reason'] ?? r.result}`, [c.daemon.address]);
     c.recording = true;
   }

@@ -4,6 +4,7 @@ import { parse } from 'sdp-transform';
 import { RtpengineAnchor, RtpengineError } from '../../../src/media/anchor/rtpengine.js';
 import { decodeUlaw, encodeUlaw } from '../../../src/media/codecs/g711.js';
 import { detectTone } from '../../../src/media/dsp/analysis.js';
+import { negotiateAnswer } from '../../../src/media/sdp/negotiate.js';
 import { writeRtpPacket } from '../../../src/media/rtp/header.js';
 import { MediaEngine } from '../../../src/media/session/engine.js';
 import type { MediaSession } from '../../../src/media/session/types.js';
@@ -61,14 +62,14 @@ describe('RtpengineAnchor with the real rtpengine daemon', () => {
       open.push(c.socket);
       const callerKey = newMasterKey('AES_CM_128_HMAC_SHA1_80');
       const callId = `anchor-${secure}-${Date.now()}`;
-      const inner = await anchor.offer(callId, 'caller-tag', callerOffer(c.port, secure ? callerKey : undefined));
+      const inner = await anchor.offer(callId, callerOffer(c.port, secure ? callerKey : undefined));
       const innerMedia = parse(inner).media[0]!;
       expect(innerMedia.protocol).toBe('RTP/AVP');
       expect(innerMedia.crypto).toBeUndefined();
       const engine = new MediaEngine({ localAddress: LO, ports: await freePortRange(2), codecs: ['PCMU'] });
       const { answer, session } = await engine.answer(inner);
       open.push(session);
-      const outer = await anchor.answer(callId, 'caller-tag', 'gw-tag', answer.sdp);
+      const outer = await anchor.answer(callId, answer.sdp);
       const outerMedia = parse(outer).media[0]!;
       expect(outerMedia.port).not.toBe(session.localPort);
       expect(outerMedia.port).toBeGreaterThanOrEqual(daemon.ports.min);
@@ -105,6 +106,94 @@ describe('RtpengineAnchor with the real rtpengine daemon', () => {
       expect(detectTone(back.subarray(back.length - 160 * 20), 8000, [400, 700, 1000, 1400])).toBe(700);
       const stats = await anchor.delete(callId);
       expect(stats?.daemon).toBe(daemon.ng);
+      expect(stats!.rtp.packets).toBeGreaterThan(60);
+    }, 20_000);
+  }
+
+  /** Sends `n` frames of a `hz` tone from the far party's socket to `port` and returns what our session heard (tone found). */
+  async function farSpeaks(c: { socket: Socket }, session: MediaSession, port: number, hz: number, n = 40, tx?: SrtpContext): Promise<number | undefined> {
+    const frames: Int16Array[] = [];
+    const onAudio = (f: { samples: Int16Array }): void => { if (frames.length > 0 || f.samples.some((x) => Math.abs(x) > 2000)) frames.push(Int16Array.from(f.samples)); };
+    session.on('audio', onAudio);
+    const ssrc = 0x5000 + hz;
+    for (let i = 0; i < n; i++) {
+      const pkt = writeRtpPacket(0, i === 0, 2000 + i, i * 160, ssrc, encodeUlaw(tone(hz, 160, i * 160)));
+      c.socket.send(tx ? tx.protectRtp(pkt)! : pkt, port, LO);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => frames.length >= n / 2).catch(() => undefined);
+    session.off('audio', onAudio);
+    if (frames.length < n / 2) return undefined;
+    const got = new Int16Array(frames.length * 160);
+    frames.forEach((f, i) => got.set(f, i * 160));
+    return detectTone(got.subarray(800), 8000, [400, 700, 1000, 1400]);
+  }
+
+  it('our offer outward (delayed offer): the far party is offered RTP/SAVP with only the allowed suite, our side stays plain; its answer reaches our session; audio both ways', async () => {
+    const c = await caller();
+    open.push(c.socket);
+    const callId = `outward-${Date.now()}`;
+    const engine = new MediaEngine({ localAddress: LO, ports: await freePortRange(2), codecs: ['PCMU'] });
+    const pending = engine.offer({ codecs: ['PCMU'] });
+    const outer = parse(await anchor.offerOutward(callId, pending.offer.sdp, { srtp: 'mandatory', suites: ['AES_CM_128_HMAC_SHA1_80'] }));
+    const m = outer.media[0]!;
+    expect(m.protocol).toBe('RTP/SAVP');
+    expect(m.crypto!.map((x) => x.suite)).toEqual(['AES_CM_128_HMAC_SHA1_80']);
+    expect(m.port).toBeGreaterThanOrEqual(daemon.ports.min);
+    // The far party answers with its own key; rtpengine's key (in its offer) protects what it sends us.
+    const farKey = newMasterKey('AES_CM_128_HMAC_SHA1_80');
+    const inner = await anchor.answerInward(callId, callerOffer(c.port, farKey));
+    expect(parse(inner).media[0]!.protocol).toBe('RTP/AVP');
+    expect(anchor.anchored(callId)).toBe(true);
+    const session = await pending.accept(inner);
+    open.push(session);
+    const rk = splitMasterKey('AES_CM_128_HMAC_SHA1_80', m.crypto![0]!.config.replace(/^inline:/, '').split('|')[0]!);
+    const rx = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, rk.masterKey, rk.masterSalt);
+    const fk = splitMasterKey('AES_CM_128_HMAC_SHA1_80', farKey);
+    const tx = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, fk.masterKey, fk.masterSalt);
+    c.socket.on('message', (msg) => {
+      const plain = rx.unprotectRtp(Buffer.from(msg));
+      if (typeof plain !== 'string' && (plain[1]! & 0x7f) === 0) c.heard.push(decodeUlaw(plain.subarray(12)));
+    });
+    session.play(tone(700, 8000 * 2), 8000);
+    expect(await farSpeaks(c, session, m.port!, 1000, 40, tx)).toBe(1000);
+    await until(() => c.heard.length >= 30);
+    const back = new Int16Array(c.heard.length * 160);
+    c.heard.forEach((f, i) => back.set(f, i * 160));
+    expect(detectTone(back.subarray(back.length - 160 * 20), 8000, [400, 700, 1000, 1400])).toBe(700);
+    await anchor.delete(callId);
+  }, 20_000);
+
+  for (const first of ['far', 'ours'] as const) {
+    it(`a re-offer from the far party moving to a new port (${first === 'far' ? 'it' : 'we'} offered first): our session follows rtpengine's inner SDP and the far party is heard from the new port`, async () => {
+      const a = await caller();
+      const b = await caller();
+      open.push(a.socket, b.socket);
+      const callId = `reoffer-${first}-${Date.now()}`;
+      const engine = new MediaEngine({ localAddress: LO, ports: await freePortRange(2), codecs: ['PCMU'] });
+      let session: MediaSession;
+      let outerPort: number;
+      if (first === 'far') {
+        const r = await engine.answer(await anchor.offer(callId, callerOffer(a.port)));
+        session = r.session;
+        outerPort = parse(await anchor.answer(callId, r.answer.sdp)).media[0]!.port;
+      } else {
+        const pending = engine.offer({ codecs: ['PCMU'] });
+        outerPort = parse(await anchor.offerOutward(callId, pending.offer.sdp, { srtp: 'off' })).media[0]!.port;
+        session = await pending.accept(await anchor.answerInward(callId, callerOffer(a.port)));
+      }
+      open.push(session);
+      expect(await farSpeaks(a, session, outerPort, 1000)).toBe(1000);
+      // The far party moves to socket b: a re-INVITE with a new port, the session takes rtpengine's new inner SDP.
+      const inner = await anchor.reoffer(callId, callerOffer(b.port).replace('o=carrier 1 1', 'o=carrier 1 2'));
+      const next = negotiateAnswer(inner, { codecs: ['PCMU'], localAddress: LO, localPort: session.localPort });
+      session.updateRemote(next);
+      const outer2 = parse(await anchor.reanswer(callId, next.sdp)).media[0]!.port;
+      b.socket.on('message', (msg) => { if ((msg[1]! & 0x7f) === 0) b.heard.push(decodeUlaw(msg.subarray(12))); });
+      session.play(tone(700, 8000 * 2), 8000);
+      expect(await farSpeaks(b, session, outer2, 1400)).toBe(1400);
+      await until(() => b.heard.length >= 20);
+      const stats = await anchor.delete(callId);
       expect(stats!.rtp.packets).toBeGreaterThan(60);
     }, 20_000);
   }
