@@ -127,8 +127,8 @@ export class InboundSetup {
     const callId = req.get('Call-ID');
     const anchor = this.#deps.anchor?.();
     const { answer, session } = anchor
-      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), record: trunk.record, id: callId, logger: log, tap: this.#deps.tap(callId) })
-      : await this.#deps.engine.answer(offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId) });
+      ? await anchoredAnswer(anchor, this.#deps.engine, req, offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), record: trunk.record, id: callId, logger: log, tap: this.#deps.tap(callId), sourceCheck: trunk.rtp_source })
+      : await this.#deps.engine.answer(offer, { codecs: trunk.codecs, srtp: srtpForCall(trunk, req.protocol), id: callId, logger: log, tap: this.#deps.tap(callId), sourceCheck: trunk.rtp_source });
     const call = this.#makeCall(req, log, admitted, session, answer);
     if (anchor) anchorCall(call, anchor, callId);
     onCall(call);
@@ -227,7 +227,7 @@ export class InboundSetup {
     try {
       if (!ackBody) throw new SdpError('SDP_INVALID', 'no SDP answer in the ACK of a delayed-offer call');
       const answerSdp = anchor ? await anchor.answerInward(callId, ackBody) : ackBody;
-      session = await pending.accept(answerSdp, { id: callId, logger: log, tap: this.#deps.tap(callId) });
+      session = await pending.accept(answerSdp, { id: callId, logger: log, tap: this.#deps.tap(callId), sourceCheck: trunk.rtp_source });
     } catch (err) {
       pending.cancel();
       if (anchor) await anchor.delete(callId);

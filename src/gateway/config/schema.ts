@@ -141,6 +141,13 @@ const trunk = z.object({
   srtp_suites: z.array(z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])).min(1).default(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),
   srtp_keys_without_tls: z.boolean().default(false),
   /**
+   * Where the caller's RTP may come from: `latch` (symmetric RTP: the SDP's address until three
+   * valid packets of the signalled address family come from one source, then that source only —
+   * for callers behind NAT) or `strict` (only the SDP's address and port, RTCP only from its RTCP
+   * address — for carriers whose media address is fixed).
+   */
+  rtp_source: z.enum(['latch', 'strict']).default('latch'),
+  /**
    * Mutual TLS for this trunk's requests: `verify_peer` takes them only over TLS from a client
    * certificate the listener's `ca` verifies, whose CN or subjectAltName is in `allowed_names`
    * (when given); anything else from the trunk's sources is dropped at the edge.

@@ -152,7 +152,7 @@ export class OutboundDialer {
     log.info({ event: 'outbound_dialing', to: target.inviteUri, from: callerId, agent: r.agent, proxy: target.proxy }, 'placing an outbound call');
     const attempt: LegAttempt = placeLeg(this.#deps.srf, this.#deps.engine, {
       uri: target.inviteUri, proxy: target.proxy, auth: target.auth, headers,
-      codecs: trunk.codecs, timeoutSec: r.ringTimeoutS ?? outbound.ring_timeout_s, log, id, tap: this.#deps.tap(id),
+      codecs: trunk.codecs, timeoutSec: r.ringTimeoutS ?? outbound.ring_timeout_s, log, id, tap: this.#deps.tap(id), sourceCheck: trunk.rtp_source,
       onProgress: (status) => {
         if (status < 180) return;
         dialing.state = 'ringing';

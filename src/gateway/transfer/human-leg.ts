@@ -4,6 +4,7 @@
  * answer's SDP applied to a new MediaSession. Resolves with the leg or with why it was not reached;
  * never hangs (the ring timer always ends it) and never leaks a port or a dialog.
  */
+import type { SourceCheck } from '../../media/rtp/latch.js';
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../../log.js';
 import type { CodecName, MediaEngine, MediaSession, PacketTap } from '../../media/index.js';
@@ -26,6 +27,8 @@ export interface PlaceLegOptions {
   tap?: PacketTap | undefined;
   /** The caller's session: the human's goes on the same media worker, so the relay can run there. */
   near?: MediaSession | undefined;
+  /** Where the leg's RTP may come from (a trunk's `rtp_source`; default latch). */
+  sourceCheck?: SourceCheck | undefined;
   /** A provisional response arrived (180, 183 …); `early` is set once early media flows. */
   onProgress?: (status: number, early: MediaSession | undefined) => void;
 }
@@ -49,7 +52,7 @@ export function placeLeg(srf: Srf, engine: MediaEngine, o: PlaceLegOptions): Leg
   let early: MediaSession | undefined;
   let earlySdp: string | undefined;
   let earlyStarting: Promise<MediaSession | undefined> | undefined;
-  const sessionOpts = { id: o.id, logger: o.log, ...(o.tap ? { tap: o.tap } : {}), ...(o.near ? { near: o.near } : {}) };
+  const sessionOpts = { id: o.id, logger: o.log, ...(o.tap ? { tap: o.tap } : {}), ...(o.near ? { near: o.near } : {}), ...(o.sourceCheck ? { sourceCheck: o.sourceCheck } : {}) };
 
   const ring = setTimeout(() => {
     timedOut = true;

@@ -13,7 +13,7 @@
 import type { RtpAddress } from '../sdp/types.js';
 import type { PacketTap } from '../session/types.js';
 import { readRtpHeader, type RtpHeaderView } from './header.js';
-import { SourceLatch } from './latch.js';
+import { SourceLatch, type SourceCheck } from './latch.js';
 import { looksLikeRtcp } from './rtcp.js';
 import { createSrtpSession, type SrtpKeys, type SrtpSession } from '../srtp/session.js';
 import { datagramBinder, type DatagramBinder, type DatagramSocket, type DatagramSource } from '../udp/index.js';
@@ -42,6 +42,8 @@ export interface RtpEndpointOptions {
   /** Payload types accepted (codec, telephone-event, CN). */
   payloadTypes: ReadonlySet<number>;
   latchPackets?: number;
+  /** 'latch' (default): symmetric RTP latching; 'strict': RTP and RTCP only from the SDP's addresses (latch.ts). */
+  sourceCheck?: SourceCheck;
   /** A valid RTP packet from the accepted source: parsed header and payload. */
   onRtp: (header: RtpHeaderView, payload: Buffer, arrivalMs: number) => void;
   onRtcp?: (packet: Buffer, arrivalMs: number) => void;
@@ -75,7 +77,7 @@ export class RtpEndpoint {
     this.port = opts.port;
     this.#rtp = rtp;
     this.#rtcp = rtcp;
-    this.#latch = new SourceLatch(opts.remote, opts.latchPackets ?? 3);
+    this.#latch = new SourceLatch(opts.remote, opts.latchPackets ?? 3, opts.sourceCheck ?? 'latch');
     this.#remoteRtcp = opts.remoteRtcp;
     this.#srtpKeys = opts.srtp;
     this.#srtp = opts.srtp ? createSrtpSession(opts.srtp) : undefined;
@@ -198,8 +200,10 @@ export class RtpEndpoint {
   }
 
   #acceptRtcp(wire: Buffer, rinfo: DatagramSource, arrival: number): void {
-    // Only from the peer's host: the latched one, or the SDP's before latching.
-    if (rinfo.address !== this.#latch.destination.address) {
+    // Only from the peer's host: the latched one, or the SDP's before latching; strict, only from
+    // the SDP's RTCP address and port (its RTP's with rtcp-mux).
+    const strict = this.#latch.check === 'strict' ? (this.#opts.rtcpMux ? this.#latch.destination : this.#remoteRtcp) : undefined;
+    if (strict ? rinfo.address !== strict.address || rinfo.port !== strict.port : rinfo.address !== this.#latch.destination.address) {
       this.counters.rejectedSource++;
       return;
     }

@@ -17,7 +17,7 @@ import { createMediaSession } from './session.js';
 import type { MediaSession, MediaSessionOptions } from './types.js';
 
 /** Per-session options the call layer passes with each answer/offer. */
-export type SessionStartOptions = Pick<MediaSessionOptions, 'id' | 'logger' | 'tap' | 'near'>;
+export type SessionStartOptions = Pick<MediaSessionOptions, 'id' | 'logger' | 'tap' | 'near' | 'sourceCheck'>;
 
 export interface MediaEngineOptions {
   /** Address bound for RTP (and written in SDP c= unless `sdpAddress` is set). */

@@ -134,6 +134,7 @@ export class MediaSessionImpl extends TypedEmitter<MediaSessionEvents> implement
       remoteRtcp: n.remoteRtcp,
       payloadTypes,
       ...(opts.latchPackets !== undefined ? { latchPackets: opts.latchPackets } : {}),
+      ...(opts.sourceCheck !== undefined ? { sourceCheck: opts.sourceCheck } : {}),
       onRtp: (h, p, at) => ref.session?.onRtp(h, p, at),
       onRtcp: (b, at) => ref.session?.onRtcp(b, at),
       ...(opts.tap ? { tap: opts.tap } : {}),

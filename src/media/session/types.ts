@@ -11,6 +11,7 @@
  *   session.on('audio', (f) => agent.push(f.samples, f.sampleRate));
  *   agent.on('speech', (pcm, rate) => session.play(pcm, rate));
  */
+import type { SourceCheck } from '../rtp/latch.js';
 import type { Logger } from '../../log.js';
 import type { PortLease } from '../ports.js';
 import type { MediaTicker } from '../rtp/clock.js';
@@ -155,6 +156,8 @@ export interface MediaSessionSettings {
   jitterTargetMs?: number;
   /** Consecutive packets from one source needed before latching (default 3). */
   latchPackets?: number;
+  /** 'latch' (default): symmetric RTP latching; 'strict': RTP and RTCP only from the SDP's addresses (src/media/rtp/latch.ts). */
+  sourceCheck?: SourceCheck;
   /** RTCP report interval in ms (default 5000, RFC 3550 §6.2 minimum). */
   rtcpIntervalMs?: number;
   /** Call-ID or other identifier for logs (default random). */

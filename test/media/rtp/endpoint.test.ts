@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { RtpHeader, RtpPacket } from 'werift-rtp';
 import { RtpEndpoint } from '../../../src/media/rtp/endpoint.js';
+import type { SourceCheck } from '../../../src/media/rtp/latch.js';
 import { dgramBinder, nativePumpBinder, type DatagramBinder } from '../../../src/media/udp/index.js';
 import { freePort, freePortRange } from '../../helpers/ports.js';
 
@@ -41,13 +42,13 @@ async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
 /** The UDP layer the endpoints of the current `describe.each` run on. */
 let binder: DatagramBinder = dgramBinder;
 
-async function openEndpoint(remotePort: number, rtcpMux = false) {
+async function openEndpoint(remotePort: number, rtcpMux = false, o: { sourceCheck?: SourceCheck; remoteRtcpPort?: number } = {}) {
   const { min } = await freePortRange(2);
   const got: { seq: number; payloadLen: number }[] = [];
   const rtcp: Buffer[] = [];
   const ep = await RtpEndpoint.open({
-    localAddress: LO, port: min, rtcpMux,
-    remote: { address: LO, port: remotePort }, remoteRtcp: { address: LO, port: rtcpMux ? remotePort : remotePort + 1 },
+    localAddress: LO, port: min, rtcpMux, ...(o.sourceCheck ? { sourceCheck: o.sourceCheck } : {}),
+    remote: { address: LO, port: remotePort }, remoteRtcp: { address: LO, port: o.remoteRtcpPort ?? (rtcpMux ? remotePort : remotePort + 1) },
     payloadTypes: new Set([0, 101]),
     onRtp: (h, p) => got.push({ seq: h.sequenceNumber, payloadLen: p.length }),
     onRtcp: (b) => rtcp.push(b),
@@ -164,6 +165,35 @@ describe.each(BINDERS)('RtpEndpoint on %s', (_name, layer) => {
       const { ep, rtcp } = await openEndpoint(p.port, false);
       await send(p.socket, Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 5]), ep.port + 1);
       await until(() => rtcp.length === 1);
+    });
+
+    it('sourceCheck strict: RTP only from the SDP\'s address and port (no latching: another source is refused from the first packet), and RTP always goes to the SDP\'s address', async () => {
+      const sdpPeer = await peer();
+      const other = await peer();
+      const { ep, got } = await openEndpoint(sdpPeer.port, false, { sourceCheck: 'strict' });
+      for (let i = 0; i < 5; i++) await send(other.socket, rtp(i, { ssrc: 9 }), ep.port);
+      await until(() => ep.counters.rejectedSource === 5);
+      expect(got).toHaveLength(0);
+      for (let i = 0; i < 3; i++) await send(sdpPeer.socket, rtp(10 + i), ep.port);
+      await until(() => got.length === 3);
+      expect(ep.latchedSource).toBeUndefined();
+      const arrival = sdpPeer.next();
+      ep.sendRtp(rtp(1));
+      await arrival;
+      expect(other.received).toHaveLength(0);
+    });
+
+    it('sourceCheck strict: RTCP only from the SDP\'s RTCP address and port', async () => {
+      const p = await peer();
+      const rtcpPeer = await peer();
+      const { ep, rtcp } = await openEndpoint(p.port, false, { sourceCheck: 'strict', remoteRtcpPort: rtcpPeer.port });
+      const rr = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 5]);
+      // From the peer's host but its RTP port: refused (latching would take any port of that host).
+      await send(p.socket, rr, ep.port + 1);
+      await until(() => ep.counters.rejectedSource === 1);
+      await send(rtcpPeer.socket, rr, ep.port + 1);
+      await until(() => rtcp.length === 1);
+      expect(ep.counters.rtcpIn).toBe(1);
     });
 
     it('close() is idempotent and frees the port', async () => {
