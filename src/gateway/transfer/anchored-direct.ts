@@ -11,6 +11,7 @@ import { parse, write } from 'sdp-transform';
 import type { Logger } from '../../log.js';
 import type { RtpengineAnchor } from '../../media/anchor/rtpengine.js';
 import type { NegotiatedMedia } from '../../media/sdp/types.js';
+import type { SrtpSuiteName } from '../../media/srtp/suites.js';
 import { reoffer } from './direct-media.js';
 
 /**
@@ -33,16 +34,33 @@ export function narrowToAgreed(inner: string, agreed: Pick<NegotiatedMedia, 'cod
  * Moves a bridged, anchored call's media to rtpengine alone. Resolves true when the human was
  * re-INVITEd and rtpengine re-pointed; false (the relay stays) when the human refused or rtpengine
  * did not take the new answer — then the human is put back on trunkgate's relay.
+ *
+ * A human whose leg is in SRTP (`humanSrtp`: its suite) stays in SRTP: rtpengine first re-offers
+ * its inner side as RTP/SAVP with its own SDES key in that suite, so it does SRTP toward the human
+ * as it does toward the caller; if that fails, the inner side goes back to plain RTP for our engine.
  */
-export async function anchoredDirectMedia(anchor: RtpengineAnchor, callId: string, agreed: Pick<NegotiatedMedia, 'codec' | 'telephoneEvent'>, human: Srf.Dialog, log: Logger): Promise<boolean> {
-  const inner = anchor.innerOffer(callId);
-  if (!inner || !anchor.anchored(callId)) return false;
+export async function anchoredDirectMedia(anchor: RtpengineAnchor, callId: string, agreed: Pick<NegotiatedMedia, 'codec' | 'telephoneEvent'>, human: Srf.Dialog, log: Logger, humanSrtp?: SrtpSuiteName): Promise<boolean> {
+  if (!anchor.anchored(callId)) return false;
+  const ours = anchor.ourSdp(callId);
+  const restore = async (): Promise<void> => {
+    if (humanSrtp && ours) await anchor.reofferInward(callId, { srtp: 'off' }).then(() => anchor.repoint(callId, ours)).catch(() => undefined);
+  };
+  let inner: string | undefined;
+  try {
+    inner = humanSrtp ? await anchor.reofferInward(callId, { srtp: 'mandatory', suites: [humanSrtp] }) : anchor.innerOffer(callId);
+  } catch (err) {
+    log.warn({ event: 'direct_media_refused', leg: 'rtpengine', err }, 'rtpengine did not offer SRTP toward the human: keeping the relay');
+    await restore();
+    return false;
+  }
+  if (!inner) return false;
   const humanLocal = human.local.sdp;
   let humanAnswer: string;
   try {
     humanAnswer = await human.modify(reoffer(narrowToAgreed(inner, agreed), humanLocal));
   } catch (err) {
     log.warn({ event: 'direct_media_refused', leg: 'human', status: (err as { status?: number }).status }, 'human refused the re-INVITE to rtpengine: keeping the relay');
+    await restore();
     return false;
   }
   try {
@@ -50,9 +68,10 @@ export async function anchoredDirectMedia(anchor: RtpengineAnchor, callId: strin
   } catch (err) {
     log.warn({ event: 'direct_media_refused', leg: 'rtpengine', err }, 'rtpengine did not take the human\'s answer: human back on the relay');
     await human.modify(reoffer(humanLocal, human.local.sdp)).catch(() => undefined);
+    await restore();
     return false;
   }
-  log.info({ event: 'direct_media', via: 'rtpengine' }, 'media now flows caller ↔ human through rtpengine alone');
+  log.info({ event: 'direct_media', via: 'rtpengine', ...(humanSrtp ? { srtp: humanSrtp } : {}) }, 'media now flows caller ↔ human through rtpengine alone');
   return true;
 }
 

@@ -331,7 +331,7 @@ export class Transferor {
     if (ctx.trunk.transfer.media === 'direct' && callerDialog) {
       const anchor = this.#deps.anchor?.();
       const moving = anchor && call.anchorId && anchor.anchored(call.anchorId)
-        ? anchoredDirectMedia(anchor, call.anchorId, call.caller.media, human.dialog, call.log)
+        ? anchoredDirectMedia(anchor, call.anchorId, call.caller.media, human.dialog, call.log, human.media.srtp?.suite)
         : directMedia(callerDialog, human.dialog, call.log);
       void moving.then(async (moved) => {
         if (!moved || call.ended) return;

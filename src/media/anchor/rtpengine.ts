@@ -68,6 +68,14 @@ function counters(x: unknown): { packets: number; bytes: number; errors: number 
   return { packets: Number(o.packets ?? 0), bytes: Number(o.bytes ?? 0), errors: Number(o.errors ?? 0) };
 }
 
+/**
+ * On every offer and answer: no ICE toward either side, our origin and connection lines, and
+ * `port-latching` — rtpengine keeps a side's local port when the other side's address changes (a
+ * re-answer after a direct-media hand-over, a re-INVITE); without it rtpengine 10.5 moves the far
+ * party's port on every re-answer, an SDP the far party is never sent.
+ */
+const NG_COMMON = { ICE: 'remove', replace: ['origin', 'session-connection'], flags: ['port-latching'] };
+
 const FAR = 'far';
 const OURS = 'trunkgate';
 type Side = typeof FAR | typeof OURS;
@@ -76,7 +84,7 @@ type Side = typeof FAR | typeof OURS;
 const RTPENGINE_SDES_SUITES = ['AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32', 'AES_192_CM_HMAC_SHA1_80',
   'AES_192_CM_HMAC_SHA1_32', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'F8_128_HMAC_SHA1_80', 'F8_128_HMAC_SHA1_32', 'NULL_HMAC_SHA1_80', 'NULL_HMAC_SHA1_32'];
 
-/** How the far side is offered media when we offer (delayed offer, a REFER's new party). */
+/** How a side is offered media: the far side when we offer (delayed offer, a REFER's new party), or ours (reofferInward). */
 export interface FarProfile {
   /** off: RTP/AVP; optional: RTP/AVP with a=crypto (RFC 8643 OSRTP); mandatory: RTP/SAVP. */
   srtp: SrtpPolicy;
@@ -89,6 +97,14 @@ export interface AnchorOfferOptions {
   record?: boolean;
   /** Codecs rtpengine adds to the offer and transcodes to and from (ng `codec: { transcode }`); default: the anchor's. */
   transcode?: CodecName[] | undefined;
+}
+
+/** ng flags that make rtpengine offer a side in `profile` (the other side keeps its own). */
+function profileFlags(profile: FarProfile): Record<string, unknown> {
+  const sdes = profile.srtp !== 'off' && profile.suites ? { SDES: RTPENGINE_SDES_SUITES.filter((s) => !profile.suites!.includes(s as SrtpSuiteName)).map((s) => `no-${s}`) } : {};
+  return profile.srtp === 'mandatory' ? { 'transport-protocol': 'RTP/SAVP', ...sdes }
+    : profile.srtp === 'optional' ? { 'transport-protocol': 'RTP/AVP', OSRTP: ['offer'], ...sdes }
+      : { 'transport-protocol': 'RTP/AVP' };
 }
 
 interface AnchoredCall {
@@ -175,11 +191,19 @@ export class RtpengineAnchor {
    * to send it, in `profile` (rtpengine does the SRTP and keeps our side plain).
    */
   async offerOutward(callId: string, sdp: string, profile: FarProfile, options: AnchorOfferOptions = {}): Promise<string> {
-    const sdes = profile.srtp !== 'off' && profile.suites ? { SDES: RTPENGINE_SDES_SUITES.filter((s) => !profile.suites!.includes(s as SrtpSuiteName)).map((s) => `no-${s}`) } : {};
-    const flags = profile.srtp === 'mandatory' ? { 'transport-protocol': 'RTP/SAVP', ...sdes }
-      : profile.srtp === 'optional' ? { 'transport-protocol': 'RTP/AVP', OSRTP: ['offer'], ...sdes }
-        : { 'transport-protocol': 'RTP/AVP' };
-    return this.#place(callId, OURS, sdp, flags, options);
+    return this.#place(callId, OURS, sdp, profileFlags(profile), options);
+  }
+
+  /**
+   * Re-offers the far party's last SDP to our side in `profile` — e.g. RTP/SAVP with rtpengine's
+   * SDES keys before our side is handed to a human whose leg is SRTP (rtpengine then does SRTP on
+   * both sides). The far party sees nothing. Returns the SDP for our side; answer it with repoint().
+   */
+  async reofferInward(callId: string, profile: FarProfile): Promise<string> {
+    const c = this.#call(callId, true);
+    const inner = await this.#ng(c, 'offer', FAR, c.sdp.far!, { ...profileFlags(profile), ...(c.transcode ? { codec: { transcode: c.transcode } } : {}) });
+    c.inner = inner;
+    return inner;
   }
 
   /** The far party's answer to our offer → the SDP our side takes (rtpengine's inner side). */
@@ -255,7 +279,7 @@ export class RtpengineAnchor {
       let r: NgResponse;
       try {
         r = await this.#client.offer(d.port, d.host, {
-          'call-id': callId, 'from-tag': by, sdp, ICE: 'remove', replace: ['origin', 'session-connection'], ...flags,
+          'call-id': callId, 'from-tag': by, sdp, ...NG_COMMON, ...flags,
           ...(transcode ? { codec: { transcode } } : {}),
           ...(record ? { 'record call': 'yes' } : {}),
         });
@@ -280,7 +304,7 @@ export class RtpengineAnchor {
     const d = c.daemon;
     const params = {
       'call-id': c.id, 'from-tag': offerer, ...(op === 'answer' || c.answered ? { 'to-tag': other } : {}),
-      sdp, ICE: 'remove', replace: ['origin', 'session-connection'], ...extra,
+      sdp, ...NG_COMMON, ...extra,
     };
     let r: NgResponse;
     try {

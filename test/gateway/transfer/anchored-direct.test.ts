@@ -5,7 +5,9 @@
  * while no packet of the call passes trunkgate's media engine (its packet tap) — and by the audio
  * each side hears (recorded-audio correlation).
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Client } from 'rtpengine-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../../../src/agents/builtin/wav.js';
@@ -13,6 +15,7 @@ import { startRtpengine, type RtpengineDaemon } from '../../helpers/rtpengine.js
 import { startBaresip, type Baresip } from '../helpers/baresip.js';
 import { median, speechWav, windowedCorrelation } from '../helpers/audio.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { freePort } from '../../helpers/ports.js';
 import { TRANSFER_AGENT } from './helpers.js';
 
 let daemon: RtpengineDaemon;
@@ -101,5 +104,51 @@ describe('transfer.media: direct while anchored in rtpengine', () => {
     expect(toHuman.windows, detail).toBeGreaterThanOrEqual(4);
     expect(toCaller.median, detail).toBeGreaterThanOrEqual(0.8);
     expect(toHuman.median, detail).toBeGreaterThanOrEqual(0.8);
+  }, 60_000);
+
+  it('a human whose leg is SRTP stays in SRTP after the hand-over: rtpengine re-keys the leg (RFC 4568 §7.1.4) and does SRTP toward it; the caller hears its own voice echoed by the human', async () => {
+    mkdirSync(resolve('.tmp'), { recursive: true });
+    const dir = mkdtempSync(join(resolve('.tmp'), 'anchored-srtp-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const tls = (port: number): Record<string, unknown> => ({ address: '127.0.0.1', port, transport: 'tls', cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') });
+    // The human: a second trunkgate answering over TLS with SRTP mandatory and echoing what it hears.
+    // (baresip 1.0 keeps its first SRTP key when a re-INVITE brings a new one — "failed to decrypt" —
+    // so it cannot be this human; a peer that re-keys as RFC 4568 §7.1.4 asks is.)
+    const humanTls = await freePort();
+    const desk = await startTestGateway({
+      trunk: { codecs: ['PCMU'], srtp: 'mandatory' },
+      extra: { sip: { listen: [{ address: '127.0.0.1', port: await freePort(), transport: 'udp' }, tls(humanTls)] } },
+    });
+    try {
+      const callerSrc = speechWav('anchored-direct-caller', 'This is the caller speaking through the anchor. One two three four five.', 8000, 'signed-integer', 3, undefined, 3);
+      const udpPort = await freePort();
+      gw = await startTestGateway({
+        trunk: { codecs: ['PCMU'], transfer: { method: 'bridge', media: 'direct' }, routes: [{ pattern: '*', agent: 'xfer' }] },
+        agents: { xfer: { type: 'module', module: TRANSFER_AGENT, settings: { target: 'desk', after_ms: 100 } } },
+        media: { anchor: 'rtpengine', rtpengine: { ng: [daemon.ng] } },
+        extra: {
+          transfer_targets: { desk: { uri: `sip:desk@127.0.0.1:${humanTls};transport=tls`, srtp: 'mandatory' } },
+          sip: { listen: [{ address: '127.0.0.1', port: udpPort, transport: 'udp' }, tls(await freePort())] },
+        },
+      });
+      const caller = await startBaresip({ source: callerSrc, codecs: 'PCMU/8000/1', user: 'caller', seconds: 14, dial: `sip:919876543210@127.0.0.1:${udpPort}`, jitterBuffer: false });
+      phones.push(caller);
+      await gw.waitFor(() => gw!.logs().some((l) => l.event === 'media_offloaded'), 20_000);
+      expect(gw.logs().find((l) => l.event === 'direct_media')).toMatchObject({ via: 'rtpengine', srtp: expect.stringMatching(/^AES_CM_128_HMAC_SHA1_(80|32)$/) });
+      const out = await caller.done;
+      await gw.waitIdle(20_000);
+      await desk.waitIdle(20_000);
+      expect(gw.logs().find((l) => l.event === 'call_end'), out.output).toMatchObject({ hangupBy: 'caller', transfer: { result: 'transferred' } });
+      // The desk's leg: SRTP throughout, re-keyed by the hand-over's re-INVITE, nothing rejected after it.
+      const deskEnd = desk.logs().find((l) => l.event === 'call_end') as { packetsIn: number; packetsRejected?: number } | undefined;
+      expect(desk.logs().some((l) => l.event === 'reinvite'), JSON.stringify(desk.logs().map((l) => l.event))).toBe(true);
+      expect(deskEnd!.packetsIn).toBeGreaterThan(300);
+      const toCaller = heardScore(readWav(readFileSync(callerSrc)).samples.subarray(8000), caller.heard()?.samples, 8000);
+      expect(toCaller.windows, JSON.stringify({ toCaller, dir: caller.dir })).toBeGreaterThanOrEqual(4);
+      expect(toCaller.median, JSON.stringify({ toCaller, dir: caller.dir })).toBeGreaterThanOrEqual(0.8);
+    } finally {
+      await desk.stop();
+    }
   }, 60_000);
 });

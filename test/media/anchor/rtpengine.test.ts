@@ -197,4 +197,39 @@ describe('RtpengineAnchor with the real rtpengine daemon', () => {
       expect(stats!.rtp.packets).toBeGreaterThan(60);
     }, 20_000);
   }
+
+  it('repoint to an SRTP party (reofferInward RTP/SAVP in one suite): the far party keeps rtpengine\'s port, and the new party, reached in SRTP, hears it', async () => {
+    const far = await caller();
+    const human = await caller();
+    open.push(far.socket, human.socket);
+    const callId = `srtp-repoint-${Date.now()}`;
+    const engine = new MediaEngine({ localAddress: LO, ports: await freePortRange(2), codecs: ['PCMU'] });
+    const r = await engine.answer(await anchor.offer(callId, callerOffer(far.port)));
+    open.push(r.session);
+    const outerPort = parse(await anchor.answer(callId, r.answer.sdp)).media[0]!.port;
+    // Our side goes to a human in SRTP: rtpengine offers its inner side as RTP/SAVP, one suite.
+    const inner = parse(await anchor.reofferInward(callId, { srtp: 'mandatory', suites: ['AES_CM_128_HMAC_SHA1_32'] })).media[0]!;
+    expect(inner.protocol).toBe('RTP/SAVP');
+    expect(inner.crypto!.map((x) => x.suite)).toEqual(['AES_CM_128_HMAC_SHA1_32']);
+    const humanKey = newMasterKey('AES_CM_128_HMAC_SHA1_32');
+    const farSdp = parse(await anchor.repoint(callId, callerOffer(human.port, humanKey).replace('AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32')));
+    // port-latching: the far party's side of rtpengine did not move (it is sent no new SDP).
+    expect(farSdp.media[0]!.port).toBe(outerPort);
+    const rk = splitMasterKey('AES_CM_128_HMAC_SHA1_32', inner.crypto![0]!.config.replace(/^inline:/, '').split('|')[0]!);
+    const rx = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_32, rk.masterKey, rk.masterSalt);
+    human.socket.on('message', (msg) => {
+      const plain = rx.unprotectRtp(Buffer.from(msg));
+      if (typeof plain !== 'string' && (plain[1]! & 0x7f) === 0) human.heard.push(decodeUlaw(plain.subarray(12)));
+    });
+    // The far party speaks 1000 Hz (plain) to rtpengine's old port; the human hears it, decrypted with rtpengine's key.
+    for (let i = 0; i < 50; i++) {
+      far.socket.send(writeRtpPacket(0, i === 0, 3000 + i, i * 160, 0xfa4, encodeUlaw(tone(1000, 160, i * 160))), outerPort, LO);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await until(() => human.heard.length >= 30);
+    const got = new Int16Array(human.heard.length * 160);
+    human.heard.forEach((f, i) => got.set(f, i * 160));
+    expect(detectTone(got.subarray(got.length - 160 * 20), 8000, [400, 700, 1000, 1400])).toBe(1000);
+    await anchor.delete(callId);
+  }, 20_000);
 });
