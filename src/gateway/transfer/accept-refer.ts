@@ -15,6 +15,7 @@ import type { TrunkConfig } from '../config/schema.js';
 import { legSrtpPolicy, signalledOverTls } from '../config/leg-srtp.js';
 import { compilePattern, matchesPattern, normalizeNumber, userOf } from '../routing/numbers.js';
 import type { Call } from '../app/call.js';
+import { warningText } from './outcome.js';
 import { sipfragBody } from './sipfrag.js';
 import { resolveTarget, type ResolvedTarget } from './targets.js';
 
@@ -190,7 +191,8 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
     log.info({ event: 'refer_completed', referTo: target }, 'REFER completed: the call continues with the new party');
   }, (err: { status?: number; reason?: string }) => {
     const status = err.status ?? 500;
-    log.info({ event: 'refer_target_failed', status }, `new target not reached (${status}): the call stays`);
+    const warning = warningText(err);
+    log.info({ event: 'refer_target_failed', status, ...(warning ? { reason: warning } : {}) }, `new target not reached (${status}${warning ? `: ${warning}` : ''}): the call stays`);
     notify(status, err.reason ?? 'Failed', true);
     if (!call.ended) call.to('answered');
   });
