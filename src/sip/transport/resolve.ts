@@ -23,10 +23,12 @@ export function defaultPort(protocol: TransportProtocol): number {
   return protocol === 'tls' ? 5061 : 5060;
 }
 
-/** Resolves a host name or IP literal (brackets allowed) to an IP address. */
+/** Resolves a host name or IP literal (brackets allowed) to an IP address; `localhost` is 127.0.0.1, as in resolveUriSync. */
 export async function resolveHost(host: string, preferFamily?: 4 | 6): Promise<string> {
   const h = stripBrackets(host);
   if (isIP(h)) return h;
+  // Whatever order the hosts file gives (::1 first on some systems): the same answer as the sync path.
+  if (h.toLowerCase() === 'localhost' && preferFamily !== 6) return '127.0.0.1';
   try {
     const r = await lookup(h, preferFamily ? { family: preferFamily } : { family: 0 });
     return r.address;
