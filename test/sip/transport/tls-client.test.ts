@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  SipRequest, SipStack, createResponse, generateCallId, generateTag, parseMessage, type TransactionError, type TlsClientOptions,
+  SipRequest, SipStack, createResponse, generateCallId, generateTag, parseMessage, resolveUri, resolveUriSync, type TransactionError, type TlsClientOptions,
 } from '../../../src/sip/index.js';
 import { serverIdentityError, sipUriIdentities } from '../../../src/sip/transport/tls-identity.js';
 import { issueCert, makeTestCa, type TestCa, type TestCert } from '../../helpers/tls-certs.js';
@@ -224,6 +224,15 @@ describe('TLS client inside a dialog', () => {
     expect(bye.status).toBe(200);
     // The same address with no name to go by is refused: the certificate does not name 127.0.0.1.
     expect(await send(a, `sip:b@127.0.0.1:${port};transport=tls`)).toMatchObject({ status: 503, code: 'TRANSPORT_TLS_VERIFY_FAILED' });
+  });
+});
+
+describe('the name an endpoint stands for (Endpoint.host)', () => {
+  it('is the URI\'s host when it is a name (lower case), absent for an IP literal; maddr moves the address, not the name', async () => {
+    expect(resolveUriSync('sips:desk@LocalHost:5071')).toEqual({ protocol: 'tls', address: '127.0.0.1', port: 5071, host: 'localhost' });
+    expect(resolveUriSync('sip:desk@127.0.0.1;transport=tls')).toEqual({ protocol: 'tls', address: '127.0.0.1', port: 5061 });
+    expect(resolveUriSync('sip:desk@[::1]:5062;transport=tls')).toEqual({ protocol: 'tls', address: '::1', port: 5062 });
+    expect(await resolveUri('sips:desk@pbx.example.com;maddr=127.0.0.1')).toEqual({ protocol: 'tls', address: '127.0.0.1', port: 5061, host: 'pbx.example.com' });
   });
 });
 
