@@ -470,9 +470,9 @@ export class TransportLayer {
    * compares the domain of the URI it set out to reach (`dest.host`; else the IP address, plus
    * `namesFor`) with the identities in the certificate, and MUST close the connection at once
    * when the server is not authenticated. §7.8: the client SHOULD send that domain as the TLS
-   * server_name (SNI; never an IP address, RFC 6066 §3). Nothing is written, and nothing the server sends is read, before
-   * the verdict; a refusal fails every send waiting on the connection with
-   * TRANSPORT_TLS_VERIFY_FAILED and logs `tls_server_refused` once.
+   * server_name (SNI; never an IP address, RFC 6066 §3). Nothing is written, and nothing the
+   * server sends is read, before the verdict; a refusal fails every send waiting on the
+   * connection with TRANSPORT_TLS_VERIFY_FAILED and logs `tls_server_refused` once.
    */
   #connectTls(dest: Endpoint, remote: Endpoint, local: Endpoint): Connection {
     const verify = this.#verifyServer;
