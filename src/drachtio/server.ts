@@ -1,5 +1,5 @@
 import { rootLogger, type Logger } from '../log.js';
-import { SipStack, type SipStackOptions, type Endpoint, type ListenOptions, type SourcePolicy } from '../sip/index.js';
+import { SipStack, type SipStackOptions, type Endpoint, type ListenOptions, type SourcePolicy, type TlsClientOptions } from '../sip/index.js';
 import { AppRequests } from './app-requests.js';
 import { AppResponses } from './app-responses.js';
 import { readAppSipText } from './app-sip-text.js';
@@ -27,6 +27,8 @@ export interface DrachtioServerOptions {
     udpBufferSize?: number;
     /** Call-IDs this server generates end in `@callIdHost` (a cluster instance's id). */
     callIdHost?: string;
+    /** TLS connections the server opens (SipStackOptions.tlsClient; default: verify against Node's roots). */
+    tlsClient?: TlsClientOptions;
   };
   /** The control listener (drachtio-server's defaults, 127.0.0.1:9022 and `cymru`, are the gateway config schema's). */
   control: { host?: string; port: number; secret: string };
@@ -94,6 +96,7 @@ export function createDrachtioServer(options: DrachtioServerOptions): DrachtioSe
     ...(options.sip.userAgent ? { userAgent: options.sip.userAgent } : {}),
     ...(options.sip.timers ? { timers: options.sip.timers } : {}),
     ...(options.sip.udpBufferSize ? { udpBufferSize: options.sip.udpBufferSize } : {}),
+    ...(options.sip.tlsClient ? { tlsClient: options.sip.tlsClient } : {}),
   });
   const state = new CallState();
   const onSipMessage = (app: AppConnection, msg: SipVerbMessage): void => {

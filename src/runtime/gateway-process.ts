@@ -5,10 +5,11 @@
  */
 import { rootLogger, type Logger } from '../log.js';
 import { createDrachtioServer, type DrachtioServer } from '../drachtio/server.js';
-import type { ListenOptions } from '../sip/transport/types.js';
+import type { ListenOptions, TlsClientOptions } from '../sip/transport/types.js';
 import { loadConfig } from '../gateway/config/load.js';
-import { readListenerTls } from '../gateway/config/tls.js';
+import { readClientTls, readListenerTls, type ClientTls } from '../gateway/config/tls.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
+import { CidrSet } from '../gateway/edge/cidr.js';
 import { createEdgePolicy, type EdgePolicy } from '../gateway/edge/policy.js';
 import { DEFAULT_CONFIG_PATH, startGateway, type Gateway, type StartGatewayOptions } from '../gateway/start.js';
 import { mediaSessionOptions } from '../gateway/app/application.js';
@@ -79,12 +80,17 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
       logger.warn({ event: 'tls_peer_refused', ...info }, `request from ${info.source} dropped: trunk ${info.trunk} requires a verified TLS client certificate (${info.reason})`);
     },
   });
-  const tls = readListenerTls(config, options.configPath ?? (options.config ? '<inline>' : configPath));
+  const configFile = options.configPath ?? (options.config ? '<inline>' : configPath);
+  const tls = readListenerTls(config, configFile);
+  const tlsClient = tlsClientOptions(config, readClientTls(config, configFile));
+  if (!tlsClient.verifyServer) {
+    logger.warn({ event: 'tls_client_unverified' }, 'sip.tls_client.verify_server is false: the certificates of TLS servers the gateway connects to are not checked');
+  }
   // Client certificates are asked for when a trunk verifies its peers (the edge policy decides).
   const requestCert = config.trunks.some((t) => t.tls.verify_peer);
   const listen: ListenOptions[] = config.sip.listen.map((l, i) => ({ protocol: l.transport, address: l.address, port: l.port, ...(tls[i] ? { tls: { ...tls[i], requestCert } } : {}) }));
   const server = createDrachtioServer({
-    sip: { listen, userAgent: 'trunkgate', ...(instance ? { callIdHost: instance } : {}) },
+    sip: { listen, userAgent: 'trunkgate', tlsClient, ...(instance ? { callIdHost: instance } : {}) },
     control: { host: embedded.host, port: options.controlPort ?? embedded.port, secret: embedded.secret },
     logger,
     sourcePolicy: edge,
@@ -130,5 +136,21 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
       await server.close();
       await mediaSessions.close();
     },
+  };
+}
+
+/**
+ * The SIP stack's TLS client from `sip.tls_client` (files already read) and the trunks'
+ * `tls.server_names`: a server at one of a trunk's sources may show one of those names when the
+ * URI gave its IP address (docs/security.md).
+ */
+export function tlsClientOptions(config: GatewayConfig, files: ClientTls): TlsClientOptions {
+  const named = config.trunks.filter((t) => t.tls.server_names.length > 0)
+    .map((t) => ({ sources: new CidrSet(t.sources), names: t.tls.server_names }));
+  return {
+    verifyServer: files.verifyServer,
+    ...(files.ca ? { ca: files.ca } : {}),
+    ...(files.cert && files.key ? { cert: files.cert, key: files.key } : {}),
+    ...(named.length ? { namesFor: (address: string) => named.filter((t) => t.sources.contains(address)).flatMap((t) => t.names) } : {}),
   };
 }

@@ -2,7 +2,7 @@
 export * from './message/index.js';
 export { SipStack } from './stack.js';
 export type { SipStackOptions, IncomingRequest, IncomingAck, IncomingCancel, SendRequestOptions, StackCounters } from './stack.js';
-export type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportProtocol, TransportErrorCode } from './transport/types.js';
+export type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TlsClientOptions, TransportProtocol, TransportErrorCode } from './transport/types.js';
 export { TransportError, hostForUri, stripBrackets } from './transport/types.js';
 export { TransportLayer } from './transport/layer.js';
 export { resolveUri, resolveUriSync, resolveHost, uriProtocol } from './transport/resolve.js';

@@ -13,7 +13,7 @@ import { rootLogger } from '../log.js';
 import type { SipMessage, SipRequest, SipResponse } from './message/index.js';
 import { createResponse } from './message/index.js';
 import { TransportLayer } from './transport/layer.js';
-import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TransportProtocol } from './transport/types.js';
+import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TlsClientOptions, TransportProtocol } from './transport/types.js';
 import { TransactionLayer } from './transaction/layer.js';
 import { buildCancel, type ClientTransaction, type ClientTransactionHandlers } from './transaction/client.js';
 import type { ServerTransaction } from './transaction/server.js';
@@ -42,6 +42,8 @@ export interface SipStackOptions {
   rejectUnknownDialogs?: boolean;
   /** User-Agent / Server header value for messages the stack builds itself (100, 481 …). */
   userAgent?: string;
+  /** TLS connections the stack opens: trust anchors, client certificate, server verification (default: verify against Node's roots). */
+  tlsClient?: TlsClientOptions;
 }
 
 /** A request that starts a server transaction, delivered to the TU (the drachtio layer). */
@@ -118,6 +120,7 @@ export class SipStack {
       idleConnectionTimeout: options.idleConnectionTimeout ?? 120_000,
       udpBufferSize: options.udpBufferSize ?? 8 * 1024 * 1024,
       userAgent: options.userAgent,
+      tlsClient: options.tlsClient,
     });
     this.transactions = new TransactionLayer({
       timers: this.timers,

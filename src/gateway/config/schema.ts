@@ -43,6 +43,24 @@ const listen = z.object({
   if (!l.key) ctx.addIssue({ code: 'custom', message: 'a tls listener needs key (PEM file)', path: ['key'] });
 });
 
+/**
+ * TLS connections the gateway opens (legs to `outbound.proxy`, transfer targets, SIP routes,
+ * REFER targets over `sips:` / `;transport=tls`): the server's certificate is checked against
+ * the host of the URI (RFC 5922 §7.3); src/gateway/config/tls.ts reads the files.
+ */
+const tlsClient = z.object({
+  /** Check the server's certificate chain and name; false accepts any certificate. */
+  verify_server: z.boolean().default(true),
+  /** PEM file of CA certificates trusted in addition to Node's bundled roots. */
+  ca: z.string().min(1).optional(),
+  /** PEM certificate chain and private key presented to servers that ask for a client certificate (mutual TLS). */
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+}).strict().superRefine((c, ctx) => {
+  if (c.cert !== undefined && c.key === undefined) ctx.addIssue({ code: 'custom', message: 'cert needs key (PEM file)', path: ['key'] });
+  if (c.key !== undefined && c.cert === undefined) ctx.addIssue({ code: 'custom', message: 'key needs cert (PEM file)', path: ['cert'] });
+});
+
 /** drachtio's control listener: where drachtio-srf applications connect, and the secret they give. */
 const embeddedControl = z.object({
   host: z.string().default('127.0.0.1'),
@@ -140,6 +158,8 @@ const trunk = z.object({
   srtp: z.enum(['off', 'optional', 'mandatory']).default('off'),
   srtp_suites: z.array(z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])).min(1).default(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),
   srtp_keys_without_tls: z.boolean().default(false),
+  /** Record every call of this trunk in rtpengine (media.anchor: rtpengine with rtpengine.recording_dir); the file is in call_end. */
+  record: z.boolean().default(false),
   /**
    * Where the caller's RTP may come from: `latch` (symmetric RTP: the SDP's address until three
    * valid packets of the signalled address family come from one source, then that source only —
@@ -152,11 +172,16 @@ const trunk = z.object({
    * certificate the listener's `ca` verifies, whose CN or subjectAltName is in `allowed_names`
    * (when given); anything else from the trunk's sources is dropped at the edge.
    */
-  /** Record every call of this trunk in rtpengine (media.anchor: rtpengine with rtpengine.recording_dir); the file is in call_end. */
-  record: z.boolean().default(false),
   tls: z.object({
     verify_peer: z.boolean().default(false),
     allowed_names: z.array(z.string().min(1)).default([]),
+    /**
+     * Names accepted in the certificate of a TLS server at one of this trunk's `sources` when
+     * the URI trunkgate connects to gives an IP address rather than a name (the Contact of the
+     * trunk's calls, an `outbound.proxy` written as an address). Default none: the certificate
+     * must then name that IP address.
+     */
+    server_names: z.array(z.string().min(1)).default([]),
   }).strict().prefault({}),
 }).strict();
 
@@ -236,6 +261,7 @@ export const configSchema = z.object({
   sip: z.object({
     /** Default: one UDP listener on 127.0.0.1 with the listener's own defaults (port 5060). */
     listen: z.array(listen).min(1).prefault([{ address: '127.0.0.1' }]),
+    tls_client: tlsClient.prefault({}),
   }).strict().prefault({}),
   drachtio: drachtio.prefault({}),
   trunks: z.array(trunk).min(1),

@@ -17,6 +17,7 @@ import type { TrunkConfig } from '../config/schema.js';
 import { legSrtpPolicy, signalledOverTls } from '../config/leg-srtp.js';
 import { compilePattern, matchesPattern, normalizeNumber, userOf } from '../routing/numbers.js';
 import type { Call } from '../app/call.js';
+import { warningText } from './outcome.js';
 import { sipfragBody } from './sipfrag.js';
 import { resolveTarget, type ResolvedTarget } from './targets.js';
 
@@ -219,7 +220,8 @@ export function acceptRefer(req: Srf.SrfRequest, res: Srf.SrfResponse, oldDialog
   }, async (err: { status?: number; reason?: string }) => {
     if (anchor) await anchor.delete(anchorId!);
     const status = err.status ?? 500;
-    log.info({ event: 'refer_target_failed', status }, `new target not reached (${status}): the call stays`);
+    const warning = warningText(err);
+    log.info({ event: 'refer_target_failed', status, ...(warning ? { reason: warning } : {}) }, `new target not reached (${status}${warning ? `: ${warning}` : ''}): the call stays`);
     notify(status, err.reason ?? 'Failed', true);
     if (!call.ended) call.to('answered');
   });

@@ -11,7 +11,7 @@ import type { CodecName, MediaEngine, MediaSession, PacketTap } from '../../medi
 import type { SdpOffer, SrtpNegotiationOptions } from '../../media/sdp/types.js';
 import type { TransferResult } from '../../agents/types.js';
 import type { Leg } from '../app/call.js';
-import { resultForStatus } from './outcome.js';
+import { resultForStatus, warningText } from './outcome.js';
 
 export interface PlaceLegOptions {
   uri: string;
@@ -93,7 +93,11 @@ export function placeLeg(srf: Srf, engine: MediaEngine, o: PlaceLegOptions): Leg
       if (started) await started.close('leg failed'); else pending.cancel();
       if (canceled) return { ok: false, result: 'canceled', ...(status ? { sipStatus: status } : {}), reason: canceled };
       if (timedOut) return { ok: false, result: 'no_answer', ...(status ? { sipStatus: status } : {}), reason: `no answer in ${o.timeoutSec} s` };
-      if (status) return { ok: false, result: resultForStatus(status) as Exclude<TransferResult, 'transferred'>, sipStatus: status, reason: `${status} ${(err as { reason?: string }).reason ?? ''}`.trim() };
+      if (status) {
+        const warning = warningText(err);
+        const reason = `${status} ${(err as { reason?: string }).reason ?? ''}`.trim();
+        return { ok: false, result: resultForStatus(status) as Exclude<TransferResult, 'transferred'>, sipStatus: status, reason: warning ? `${reason}: ${warning}` : reason };
+      }
       return { ok: false, result: 'failed', reason: (err as Error)?.message ?? String(err) };
     }
     clearTimeout(ring);

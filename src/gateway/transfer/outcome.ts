@@ -15,3 +15,14 @@ export function resultForStatus(status: number): TransferResult {
   if (status >= 500 && status < 600) return 'failed';
   return 'rejected';
 }
+
+/**
+ * The text of a failure response's Warning (RFC 3261 §20.43), e.g. why the stack could not send
+ * the INVITE at all: its synthetic 503 says `399 trunkgate "TLS certificate of … not verified: …"`.
+ */
+export function warningText(err: unknown): string | undefined {
+  const res = (err as { res?: { get?: (name: string) => string | undefined } } | undefined)?.res;
+  const warning = typeof res?.get === 'function' ? res.get('Warning') : undefined;
+  const m = warning ? /^\s*\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"/.exec(warning) : null;
+  return m ? m[1]!.replace(/\\(.)/g, '$1') : undefined;
+}

@@ -73,6 +73,14 @@ export class Dialog {
   /** CSeq number of the INVITE that created the dialog (the ACK for 2xx reuses it). */
   inviteSeq: number;
   secure: boolean;
+  /**
+   * UAC: the host name the dialog's first request was sent to (its next hop, when a name). A
+   * later request whose next hop is an IP address (the remote target from the peer's Contact,
+   * a Record-Route with an address) is sent expecting this name in the TLS server's certificate:
+   * the peer proved that name when the dialog was set up, and it gave us the address over that
+   * connection (docs/security.md).
+   */
+  readonly peerHost: string | undefined;
   #state: DialogState;
   /** §14.2 glare bookkeeping: an INVITE we sent has no final response yet. */
   localInvitePending = false;
@@ -86,7 +94,7 @@ export class Dialog {
   private constructor(init: {
     role: DialogRole; usage: DialogUsage; callId: string; localTag: string; remoteTag: string; localHeader: string; remoteHeader: string;
     routeSet: string[]; remoteTarget: string; localContact: string; localSeq: number; remoteSeq: number | undefined;
-    inviteSeq: number; secure: boolean; state: DialogState;
+    inviteSeq: number; secure: boolean; state: DialogState; peerHost?: string | undefined;
   }) {
     this.role = init.role;
     this.usage = init.usage;
@@ -102,6 +110,7 @@ export class Dialog {
     this.remoteSeq = init.remoteSeq;
     this.inviteSeq = init.inviteSeq;
     this.secure = init.secure;
+    this.peerHost = init.peerHost;
     this.#state = init.state;
   }
 
@@ -127,8 +136,8 @@ export class Dialog {
     });
   }
 
-  /** §12.1.2: the UAC side, from our request and the response (1xx with tag or 2xx) that arrived. */
-  static fromUac(request: SipRequest, response: SipResponse): Dialog {
+  /** §12.1.2: the UAC side, from our request and the response (1xx with tag or 2xx) that arrived; `peerHost`: the name the request was sent to. */
+  static fromUac(request: SipRequest, response: SipResponse, peerHost?: string): Dialog {
     const contact = response.headers.getAll('contact')[0];
     return new Dialog({
       role: 'uac',
@@ -146,6 +155,7 @@ export class Dialog {
       inviteSeq: request.cseq.seq,
       secure: request.uri.startsWith('sips:'),
       state: response.status >= 200 ? 'confirmed' : 'early',
+      peerHost,
     });
   }
 

@@ -235,7 +235,7 @@ export class DialogLayer {
     if (res.status >= 200 && res.status < 300 && res.cseq.method === 'INVITE') {
       const dialog = this.find(res.callId, res.from.params.tag ?? '', res.to.params.tag ?? '');
       if (dialog?.lastAck && dialog.lastAck.cseq.seq === res.cseq.seq) {
-        this.#sendAckRequest(dialog.lastAck).catch(() => undefined);
+        this.#sendAckRequest(dialog.lastAck, dialog).catch(() => undefined);
         return;
       }
     }
@@ -253,12 +253,13 @@ export class DialogLayer {
       this.#pendingSubscriptions.set(subscriptionKey(request.callId, request.from.params.tag ?? ''), request);
     }
     if (destination) {
-      this.#addVia(request, destination);
-      return this.#o.transactions.createClientTransaction(request, destination, handlers);
+      const dest = withPeerHost(destination, dialog);
+      this.#addVia(request, dest);
+      return this.#o.transactions.createClientTransaction(request, dest, handlers);
     }
     // Without an explicit destination the Route / Request-URI host must be an IP literal or
     // `localhost`; for other names call SipStack.resolveDestination() first (dns.lookup).
-    const dest = this.#o.transport.resolveRequestDestinationSync(request);
+    const dest = withPeerHost(this.#o.transport.resolveRequestDestinationSync(request), dialog);
     this.#addVia(request, dest);
     return this.#o.transactions.createClientTransaction(request, dest, handlers);
   }
@@ -280,7 +281,7 @@ export class DialogLayer {
     return {
       ...h,
       onProvisional: (res, tx) => {
-        if (isInvite && !dialog && res.to.params.tag && res.status > 100) this.#add(Dialog.fromUac(request, res));
+        if (isInvite && !dialog && res.to.params.tag && res.status > 100) this.#add(Dialog.fromUac(request, res, tx.destination.host));
         if (isInvite && res.to.params.tag && isReliableProvisional(res)) {
           // RFC 3262 §4: retransmitted or out-of-order reliable provisionals go no further.
           const d = dialog ?? this.find(request.callId, request.from.params.tag ?? '', res.to.params.tag);
@@ -289,14 +290,14 @@ export class DialogLayer {
         h.onProvisional?.(res, tx);
       },
       onFinal: (res, tx) => {
-        this.#uacFinal(request, dialog, res);
+        this.#uacFinal(request, dialog, res, tx.destination);
         h.onFinal?.(res, tx);
       },
       onRetransmitted2xx: (res, tx) => {
         // §13.2.2.4: "The UAC core MUST generate an ACK request for each 2xx received from the
         // transaction layer": a retransmitted 2xx gets the ACK we already sent for it again.
         const d = dialog ?? this.find(request.callId, request.from.params.tag ?? '', res.to.params.tag ?? '');
-        if (d?.lastAck && d.lastAck.cseq.seq === res.cseq.seq) this.#sendAckRequest(d.lastAck).catch(() => undefined);
+        if (d?.lastAck && d.lastAck.cseq.seq === res.cseq.seq) this.#sendAckRequest(d.lastAck, d).catch(() => undefined);
         h.onRetransmitted2xx?.(res, tx);
       },
       onTimeout: (tx) => {
@@ -314,7 +315,7 @@ export class DialogLayer {
     };
   }
 
-  #uacFinal(request: SipRequest, dialog: Dialog | undefined, res: SipResponse): void {
+  #uacFinal(request: SipRequest, dialog: Dialog | undefined, res: SipResponse, destination: Endpoint): void {
     const ok = res.status >= 200 && res.status < 300;
     if (request.method === 'INVITE') {
       if (dialog) {
@@ -330,7 +331,7 @@ export class DialogLayer {
           // §12.1.2: the route set is recomputed from the 2xx.
           early.routeSet = res.headers.getAll('record-route').reverse();
         } else if (res.to.params.tag) {
-          this.#add(Dialog.fromUac(request, res));
+          this.#add(Dialog.fromUac(request, res, destination.host));
         }
       } else {
         this.#dropEarly(request);
@@ -343,7 +344,7 @@ export class DialogLayer {
       // failure ends what an early NOTIFY created.
       this.#forgetSubscription(request);
       const existing = this.find(request.callId, request.from.params.tag ?? '', res.to.params.tag ?? '');
-      if (ok && res.to.params.tag && !existing) this.#add(Dialog.fromUac(request, res));
+      if (ok && res.to.params.tag && !existing) this.#add(Dialog.fromUac(request, res, destination.host));
       else if (!ok) this.#dropSubscriptionDialogs(request);
       return;
     }
@@ -519,12 +520,12 @@ export class DialogLayer {
     const ack = dialog.createRequest('ACK', { cseq: dialog.inviteSeq, ...options });
     dialog.confirm();
     dialog.lastAck = ack;
-    await this.#sendAckRequest(ack);
+    await this.#sendAckRequest(ack, dialog);
     return ack;
   }
 
-  async #sendAckRequest(ack: SipRequest): Promise<void> {
-    const dest = await this.#o.transport.resolveRequestDestination(ack);
+  async #sendAckRequest(ack: SipRequest, dialog: Dialog): Promise<void> {
+    const dest = withPeerHost(await this.#o.transport.resolveRequestDestination(ack), dialog);
     this.#addVia(ack, dest);
     await this.#o.transport.sendRequest(ack, dest);
   }
@@ -540,4 +541,13 @@ export class DialogLayer {
 
 function subscriptionKey(callId: string, localTag: string): string {
   return `${callId}\u0000${localTag}`;
+}
+
+/**
+ * An in-dialog request whose next hop is an IP address goes there expecting the name the dialog
+ * was set up with (Dialog.peerHost) in a TLS server's certificate; a next hop that names a host
+ * keeps its own name (RFC 5922 §7.3 compares with the URI being reached).
+ */
+function withPeerHost(dest: Endpoint, dialog: Dialog | undefined): Endpoint {
+  return dialog?.peerHost && !dest.host ? { ...dest, host: dialog.peerHost } : dest;
 }

@@ -240,13 +240,18 @@ export class ClientTransaction {
     this.terminate();
   }
 
-  /** §8.1.3.1 / §17.1.4: a transport failure is reported up as if a 503 had arrived. */
+  /**
+   * §8.1.3.1 / §17.1.4: a transport failure is reported up as if a 503 had arrived. The synthetic
+   * 503 names the failure in a Warning (§20.43, code 399 "Miscellaneous warning"), so a TU that
+   * only sees the response (a drachtio application) can tell why the request was not sent.
+   */
   #transportError(err: Error): void {
     if (this.#state === 'terminated') return;
     const beforeFinal = this.#state === 'calling' || this.#state === 'trying' || this.#state === 'proceeding';
     if (beforeFinal) {
       this.#synthetic = true;
-      this.#resolve(createResponse(this.request, 503, 'Service Unavailable'));
+      const warning = `399 trunkgate "${err.message.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, '\\$&')}"`;
+      this.#resolve(createResponse(this.request, 503, 'Service Unavailable', { headers: [{ name: 'Warning', value: warning }] }));
       this.#handlers.onTransportError?.(new TransactionError('TRANSACTION_TRANSPORT_ERROR', err.message, err), this);
     }
     this.terminate();

@@ -1,18 +1,20 @@
 /**
  * The transport layer (RFC 3261 §18): UDP, TCP and TLS listeners on IPv4/IPv6, connection reuse,
  * received/rport stamping, §18.2.2 response routing, CRLF keep-alive, size limits, idle
- * connection cleanup and the source policy hook that runs before any parsing.
+ * connection cleanup, the source policy hook that runs before any parsing, and the client side
+ * of TLS: the server's certificate checked against the host a request is for (RFC 5922 §7.3).
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer as createTcpServer, connect as tcpConnect, isIPv6, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { createServer as createTcpServer, connect as tcpConnect, isIP, isIPv6, type Server, type Socket } from 'node:net';
+import { createSecureContext, createServer as createTlsServer, connect as tlsConnect, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
 import { parseMessage, parseUri, StreamFramer, type SipParseError } from '../message/index.js';
 import type { Clock, TimerHandle } from '../transaction/timers.js';
 import { buildBadRequestResponse } from './bad-request.js';
-import { resolveHost, resolveUri, resolveUriSync } from './resolve.js';
-import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TlsPeer, TransportProtocol } from './types.js';
+import { hostName, resolveHost, resolveUri, resolveUriSync } from './resolve.js';
+import { serverIdentityError } from './tls-identity.js';
+import type { Endpoint, InboundMessage, ListenOptions, SourcePolicy, TlsClientOptions, TlsPeer, TransportProtocol } from './types.js';
 import { TransportError, endpointKey, hostForUri, stripBrackets } from './types.js';
 import { responseTarget, stampReceived, topVia } from './via.js';
 
@@ -25,6 +27,8 @@ export interface TransportLayerOptions {
   idleConnectionTimeout: number;
   udpBufferSize: number;
   userAgent?: string | undefined;
+  /** Outbound TLS: trust anchors, client certificate, server verification. Default: verify against Node's roots. */
+  tlsClient?: TlsClientOptions | undefined;
 }
 
 interface Listener {
@@ -36,6 +40,8 @@ interface Listener {
 
 interface Connection {
   id: string;
+  /** Its key in #byRemote (#sendKey / #acceptedKey). */
+  key: string;
   protocol: 'tcp' | 'tls';
   socket: Socket | TLSSocket;
   remote: Endpoint;
@@ -47,6 +53,8 @@ interface Connection {
   idleTimer?: TimerHandle;
   /** Accepted TLS connections: the client's certificate verdict. */
   peer?: TlsPeer;
+  /** False while an outbound TLS connection's server is not verified: nothing it sends is read. */
+  trusted: boolean;
 }
 
 /** The client certificate of an accepted TLS socket, as the SourcePolicy sees it. */
@@ -81,6 +89,8 @@ export class TransportLayer {
   readonly #connections = new Map<string, Connection>();
   /** Open connections by remote endpoint key, for reuse (§18.1.1 / §18.2.2). */
   readonly #byRemote = new Map<string, Connection>();
+  /** The client side's TLS context (trust anchors, client certificate), built on the first TLS connect. */
+  #clientContext: SecureContext | undefined;
   #onMessage: (m: InboundMessage) => void = () => undefined;
   #traffic: ((direction: 'in' | 'out', message: SipMessage) => void) | undefined;
   #closed = false;
@@ -146,7 +156,7 @@ export class TransportLayer {
     }
     const onConnection = (socket: Socket | TLSSocket): void => {
       const remote: Endpoint = { protocol: options.protocol, address: stripBrackets(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
-      const conn = this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve(), 'server');
+      const conn = this.#adopt(socket, options.protocol as 'tcp' | 'tls', remote, local, Promise.resolve(), 'server', this.#acceptedKey(remote));
       if (options.protocol === 'tls') conn.peer = tlsPeerOf(socket as TLSSocket);
     };
     const requestCert = options.tls?.requestCert ?? false;
@@ -172,9 +182,10 @@ export class TransportLayer {
   }
 
   /** `role`: RFC 5626 §4.4.1 — the side that accepted the connection receives pings, the side that opened it pongs. */
-  #adopt(socket: Socket | TLSSocket, protocol: 'tcp' | 'tls', remote: Endpoint, local: Endpoint, ready: Promise<void>, role: 'server' | 'client'): Connection {
+  #adopt(socket: Socket | TLSSocket, protocol: 'tcp' | 'tls', remote: Endpoint, local: Endpoint, ready: Promise<void>, role: 'server' | 'client', key: string): Connection {
     const conn: Connection = {
       id: `${protocol}-${++connectionSeq}`,
+      key,
       protocol,
       socket,
       remote,
@@ -192,10 +203,11 @@ export class TransportLayer {
       }),
       ready,
       lastActivity: this.#o.clock.now(),
+      trusted: true,
     };
     socket.setNoDelay(true);
     this.#connections.set(conn.id, conn);
-    this.#byRemote.set(endpointKey(remote), conn);
+    this.#byRemote.set(key, conn);
     this.#armIdle(conn);
     socket.on('data', (chunk: Buffer) => this.#onData(conn, chunk));
     socket.on('error', (err) => this.#o.logger.debug({ err, connection: conn.id }, 'connection error'));
@@ -207,7 +219,7 @@ export class TransportLayer {
     if (conn.idleTimer) this.#o.clock.clearTimeout(conn.idleTimer);
     conn.idleTimer = undefined;
     this.#connections.delete(conn.id);
-    if (this.#byRemote.get(endpointKey(conn.remote)) === conn) this.#byRemote.delete(endpointKey(conn.remote));
+    if (this.#byRemote.get(conn.key) === conn) this.#byRemote.delete(conn.key);
   }
 
   #armIdle(conn: Connection): void {
@@ -228,6 +240,7 @@ export class TransportLayer {
   }
 
   #onData(conn: Connection, chunk: Buffer): void {
+    if (!conn.trusted) return;
     conn.lastActivity = this.#o.clock.now();
     conn.framer.push(chunk);
   }
@@ -367,7 +380,8 @@ export class TransportLayer {
     if (!via) throw new TransportError('TRANSPORT_SEND_FAILED', 'response has no Via');
     const target = responseTarget(via);
     const address = await resolveHost(target.host);
-    await this.#sendBuffer(buf, { protocol: target.protocol, address, port: target.port });
+    const name = hostName(target.host);
+    await this.#sendBuffer(buf, { protocol: target.protocol, address, port: target.port, ...(name ? { host: name } : {}) });
   }
 
   async sendStateless(message: SipMessage, destination?: Endpoint): Promise<void> {
@@ -394,8 +408,34 @@ export class TransportLayer {
       });
       return;
     }
-    const conn = this.#byRemote.get(endpointKey(dest)) ?? this.#connect(dest);
+    const conn = this.#byRemote.get(this.#sendKey(dest)) ?? this.#connect(dest);
     await this.#writeStream(conn, buf);
+  }
+
+  get #verifyServer(): boolean {
+    return this.#o.tlsClient?.verifyServer ?? true;
+  }
+
+  /**
+   * The key a destination finds an open connection by (§18.1.1 reuse): the remote address, and for
+   * TLS with verification the name the connection's server proved. A connection verified for one
+   * name never carries requests meant for another name (or for an IP-literal URI) at the same
+   * address: each identity gets its own connection and its own check.
+   */
+  #sendKey(dest: Endpoint): string {
+    if (dest.protocol === 'tls' && this.#verifyServer) return `${endpointKey(dest)} name=${dest.host ?? ''}`;
+    return endpointKey(dest);
+  }
+
+  /**
+   * An accepted connection's key. With server verification on, TLS connections that peers opened
+   * to us carry our responses (by connection id) but not our requests: we never checked that
+   * peer as a server (RFC 5923 §5 would reuse one only once the peer's certificate proved the
+   * identity asked for, and trunkgate does not implement its alias).
+   */
+  #acceptedKey(remote: Endpoint): string {
+    if (remote.protocol === 'tls' && this.#verifyServer) return `${endpointKey(remote)} accepted`;
+    return endpointKey(remote);
   }
 
   async #writeStream(conn: Connection, buf: Buffer): Promise<void> {
@@ -410,21 +450,83 @@ export class TransportLayer {
   #connect(dest: Endpoint): Connection {
     const l = this.#listenerFor(dest.protocol, dest.address);
     if (!l) throw new TransportError('TRANSPORT_NO_LISTENER', `no ${dest.protocol} listener`);
-    const tlsOpts = l.options.tls;
-    const socket = dest.protocol === 'tls'
-      ? tlsConnect({ host: dest.address, port: dest.port, ca: tlsOpts?.ca, rejectUnauthorized: tlsOpts?.rejectUnauthorized ?? false, cert: tlsOpts?.cert, key: tlsOpts?.key })
-      : tcpConnect({ host: dest.address, port: dest.port });
+    const remote: Endpoint = { protocol: dest.protocol, address: dest.address, port: dest.port };
+    if (dest.protocol === 'tls') return this.#connectTls(dest, remote, l.local);
+    const socket = tcpConnect({ host: dest.address, port: dest.port });
     const ready = new Promise<void>((resolve, reject) => {
-      const ev = dest.protocol === 'tls' ? 'secureConnect' : 'connect';
-      socket.once(ev, () => {
+      const onErr = (err: Error): void => reject(new TransportError('TRANSPORT_CONNECT_FAILED', err.message, { cause: err }));
+      socket.once('error', onErr);
+      socket.once('connect', () => {
         socket.off('error', onErr);
         resolve();
       });
-      const onErr = (err: Error): void => reject(new TransportError('TRANSPORT_CONNECT_FAILED', err.message));
-      socket.once('error', onErr);
     });
     ready.catch(() => undefined);
-    return this.#adopt(socket, dest.protocol as 'tcp' | 'tls', { ...dest }, l.local, ready, 'client');
+    return this.#adopt(socket, 'tcp', remote, l.local, ready, 'client', this.#sendKey(dest));
+  }
+
+  /**
+   * RFC 3261 §26.3.1 and RFC 5922 §7.3: the client checks the server's certificate chain and
+   * compares the domain of the URI it set out to reach (`dest.host`; else the IP address, plus
+   * `namesFor`) with the identities in the certificate, and MUST close the connection at once
+   * when the server is not authenticated. §7.8: the client SHOULD send that domain as the TLS
+   * server_name (SNI; never an IP address, RFC 6066 §3). Nothing is written, and nothing the
+   * server sends is read, before the verdict; a refusal fails every send waiting on the
+   * connection with TRANSPORT_TLS_VERIFY_FAILED and logs `tls_server_refused` once.
+   */
+  #connectTls(dest: Endpoint, remote: Endpoint, local: Endpoint): Connection {
+    const verify = this.#verifyServer;
+    const identity = dest.host ?? dest.address;
+    const names = dest.host ? [dest.host] : [dest.address, ...(this.#o.tlsClient?.namesFor?.(dest.address) ?? [])];
+    const at = `${hostForUri(dest.address)}:${dest.port}`;
+    let identityError: Error | undefined;
+    const socket = tlsConnect({
+      host: dest.address,
+      port: dest.port,
+      secureContext: this.#tlsClientContext(),
+      ...(dest.host && !isIP(dest.host) ? { servername: dest.host } : {}),
+      // The verdict is taken below, so that a certificate refused is told apart from a failed connect.
+      rejectUnauthorized: false,
+      checkServerIdentity: (_servername, cert) => (identityError = serverIdentityError(names, cert)),
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const onErr = (err: Error): void => reject(new TransportError('TRANSPORT_CONNECT_FAILED', `TLS connection to ${identity} (${at}): ${err.message}`, { cause: err }));
+      socket.once('error', onErr);
+      socket.once('secureConnect', () => {
+        socket.off('error', onErr);
+        if (verify && !socket.authorized) {
+          // Node gives OpenSSL's verify code (UNABLE_TO_VERIFY_LEAF_SIGNATURE …) or the identity check's ERR_TLS_CERT_ALTNAME_INVALID.
+          const code = String(socket.authorizationError ?? 'UNKNOWN');
+          const reason = identityError && (identityError as NodeJS.ErrnoException).code === code ? identityError.message : code;
+          socket.destroy();
+          this.#forget(conn);
+          this.#o.logger.warn({ event: 'tls_server_refused', host: identity, remote: at, code, reason },
+            `TLS server ${identity} (${at}) refused: its certificate is not verified (${code})`);
+          reject(new TransportError('TRANSPORT_TLS_VERIFY_FAILED', `TLS certificate of ${identity} (${at}) not verified: ${code}${reason !== code ? `: ${reason}` : ''}`));
+          return;
+        }
+        conn.trusted = true;
+        resolve();
+      });
+    });
+    ready.catch(() => undefined);
+    const conn = this.#adopt(socket, 'tls', remote, local, ready, 'client', this.#sendKey(dest));
+    conn.trusted = false;
+    return conn;
+  }
+
+  /** Built once: loading Node's ~140 roots into a context costs tens of ms. */
+  #tlsClientContext(): SecureContext {
+    if (!this.#clientContext) {
+      const o = this.#o.tlsClient;
+      this.#clientContext = createSecureContext({
+        // `ca` replaces Node's roots in a context: give both, so the configured CAs add to them.
+        ...(o?.ca ? { ca: [...rootCertificates, o.ca] } : {}),
+        ...(o?.cert ? { cert: o.cert } : {}),
+        ...(o?.key ? { key: o.key } : {}),
+      });
+    }
+    return this.#clientContext;
   }
 
   async close(): Promise<void> {

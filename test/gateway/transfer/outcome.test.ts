@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resultForStatus } from '../../../src/gateway/transfer/outcome.js';
+import { resultForStatus, warningText } from '../../../src/gateway/transfer/outcome.js';
 
 describe('resultForStatus (a human leg\'s or a sipfrag\'s final status as a transfer outcome)', () => {
   it.each([
@@ -25,5 +25,22 @@ describe('resultForStatus (a human leg\'s or a sipfrag\'s final status as a tran
     fc.assert(fc.property(fc.integer({ min: 500, max: 599 }), (status) => {
       expect(resultForStatus(status)).toBe('failed');
     }));
+  });
+});
+
+describe('warningText (the Warning of a failure response, RFC 3261 §20.43)', () => {
+  const failure = (warning: string | undefined): unknown => ({ status: 503, res: { get: (name: string) => (name === 'Warning' ? warning : undefined) } });
+
+  it('reads the quoted text, unescaping quoted pairs', () => {
+    expect(warningText(failure('399 trunkgate "TLS certificate of pbx.example.com (192.0.2.1:5061) not verified: CERT_HAS_EXPIRED"')))
+      .toBe('TLS certificate of pbx.example.com (192.0.2.1:5061) not verified: CERT_HAS_EXPIRED');
+    expect(warningText(failure('399 trunkgate "a \\"quoted\\" word"'))).toBe('a "quoted" word');
+  });
+
+  it('is undefined without a Warning, for a malformed one, or for an error without a response', () => {
+    expect(warningText(failure(undefined))).toBeUndefined();
+    expect(warningText(failure('not a warning'))).toBeUndefined();
+    expect(warningText(new Error('x'))).toBeUndefined();
+    expect(warningText(undefined)).toBeUndefined();
   });
 });

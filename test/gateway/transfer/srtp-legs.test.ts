@@ -38,14 +38,18 @@ beforeAll(() => {
   writeFileSync(humanPem, readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
 });
 
-/** A gateway with a UDP listener (returned as `port`, for callers) and a TLS one (to place TLS legs from). */
+/**
+ * A gateway with a UDP listener (returned as `port`, for callers) and a TLS one (to place TLS legs
+ * from), trusting baresip's self-signed certificate (for IP 127.0.0.1) as a CA: the gateway checks
+ * the human's certificate (sip.tls_client, docs/security.md).
+ */
 async function startTlsGateway(o: TestGatewayOptions): Promise<{ gw: TestGateway; port: number }> {
   const port = await freePort();
   const tlsPort = await freePort();
   const g = await startTestGateway({ ...o, extra: { ...o.extra, sip: { listen: [
     { address: '127.0.0.1', port, transport: 'udp' },
     { address: '127.0.0.1', port: tlsPort, transport: 'tls', cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') },
-  ] } } });
+  ], tls_client: { ca: join(certDir, 'cert.pem') } } } });
   return { gw: g, port };
 }
 
