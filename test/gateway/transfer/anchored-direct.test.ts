@@ -129,7 +129,7 @@ describe('transfer.media: direct while anchored in rtpengine', () => {
         media: { anchor: 'rtpengine', rtpengine: { ng: [daemon.ng] } },
         extra: {
           transfer_targets: { desk: { uri: `sip:desk@127.0.0.1:${humanTls};transport=tls`, srtp: 'mandatory' } },
-          sip: { listen: [{ address: '127.0.0.1', port: udpPort, transport: 'udp' }, tls(await freePort())] },
+          sip: { listen: [{ address: '127.0.0.1', port: udpPort, transport: 'udp' }, tls(await freePort())], tls_client: { ca: join(dir, 'cert.pem') } },
         },
       });
       const caller = await startBaresip({ source: callerSrc, codecs: 'PCMU/8000/1', user: 'caller', seconds: 14, dial: `sip:919876543210@127.0.0.1:${udpPort}`, jitterBuffer: false });
