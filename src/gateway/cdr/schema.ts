@@ -62,16 +62,20 @@ CREATE TABLE cdr_dead_letter (
 export const MIGRATIONS: readonly string[] = [V1];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings `db` to SCHEMA_VERSION; throws CdrError CDR_SCHEMA for a newer database. */
+/**
+ * Brings `db` to SCHEMA_VERSION; throws CdrError CDR_SCHEMA for a newer database. Instances sharing
+ * one database may open it at the same moment: the version is read and the migrations run inside
+ * one write transaction taken at once (BEGIN IMMEDIATE), so the others wait (busy_timeout) and then
+ * read the new version — a deferred transaction would let each read 0 and all but one fail on
+ * CREATE TABLE.
+ */
 export function migrate(db: Database, path: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) {
-    throw new CdrError('CDR_SCHEMA', `${path}: CDR schema version ${current} is newer than this trunkgate's (${SCHEMA_VERSION}); use a newer trunkgate or another cdr.path`, path);
-  }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new CdrError('CDR_SCHEMA', `${path}: CDR schema version ${current} is newer than this trunkgate's (${SCHEMA_VERSION}); use a newer trunkgate or another cdr.path`, path);
+    }
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if (current < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
 }
