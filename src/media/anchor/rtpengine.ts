@@ -257,8 +257,9 @@ export class RtpengineAnchor {
     const c = this.#call(callId, true);
     if (c.lastOffer === FAR) return this.#ng(c, 'answer', FAR, sdp);
     const far = c.sdp.far!;
-    await this.#ng(c, 'offer', OURS, sdp);
-    return this.#ng(c, 'answer', OURS, far);
+    const forFar = await this.#ng(c, 'offer', OURS, sdp);
+    c.inner = await this.#ng(c, 'answer', OURS, far);
+    return forFar;
   }
 
   #call(callId: string, answered = false): AnchoredCall {

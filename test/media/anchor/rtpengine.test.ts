@@ -232,4 +232,35 @@ describe('RtpengineAnchor with the real rtpengine daemon', () => {
     expect(detectTone(got.subarray(got.length - 160 * 20), 8000, [400, 700, 1000, 1400])).toBe(1000);
     await anchor.delete(callId);
   }, 20_000);
+
+  it('repoint after we offered first (delayed offer): a re-offer from our side answered with the far party\'s last SDP; the far party keeps its port and the new party hears it', async () => {
+    const far = await caller();
+    const human = await caller();
+    open.push(far.socket, human.socket);
+    const callId = `repoint-ours-${Date.now()}`;
+    const engine = new MediaEngine({ localAddress: LO, ports: await freePortRange(2), codecs: ['PCMU'] });
+    const pending = engine.offer({ codecs: ['PCMU'] });
+    const outerPort = parse(await anchor.offerOutward(callId, pending.offer.sdp, { srtp: 'off' })).media[0]!.port;
+    const session = await pending.accept(await anchor.answerInward(callId, callerOffer(far.port)));
+    open.push(session);
+    const innerBefore = parse(anchor.innerOffer(callId)!).media[0]!.port;
+    const farSdp = parse(await anchor.repoint(callId, callerOffer(human.port))).media[0]!;
+    expect(farSdp.port).toBe(outerPort);
+    // The human was offered rtpengine's inner side before the repoint: it must not move either.
+    expect(parse(anchor.innerOffer(callId)!).media[0]!.port).toBe(innerBefore);
+    // As the gateway does once the human is re-pointed: our session stops, the human talks to rtpengine's inner side.
+    await session.close();
+    const innerPort = parse(anchor.innerOffer(callId)!).media[0]!.port;
+    human.socket.on('message', (msg) => { if ((msg[1]! & 0x7f) === 0) human.heard.push(decodeUlaw(msg.subarray(12))); });
+    for (let i = 0; i < 50; i++) {
+      human.socket.send(writeRtpPacket(0, i === 0, 5000 + i, i * 160, 0x4a, encodeUlaw(tone(700, 160, i * 160))), innerPort, LO);
+      far.socket.send(writeRtpPacket(0, i === 0, 4000 + i, i * 160, 0xfa5, encodeUlaw(tone(1000, 160, i * 160))), outerPort, LO);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await until(() => human.heard.length >= 30);
+    const got = new Int16Array(human.heard.length * 160);
+    human.heard.forEach((f, i) => got.set(f, i * 160));
+    expect(detectTone(got.subarray(got.length - 160 * 20), 8000, [400, 700, 1000, 1400])).toBe(1000);
+    await anchor.delete(callId);
+  }, 20_000);
 });
