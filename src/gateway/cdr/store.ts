@@ -84,27 +84,50 @@ export interface DeadLetter {
 /** The reason written on calls a previous process left in flight (docs/cdr.md). */
 export const CRASHED_REASON = 'gateway_crashed';
 
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Runs `fn` again while SQLite answers SQLITE_BUSY without waiting, for up to BUSY_TIMEOUT_MS.
+ * busy_timeout does not cover every case: "If SQLite determines that invoking the busy handler could
+ * result in a deadlock, it will go ahead and return SQLITE_BUSY", and in WAL mode the last
+ * connection to close holds an exclusive lock while it cleans up, during which another connection
+ * opening the file gets SQLITE_BUSY at once (sqlite.org/wal.html §"Sometimes Queries Return
+ * SQLITE_BUSY In WAL Mode"). Only at open: the writes that follow wait in busy_timeout.
+ */
+function retryWhileBusy<T>(fn: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw err;
+      // A synchronous pause (this runs once, at start): 5–40 ms, growing.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(40, 5 * (attempt + 1)));
+    }
+  }
+}
+
 /** Opens (creating folder, file and schema as needed) the database at `path` for writing; throws CdrError CDR_OPEN / CDR_SCHEMA. */
 export function openCdrDatabase(path: string, options: { readonly?: boolean } = {}): Database.Database {
   let db: Database.Database;
   try {
     if (!options.readonly) makeFolders(dirname(path));
     db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
-    db.pragma('busy_timeout = 5000');
-    if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-    }
   } catch (err) {
     throw new CdrError('CDR_OPEN', `cannot open the CDR database ${path}: ${(err as Error).message}`, path, { cause: err });
   }
   try {
-    if (options.readonly) {
-      const v = db.pragma('user_version', { simple: true }) as number;
-      if (v === 0) throw new CdrError('CDR_SCHEMA', `${path} is not a trunkgate CDR database (user_version 0)`, path);
-    } else {
-      migrate(db, path);
-    }
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    retryWhileBusy(() => {
+      if (options.readonly) {
+        const v = db.pragma('user_version', { simple: true }) as number;
+        if (v === 0) throw new CdrError('CDR_SCHEMA', `${path} is not a trunkgate CDR database (user_version 0)`, path);
+      } else {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        migrate(db, path);
+      }
+    });
   } catch (err) {
     db.close();
     if (err instanceof CdrError) throw err;
