@@ -19,16 +19,17 @@ describe('SUBSCRIBE dialogs (RFC 6665) through the embedded server', () => {
   it('an app’s createUAS for a SUBSCRIBE gets a Dialog whose NOTIFYs reach the subscriber in the dialog, and a NOTIFY with Subscription-State: terminated ends it', async () => {
     h = await startHarness();
     const srf = await h.connect();
-    const notified: number[] = [];
-    const destroyed = new Promise<void>((resolve, reject) => {
+    // Two waits, not one: srf emits the Dialog's 'destroy' when the terminating NOTIFY's 200
+    // arrives, which may be before the request promise that carries that 200 settles.
+    let destroyed!: Promise<void>;
+    const notified = new Promise<number[]>((resolve, reject) => {
       srf.subscribe(async (req: any, res: any) => {
         try {
           const dlg = await srf.createUAS(req, res, { headers: { Expires: '60' } });
-          dlg.on('destroy', () => resolve());
+          destroyed = new Promise<void>((ended) => dlg.on('destroy', () => ended()));
           const active = await dlg.request({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'active;expires=60', 'Content-Type': 'text/plain' }, body: 'open' });
-          notified.push(active.status);
           const done = await dlg.request({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'terminated;reason=noresource' } });
-          notified.push(done.status);
+          resolve([active.status, done.status]);
         } catch (err) {
           reject(err as Error);
         }
@@ -38,8 +39,8 @@ describe('SUBSCRIBE dialogs (RFC 6665) through the embedded server', () => {
     kills.push(run.kill);
     const result = await run;
     expect(result.code, result.errors).toBe(0);
+    expect(await notified).toEqual([200, 200]);
     await destroyed;
-    expect(notified).toEqual([200, 200]);
     await until(() => h!.server.stats.dialogs === 0 && h!.server.stack.counters().dialogs === 0);
   });
 
