@@ -6,7 +6,8 @@
 // each direction that is most of a core. Here the sockets of one thread (one per RTP/RTCP port)
 // sit in one epoll set that libuv watches as a single fd; when it is readable, every ready socket
 // is drained with recvmmsg(2) into one arena shared with JavaScript, and JavaScript is called
-// once per batch. Sends are a direct sendto(2) on the socket.
+// once per batch. Sends are a direct sendto(2) on the socket. The addon also gives the media
+// thread its scheduling class (setRealtime), which needs a system call Node does not offer.
 //
 // Arena record layout (little endian, 4-byte aligned):
 //   0 u32 socket id (chosen by JavaScript)   4 u32 payload length
@@ -19,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -404,6 +406,29 @@ napi_value Send(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// setRealtime(priority): moves the calling thread (a media worker) to SCHED_RR at `priority`
+// (1–99) — what media servers do for their audio threads (Asterisk -p, FreeSWITCH -rp). A nice
+// value only weights CFS's share: a thread woken at its tick deadline still waits for the running
+// thread's slice, and on a busy machine that is 10–20 ms. An RT thread runs when it wakes. The
+// kernel's RT throttling (sched_rt_runtime_us, 95 % by default) bounds a thread that would spin.
+// SCHED_RESET_ON_FORK: nothing the thread starts inherits the class. Returns 0 or the libuv error
+// code (UV_EPERM without CAP_SYS_NICE). Linux: sched_setscheduler(0) is the calling thread.
+napi_value SetRealtime(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t priority = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &priority) != napi_ok || priority < 1 || priority > 99) {
+    return ThrowType(env, "setRealtime(priority: 1..99)");
+  }
+  sched_param sp{};
+  sp.sched_priority = priority;
+  int result = sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) == 0 ? 0 : uv_translate_sys_error(errno);
+  napi_value out;
+  napi_create_int32(env, result, &out);
+  return out;
+}
+
 // drain(pump): reads one round now, synchronously, into the arena and returns the number of
 // records (JavaScript dispatches them itself). For a media clock catching up after a stall: it
 // reads what arrived before running the next overdue tick, without going back to the event loop.
@@ -445,6 +470,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"send", nullptr, Send, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"counters", nullptr, Counters, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"drain", nullptr, Drain, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setRealtime", nullptr, SetRealtime, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -59,7 +59,7 @@ export interface GatewayAppOptions {
 
 /** The media session factory's options from the config (workers, nice, the UDP layer). */
 export function mediaSessionOptions(config: GatewayConfig, logger?: Logger): MediaSessionFactoryOptions {
-  return { workers: config.media.workers, logger, nice: config.media.worker_nice, udp: config.media.udp };
+  return { workers: config.media.workers, logger, nice: config.media.worker_nice, realtime: config.media.worker_realtime_priority, udp: config.media.udp };
 }
 
 export interface GatewayStats {

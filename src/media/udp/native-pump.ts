@@ -26,6 +26,8 @@ interface UdpPumpAddon {
   counters(pump: PumpHandle): [number, number];
   /** Reads what is ready now into the arena, synchronously; returns the number of records. */
   drain(pump: PumpHandle): number;
+  /** SCHED_RR at `priority` (1–99) for the calling thread: 0, or a negative libuv error code. Absent from builds older than this. */
+  setRealtime?(priority: number): number;
 }
 
 /** Where `npm run build:native` (node-gyp) puts the addon, relative to this module in src/ or dist/. */

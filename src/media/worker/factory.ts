@@ -68,6 +68,8 @@ export interface MediaSessionFactoryOptions {
   logger?: Logger | undefined;
   /** The worker threads' nice value (pool.ts, default −10), null = leave as is. */
   nice?: number | null | undefined;
+  /** The worker threads' SCHED_RR priority (pool.ts, default 10), null = nice only. */
+  realtime?: number | null | undefined;
   /**
    * `media.udp`: the UDP layer for media sockets, chosen here for this thread and handed to the
    * worker threads in their workerData (default 'auto'). Throws DatagramIoError for 'native' when
@@ -80,5 +82,5 @@ export function createMediaSessionFactory(options: MediaSessionFactoryOptions): 
   setDatagramIoMode(options.udp ?? 'auto');
   const n = resolveMediaWorkers(options.workers);
   if (n === 0) return inProcessMediaSessions();
-  return pooledMediaSessions(new MediaWorkerPool({ workers: n, ...(options.logger ? { logger: options.logger } : {}), ...(options.nice !== undefined ? { nice: options.nice } : {}) }));
+  return pooledMediaSessions(new MediaWorkerPool({ workers: n, ...(options.logger ? { logger: options.logger } : {}), ...(options.nice !== undefined ? { nice: options.nice } : {}), ...(options.realtime !== undefined ? { realtime: options.realtime } : {}) }));
 }

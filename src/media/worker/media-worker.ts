@@ -16,7 +16,7 @@ import {
   type BatchMessage, type Op, type OpsMessage, type ReadyMessage, type RemoteSessionOptions, type WorkerEvent,
 } from './protocol.js';
 import { setDatagramIoMode, type DatagramIoMode } from '../udp/index.js';
-import { currentThreadId, setCurrentThreadNice } from './thread-priority.js';
+import { currentThreadId, setCurrentThreadNice, setCurrentThreadRealtime } from './thread-priority.js';
 
 interface Hosted {
   sid: number;
@@ -325,11 +325,20 @@ port.on('message', (m: OpsMessage) => {
   while (pi < count) play(pi++);
 });
 
-const nice = (workerData as { nice?: number | null } | null)?.nice;
-const priority = typeof nice === 'number' ? setCurrentThreadNice(nice) : null;
-const ready: ReadyMessage = {
-  type: 'ready',
-  tid: currentThreadId() ?? null,
-  priority: priority === null ? null : priority.applied ? { applied: true, nice: priority.nice } : { applied: false, reason: priority.reason },
-};
+/** The real-time class first, else the nice value (thread-priority.ts). */
+function raisePriority(realtime: number | null | undefined, nice: number | null | undefined): ReadyMessage['priority'] {
+  let refused: string | undefined;
+  if (typeof realtime === 'number') {
+    const rt = setCurrentThreadRealtime(realtime);
+    if (rt.applied) return { applied: true, realtime: rt.realtime };
+    refused = rt.reason;
+  }
+  if (typeof nice !== 'number') return refused === undefined ? null : { applied: false, reason: refused };
+  const n = setCurrentThreadNice(nice);
+  if (!n.applied) return { applied: false, reason: refused === undefined ? n.reason : `${refused}; ${n.reason}` };
+  return refused === undefined ? { applied: true, nice: n.nice } : { applied: true, nice: n.nice, realtimeRefused: refused };
+}
+
+const wanted = workerData as { nice?: number | null; realtime?: number | null } | null;
+const ready: ReadyMessage = { type: 'ready', tid: currentThreadId() ?? null, priority: raisePriority(wanted?.realtime, wanted?.nice) };
 port.postMessage(ready);

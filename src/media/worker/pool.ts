@@ -41,9 +41,22 @@ export interface MediaWorkerPoolOptions {
    * the machine is busy), or null to leave them as the process is. Default −10.
    */
   nice?: number | null;
+  /**
+   * SCHED_RR priority (1–99) the worker threads ask for first (thread-priority.ts), falling back
+   * to `nice` when refused; null = nice only. Default 10: above every normal thread, below the
+   * kernel's own real-time threads (50 and up).
+   */
+  realtime?: number | null;
 }
 
 export const DEFAULT_WORKER_NICE = -10;
+export const DEFAULT_WORKER_REALTIME = 10;
+
+/** How a worker thread's scheduling priority is asked for. */
+interface WorkerPriority {
+  nice: number | null;
+  realtime: number | null;
+}
 
 const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 12 };
 
@@ -72,9 +85,9 @@ function sessionSettings(options: MediaSessionOptions): MediaSessionSettings {
 }
 
 /** With the process's node flags when a worker accepts them (--cpu-prof …), else without (--trace-gc …). */
-function startWorker(entry: ReturnType<typeof mediaWorkerEntry>, index: number, log: Logger, resourceLimits: ResourceLimits | undefined, nice: number | null): Worker {
+function startWorker(entry: ReturnType<typeof mediaWorkerEntry>, index: number, log: Logger, resourceLimits: ResourceLimits | undefined, priority: WorkerPriority): Worker {
   // The worker opens its sockets on the same UDP layer as this thread (media.udp).
-  const options = { name: `media-${index}`, eval: entry.eval, workerData: { udp: datagramIoMode(), nice }, ...(resourceLimits ? { resourceLimits } : {}) };
+  const options = { name: `media-${index}`, eval: entry.eval, workerData: { udp: datagramIoMode(), ...priority }, ...(resourceLimits ? { resourceLimits } : {}) };
   try {
     return new Worker(entry.source, { ...options, execArgv: entry.execArgv });
   } catch (err) {
@@ -106,18 +119,20 @@ class WorkerSlot implements WorkerLink {
   priority: ReadyMessage['priority'] | undefined;
   readonly #onBatch: (slot: WorkerSlot, m: BatchMessage) => void;
 
-  constructor(index: number, onBatch: (slot: WorkerSlot, m: BatchMessage) => void, onExit: (slot: WorkerSlot, code: number) => void, log: Logger, resourceLimits: ResourceLimits | undefined, nice: number | null) {
+  constructor(index: number, onBatch: (slot: WorkerSlot, m: BatchMessage) => void, onExit: (slot: WorkerSlot, code: number) => void, log: Logger, resourceLimits: ResourceLimits | undefined, priority: WorkerPriority) {
     this.index = index;
     this.#onBatch = onBatch;
     const entry = mediaWorkerEntry();
-    this.worker = startWorker(entry, index, log, resourceLimits, nice);
+    this.worker = startWorker(entry, index, log, resourceLimits, priority);
     this.ready = new Promise((resolve) => { this.#markReady = resolve; });
     this.worker.on('message', (m: BatchMessage | ReadyMessage) => {
       if (m.type === 'ready') {
         this.tid = m.tid ?? undefined;
         this.priority = m.priority;
-        if (m.priority?.applied === false) log.warn({ worker: index, reason: m.priority.reason }, 'media worker runs at normal priority');
-        else if (m.priority?.applied) log.debug({ worker: index, tid: m.tid, nice: m.priority.nice }, 'media worker priority raised');
+        const p = m.priority;
+        if (p?.applied === false) log.warn({ worker: index, reason: p.reason }, 'media worker runs at normal priority');
+        else if (p && 'realtimeRefused' in p) log.warn({ worker: index, tid: m.tid, nice: p.nice, reason: p.realtimeRefused }, 'media worker is not real-time: nice value only');
+        else if (p) log.debug({ worker: index, tid: m.tid, ...p }, 'media worker priority raised');
         this.#loaded = true;
         this.#markReady();
         this.updateRef();
@@ -227,7 +242,7 @@ export class MediaWorkerPool {
   readonly size: number;
   readonly #log: Logger;
   readonly #resourceLimits: ResourceLimits | undefined;
-  readonly #nice: number | null;
+  readonly #priority: WorkerPriority;
   readonly #slots: WorkerSlot[] = [];
   #nextSid = 1;
   #closing: Promise<void> | undefined;
@@ -236,7 +251,10 @@ export class MediaWorkerPool {
     this.size = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
     this.#log = (options.logger ?? rootLogger).child({ component: 'media-workers' });
     this.#resourceLimits = options.resourceLimits ?? DEFAULT_RESOURCE_LIMITS;
-    this.#nice = options.nice === undefined ? DEFAULT_WORKER_NICE : options.nice;
+    this.#priority = {
+      nice: options.nice === undefined ? DEFAULT_WORKER_NICE : options.nice,
+      realtime: options.realtime === undefined ? DEFAULT_WORKER_REALTIME : options.realtime,
+    };
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn(i));
     this.#log.debug({ workers: this.size }, 'media worker pool started');
   }
@@ -343,7 +361,7 @@ export class MediaWorkerPool {
   }
 
   #spawn(index: number): WorkerSlot {
-    return new WorkerSlot(index, (slot, m) => this.#onBatch(slot, m), (slot, code) => this.#onExit(slot, code), this.#log, this.#resourceLimits, this.#nice);
+    return new WorkerSlot(index, (slot, m) => this.#onBatch(slot, m), (slot, code) => this.#onExit(slot, code), this.#log, this.#resourceLimits, this.#priority);
   }
 
   #onExit(slot: WorkerSlot, code: number): void {

@@ -96,7 +96,12 @@ export interface ReadyMessage {
   type: 'ready';
   /** The worker's kernel thread id, and whether its scheduling priority was raised (thread-priority.ts). */
   tid: number | null;
-  priority: { applied: true; nice: number } | { applied: false; reason: string } | null;
+  priority:
+    | { applied: true; realtime: number }
+    /** Nice: asked for alone, or the fallback when the real-time class was refused (`realtimeRefused` says why). */
+    | { applied: true; nice: number; realtimeRefused?: string }
+    | { applied: false; reason: string }
+    | null;
 }
 
 /** The MediaStats figures that are numbers; `latchedSource` travels as a `latched` event. */

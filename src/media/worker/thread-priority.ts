@@ -5,15 +5,27 @@
  * (a lower nice value), as media servers do (FreeSWITCH, rtpengine's kernel path, Asterisk -p) —
  * nice rather than a real-time class, so a runaway thread cannot lock the machine up.
  *
- * Linux only: setpriority(2) on a thread id changes that thread alone. Lowering the nice value
- * needs CAP_SYS_NICE (root has it; in a container, `cap_add: [SYS_NICE]`); without it the thread
- * keeps its priority and the caller is told why.
+ * Nice is the fallback. What a media thread asks for first is the real-time class SCHED_RR at a low
+ * RT priority (Asterisk -p, FreeSWITCH -rp): a nice value only weights the CFS share, so a thread
+ * woken at its tick deadline still waits for the running thread's slice — on a busy 2-core box
+ * that made 0.2–0.9 % of 20 ms ticks start 10–50 ms late (docs/benchmarks.md, "Real-time media
+ * threads"). The kernel's RT throttling (sched_rt_runtime_us, 95 % by default) bounds a thread
+ * that would spin. The system call is in the native addon (Node has no sched_setscheduler).
+ *
+ * Linux only: setpriority(2) / sched_setscheduler(2) change the calling thread alone. Both need
+ * CAP_SYS_NICE (root has it; in a container, `cap_add: [SYS_NICE]`); without it the thread keeps
+ * its priority and the caller is told why.
  */
 import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
+import { constants, getPriority, setPriority } from 'node:os';
+import { loadNativePump, nativePumpLoadError } from '../udp/native-pump.js';
 
 export type ThreadPriorityResult =
   | { applied: true; tid: number; nice: number }
+  | { applied: false; reason: string };
+
+export type RealtimeResult =
+  | { applied: true; tid: number; realtime: number }
   | { applied: false; reason: string };
 
 /** The kernel's id of the calling thread (Linux: /proc/thread-self → "<pid>/task/<tid>"). */
@@ -38,4 +50,16 @@ export function setCurrentThreadNice(nice: number): ThreadPriorityResult {
     const code = (err as { info?: { code?: string } }).info?.code ?? (err as { code?: string }).code;
     return { applied: false, reason: code === 'EACCES' || code === 'EPERM' ? 'raising a thread priority needs CAP_SYS_NICE' : (err as Error).message };
   }
+}
+
+/** Move the calling thread to SCHED_RR at `priority` (1–99). Never throws. */
+export function setCurrentThreadRealtime(priority: number): RealtimeResult {
+  if (!Number.isInteger(priority) || priority < 1 || priority > 99) return { applied: false, reason: `real-time priority ${priority} is not an integer in 1…99` };
+  if (process.platform !== 'linux') return { applied: false, reason: 'real-time scheduling is set on Linux only' };
+  const addon = loadNativePump();
+  if (!addon?.setRealtime) return { applied: false, reason: `the native addon (npm run build:native) is needed: ${nativePumpLoadError()?.message ?? 'built before setRealtime existed'}` };
+  const tid = currentThreadId();
+  const rc = addon.setRealtime(priority);
+  if (rc === 0 && tid !== undefined) return { applied: true, tid, realtime: priority };
+  return { applied: false, reason: rc === -constants.errno.EPERM || rc === -constants.errno.EACCES ? 'real-time scheduling needs CAP_SYS_NICE' : `sched_setscheduler failed (${rc})` };
 }

@@ -256,14 +256,39 @@ describe('MediaWorkerPool lifecycle', () => {
     return Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
   }
 
-  it.runIf(process.platform === 'linux')('worker threads run at the nice value asked for (raising priority needs root or CAP_SYS_NICE; otherwise the reason is reported)', async () => {
-    const own = new MediaWorkerPool({ workers: 2, nice: -7 });
+  /** /proc/self/task/<tid>/stat fields 40 and 41: rt_priority and policy (2 = SCHED_RR). */
+  function schedOf(tid: number): { rtPriority: number; policy: number } {
+    const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return { rtPriority: Number(f[37]), policy: Number(f[38]) };
+  }
+
+  it.runIf(process.platform === 'linux')('worker threads run in SCHED_RR at the real-time priority asked for, and the main thread is left alone (needs root or CAP_SYS_NICE; otherwise nice, and the reason is reported)', async () => {
+    const own = new MediaWorkerPool({ workers: 2, realtime: 7, nice: -3 });
+    try {
+      await own.ready();
+      for (const w of own.workers()) {
+        if (process.getuid?.() === 0) {
+          expect(w.priority).toEqual({ applied: true, realtime: 7 });
+          expect(schedOf(w.tid!)).toEqual({ rtPriority: 7, policy: 2 });
+        } else {
+          expect(w.priority).toMatchObject({ applied: true, nice: expect.any(Number), realtimeRefused: expect.stringContaining('CAP_SYS_NICE') });
+        }
+      }
+      expect(schedOf(process.pid)).toEqual({ rtPriority: 0, policy: 0 });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('worker threads run at the nice value asked for when real-time is not (raising priority needs root or CAP_SYS_NICE; otherwise the reason is reported)', async () => {
+    const own = new MediaWorkerPool({ workers: 2, nice: -7, realtime: null });
     try {
       await own.ready();
       for (const w of own.workers()) {
         expect(w.tid).toBeGreaterThan(0);
         if (process.getuid?.() === 0) {
           expect(w.priority).toEqual({ applied: true, nice: -7 });
+          expect(schedOf(w.tid!).policy).toBe(0);
           expect(niceOf(w.tid!)).toBe(-7);
         } else {
           expect(w.priority).toMatchObject({ applied: false, reason: expect.stringContaining('CAP_SYS_NICE') });
@@ -276,7 +301,7 @@ describe('MediaWorkerPool lifecycle', () => {
   });
 
   it.runIf(process.platform === 'linux')('nice: null leaves the worker threads at the process priority', async () => {
-    const own = new MediaWorkerPool({ workers: 1, nice: null });
+    const own = new MediaWorkerPool({ workers: 1, nice: null, realtime: null });
     try {
       await own.ready();
       const w = own.workers()[0]!;
