@@ -1,16 +1,16 @@
 /**
  * Scheduling priority of a media thread. Media is the one part of a call that cannot wait: a
  * frame sent 10 ms late is heard as a click, where SIP signalling or an agent's reply can take a
- * few milliseconds more unnoticed. So media worker threads ask the kernel for a higher priority
- * (a lower nice value), as media servers do (FreeSWITCH, rtpengine's kernel path, Asterisk -p) —
- * nice rather than a real-time class, so a runaway thread cannot lock the machine up.
+ * few milliseconds more unnoticed. So media worker threads ask the kernel for a higher priority,
+ * as media servers do for their audio threads (Asterisk -p, FreeSWITCH -rp).
  *
- * Nice is the fallback. What a media thread asks for first is the real-time class SCHED_RR at a low
- * RT priority (Asterisk -p, FreeSWITCH -rp): a nice value only weights the CFS share, so a thread
- * woken at its tick deadline still waits for the running thread's slice — on a busy 2-core box
- * that made 0.2–0.9 % of 20 ms ticks start 10–50 ms late (docs/benchmarks.md, "Real-time media
- * threads"). The kernel's RT throttling (sched_rt_runtime_us, 95 % by default) bounds a thread
- * that would spin. The system call is in the native addon (Node has no sched_setscheduler).
+ * First the real-time class SCHED_RR at a low RT priority; a lower nice value is the fallback. A
+ * nice value only weights the scheduler's share, so a thread woken at its tick deadline still waits
+ * for the running thread's slice: on a busy 2-core box that made 4–6× more frames late than
+ * SCHED_RR did (docs/benchmarks.md, "Real-time media threads"). A runaway real-time thread cannot
+ * lock the machine up: the kernel's RT throttling (sched_rt_runtime_us, 95 % of each period by
+ * default) leaves the rest to normal threads. The system call is in the native addon (Node has no
+ * sched_setscheduler).
  *
  * Linux only: setpriority(2) / sched_setscheduler(2) change the calling thread alone. Both need
  * CAP_SYS_NICE (root has it; in a container, `cap_add: [SYS_NICE]`); without it the thread keeps
@@ -25,7 +25,7 @@ export type ThreadPriorityResult =
   | { applied: false; reason: string };
 
 export type RealtimeResult =
-  | { applied: true; tid: number; realtime: number }
+  | { applied: true; realtime: number }
   | { applied: false; reason: string };
 
 /** The kernel's id of the calling thread (Linux: /proc/thread-self → "<pid>/task/<tid>"). */
@@ -58,8 +58,7 @@ export function setCurrentThreadRealtime(priority: number): RealtimeResult {
   if (process.platform !== 'linux') return { applied: false, reason: 'real-time scheduling is set on Linux only' };
   const addon = loadNativePump();
   if (!addon?.setRealtime) return { applied: false, reason: `the native addon (npm run build:native) is needed: ${nativePumpLoadError()?.message ?? 'built before setRealtime existed'}` };
-  const tid = currentThreadId();
   const rc = addon.setRealtime(priority);
-  if (rc === 0 && tid !== undefined) return { applied: true, tid, realtime: priority };
+  if (rc === 0) return { applied: true, realtime: priority };
   return { applied: false, reason: rc === -constants.errno.EPERM || rc === -constants.errno.EACCES ? 'real-time scheduling needs CAP_SYS_NICE' : `sched_setscheduler failed (${rc})` };
 }
