@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { runLoadtest, type LoadtestOptions } from './command.js';
-import type { LoadtestReport } from './report.js';
+import { mediaFrameShares, type LoadtestReport } from './report.js';
 
 export interface RampStep {
   /** calls/s for the rate ramp, concurrent calls for the media ramp. */
@@ -116,14 +116,7 @@ export async function rampConcurrentMedia(o: MediaRampOptions): Promise<RampResu
       outDir: join(o.outDir, `${o.peer}-media-${level}`), progress: () => undefined,
     });
     const s = report.summary;
-    // 50 frames/s from SIPp per call reach the peer; lost (gateway's RTP receiver statistics) and
-    // kernel-dropped datagrams are both frames the peer did not get in time.
-    const framesToPeer = (s.callsSuccessful + s.callsFailed) * callSeconds * 50;
-    const lost = (s.audio.gateway?.packetsLost ?? 0) + s.audio.kernelUdpDrops;
-    const lossPercent = framesToPeer > 0 ? (100 * lost) / framesToPeer : null;
-    // Frames the gateway never sent (its pacer fell behind) count as late: the late-frame figure
-    // when the gateway logs it, else the shortfall of sent against answered time / 20 ms.
-    const late = s.audio.gateway ? (s.audio.gateway.lateFramePercent ?? s.audio.gateway.outShortfallPercent) : null;
+    const { lossPercent, latePercent: late } = mediaFrameShares(s, callSeconds);
     const reached = s.maxConcurrentCalls >= level * 0.9;
     const passed = s.callsFailed === 0 && lossPercent !== null && lossPercent < limit && (late === null || late < limit) && reached;
     const why = s.callsFailed > 0 ? `${s.callsFailed} calls failed` : !reached ? `only ${s.maxConcurrentCalls} concurrent` :

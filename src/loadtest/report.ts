@@ -83,6 +83,21 @@ export function percentiles(values: readonly number[]): Percentiles {
   };
 }
 
+/**
+ * The two media figures a step or a soak is judged on, from a run of calls of `callSeconds` with
+ * audio. Lost: SIPp sends 50 frames/s per call to the peer; frames the gateway's receiver counted
+ * lost and datagrams the kernel dropped both did not arrive in time. Late: frames the gateway sent
+ * late, or — when its log does not carry that — the shortfall of frames sent against answered time.
+ */
+export function mediaFrameShares(s: LoadtestReport['summary'], callSeconds: number): { lossPercent: number | null; latePercent: number | null } {
+  const framesToPeer = (s.callsSuccessful + s.callsFailed) * callSeconds * 50;
+  const lost = (s.audio.gateway?.packetsLost ?? 0) + s.audio.kernelUdpDrops;
+  return {
+    lossPercent: framesToPeer > 0 ? (100 * lost) / framesToPeer : null,
+    latePercent: s.audio.gateway ? (s.audio.gateway.lateFramePercent ?? s.audio.gateway.outShortfallPercent) : null,
+  };
+}
+
 export function machineInfo(): LoadtestReport['machine'] {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30, 1), os: `${platform()} ${release()}`, node: process.version };
 }

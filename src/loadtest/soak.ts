@@ -8,7 +8,7 @@
  * over once, so the process holds a full load's sessions, buffers and JIT code) until the
  * generator stops starting calls. Medians, so one sample taken during a GC is not the verdict.
  */
-import type { LoadtestReport } from './report.js';
+import { mediaFrameShares, type LoadtestReport } from './report.js';
 
 export interface SoakVerdictLimits {
   /** Largest share of frames late, never sent, lost or dropped, percent. Default 0.1. */
@@ -49,10 +49,7 @@ export function soakVerdict(report: LoadtestReport, callSeconds: number, limits:
   const maxFrame = limits.maxFramePercent ?? 0.1;
   const maxGrowth = limits.maxGrowthPercent ?? 1;
   const share = limits.window ?? 0.1;
-  const framesToPeer = (s.callsSuccessful + s.callsFailed) * callSeconds * 50;
-  const lost = (s.audio.gateway?.packetsLost ?? 0) + s.audio.kernelUdpDrops;
-  const lossPercent = framesToPeer > 0 ? (100 * lost) / framesToPeer : null;
-  const latePercent = s.audio.gateway ? (s.audio.gateway.lateFramePercent ?? s.audio.gateway.outShortfallPercent) : null;
+  const { lossPercent, latePercent } = mediaFrameShares(s, callSeconds);
 
   // Steady: from one call length after the first call started until SIPp stops starting calls
   // (the last second whose call rate is above zero).
