@@ -6,6 +6,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { BUILTIN_AGENTS, BUILTIN_SETTINGS } from '../../agents/registry.js';
+import { DEFAULT_WORKER_NICE, DEFAULT_WORKER_REALTIME } from '../../media/worker/thread-priority.js';
 import { parseCidr } from '../edge/cidr.js';
 import { clusterSchema } from './cluster.js';
 import { compilePattern } from '../routing/numbers.js';
@@ -222,12 +223,12 @@ const media = z.object({
   /** UDP layer of the media sockets: 'native' = the batched epoll/recvmmsg pump (native/udp-pump), 'dgram' = Node's dgram, 'auto' = native when built. */
   udp: z.enum(['auto', 'native', 'dgram']).default('auto'),
   /** Nice value of the media worker threads (−20 … 19; needs CAP_SYS_NICE to go below 0), null = the process's. */
-  worker_nice: z.number().int().min(-20).max(19).nullable().default(-10),
+  worker_nice: z.number().int().min(-20).max(19).nullable().default(DEFAULT_WORKER_NICE),
   /**
    * SCHED_RR priority (1–99) of the media worker threads, asked for before worker_nice (needs
    * CAP_SYS_NICE and the native addon; otherwise a warning and the nice value); null = nice only.
    */
-  worker_realtime_priority: z.number().int().min(1).max(99).nullable().default(10),
+  worker_realtime_priority: z.number().int().min(1).max(99).nullable().default(DEFAULT_WORKER_REALTIME),
   /** 'rtpengine': the caller's media is anchored in rtpengine (src/media/anchor/rtpengine.ts); 'local' (default): straight to our engine. */
   anchor: z.enum(['local', 'rtpengine']).default('local'),
   /** rtpengine daemons' ng control addresses (host:port), and how long an ng command may take. */

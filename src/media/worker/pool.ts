@@ -23,6 +23,7 @@ import type { MediaSession, MediaSessionOptions, MediaSessionSettings } from '..
 import { MediaWorkerError, fromWireError } from './errors.js';
 import { AUDIO_STRIDE, PLAY_STRIDE, STATS_STRIDE, type BatchMessage, type Op, type OpBody, type OpsMessage, type ReadyMessage } from './protocol.js';
 import { RemoteMediaSession, type WorkerLink } from './remote-session.js';
+import { DEFAULT_WORKER_NICE, DEFAULT_WORKER_REALTIME } from './thread-priority.js';
 import { mediaWorkerEntry } from './worker-entry.js';
 
 export interface MediaWorkerPoolOptions {
@@ -49,8 +50,6 @@ export interface MediaWorkerPoolOptions {
   realtime?: number | null;
 }
 
-export const DEFAULT_WORKER_NICE = -10;
-export const DEFAULT_WORKER_REALTIME = 10;
 
 /** How a worker thread's scheduling priority is asked for. */
 interface WorkerPriority {

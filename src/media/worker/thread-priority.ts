@@ -20,6 +20,14 @@ import { readlinkSync } from 'node:fs';
 import { constants, getPriority, setPriority } from 'node:os';
 import { loadNativePump, nativePumpLoadError } from '../udp/native-pump.js';
 
+/** The nice value media worker threads ask for by default (`media.worker_nice`). */
+export const DEFAULT_WORKER_NICE = -10;
+/**
+ * The SCHED_RR priority they ask for first by default (`media.worker_realtime_priority`): above
+ * every normal thread, below the kernel's own real-time threads (50 and up).
+ */
+export const DEFAULT_WORKER_REALTIME = 10;
+
 export type ThreadPriorityResult =
   | { applied: true; tid: number; nice: number }
   | { applied: false; reason: string };
