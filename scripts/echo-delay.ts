@@ -5,10 +5,14 @@
  * --gateway starts a gateway of its own (src/loadtest/peers.ts, echo agent) and runs every call
  * through that one process. --in-phase sends each frame 0.3 ms before the peer's tick and every
  * fourth 0.7 ms after it (EchoDelayOptions.inPhase): the caller of issue 19 whose echo slipped. Prints JSON: { target, calls: EchoDelayCall[] } (src/loadtest/echo-delay.ts).
- * Run it under `nice -n -10` on a shared machine: the probe plays a carrier that paces its RTP on a
- * machine of its own.
+ * On a shared machine give it --realtime <priority> (root): once started, before its first call,
+ * the probe makes all its threads SCHED_RR at that priority (chrt; the SIPp it starts per call
+ * runs at normal priority), at the gateway's media workers' priority (10 by default) so that only
+ * what holds them up can hold it up; where that is refused it runs at nice −10 and says so on stderr.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +32,7 @@ const { values } = parseArgs({
     'max-delay-ms': { type: 'string', default: '400' },
     /** min-max[,min-max…]: ports the probe must not take (the target's media range). */
     avoid: { type: 'string' },
+    realtime: { type: 'string' },
   },
 });
 if (!values.target && !values.gateway) {
@@ -48,6 +53,14 @@ try {
     const [min, max] = r.split('-').map(Number);
     return { min: min!, max: max ?? min! };
   })];
+  if (values.realtime !== undefined) {
+    try {
+      execFileSync('chrt', ['--reset-on-fork', '--all-tasks', '--rr', '--pid', values.realtime, String(process.pid)], { stdio: 'pipe' });
+    } catch (err) {
+      process.stderr.write(`echo-delay: real-time priority refused (${(err as Error).message.split('\n')[0]}); at nice -10 instead\n`);
+      try { setPriority(-10); } catch { /* not root: as it is */ }
+    }
+  }
   const calls: EchoDelayCall[] = [];
   for (let i = 0; i < Number(values.calls); i++) calls.push(await measureEchoDelay({ target, workDir, avoid, seconds: Number(values.seconds), windowMs: Number(values['window-ms']), maxDelayMs: Number(values['max-delay-ms']), ...(values['in-phase'] ? { inPhase: { offsetMs: -0.3, wobbleMs: 1 } } : {}) }));
   process.stdout.write(`${JSON.stringify({ target, calls })}\n`);

@@ -102,12 +102,14 @@ interface Received { port: number; seq: number; arrival: number; pcm: Int16Array
  * the arrival of its frame k; `txSent[k]` when frame k of `tx` was sent (same clock).
  */
 export function correlateEcho(tx: Int16Array, txSent: number[], rx: Int16Array, rxArrival: number[], o: { windowMs?: number; maxDelayMs?: number } = {}): EchoDelayWindow[] {
-  // Frame k was due at txSent[0] + 20·k (the first frame starts the probe's clock).
+  // Frame k was due at t0 + 20·k: the probe's clock, as the frame that left earliest against it
+  // shows (a first frame that left late would otherwise make every later one look on time).
   const win = Math.round(((o.windowMs ?? 400) * RATE) / 1000);
   const maxDelay = ((o.maxDelayMs ?? 400) * RATE) / 1000;
   const windows: EchoDelayWindow[] = [];
   if (txSent.length === 0) return windows;
-  const t0 = txSent[0]!;
+  let t0 = Infinity;
+  for (let k = 0; k < txSent.length; k++) t0 = Math.min(t0, txSent[k]! - k * 20);
   // Windows start where the echo does (before it the peer sends silence, G.711 0xFF = 0) and end
   // where the echo of the last frame sent would end (after it the peer conceals or idles).
   let first = 0;
@@ -228,6 +230,11 @@ export async function measureEchoDelay(o: EchoDelayOptions): Promise<EchoDelayCa
       else if (Date.now() > deadline || sipp.proc.exitCode !== null) throw new LoadtestError('PEER_START_FAILED', `echo-delay probe call was not answered: ${sipp.stderrTail().slice(-300)}`);
       else await new Promise((r) => setTimeout(r, 10));
     }
+    // Connected, a send is one synchronous sendto(2) (dgram skips its address lookup tick): the time
+    // taken after it returns is when the packet left, on loopback when it reached the peer's socket.
+    // A send timed before the call would miss whatever held the probe up between the two (the
+    // scheduler, a paused VM), and the peer would be blamed for a packet that left late.
+    await new Promise<void>((resolve, reject) => sock.connect(remotePort, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve())));
     const ssrc = Math.floor(random() * 2 ** 32);
     const start = o.inPhase ? await peerTickAfter(received, remotePort, o.inPhase.offsetMs) : performance.now();
     for (let n = 0; n < frames; n++) {
@@ -236,9 +243,9 @@ export async function measureEchoDelay(o: EchoDelayOptions): Promise<EchoDelayCa
       const wait = due - performance.now() - 1.5;
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       while (performance.now() < due) { /* the last moment before the deadline */ }
+      sock.send(rtpPacket(n, n * FRAME, ssrc, txWire.subarray(n * FRAME, (n + 1) * FRAME)));
       txSent.push(performance.now());
       sendLateMax = Math.max(sendLateMax, txSent[n]! - due);
-      sock.send(rtpPacket(n, n * FRAME, ssrc, txWire.subarray(n * FRAME, (n + 1) * FRAME)), remotePort, '127.0.0.1');
     }
     await new Promise((r) => setTimeout(r, 400));
   } finally {

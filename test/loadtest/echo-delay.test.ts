@@ -65,6 +65,17 @@ describe('correlateEcho', () => {
     expect(lateWindows).toHaveLength(1);
     expect(lateWindows[0]!.sendLateMaxMs).toBeCloseTo(12, 6);
   });
+
+  it('measures lateness against the probe\'s clock, not against a first frame that itself left late', () => {
+    const late = [...txSent];
+    late[0] = late[0]! + 9;
+    const rx = echoOf(tx, 3);
+    const arrival = Array.from({ length: rx.length / FRAME }, (_, j) => 1000 + (j - 3) * 20 + 35);
+    const windows = correlateEcho(tx, late, rx, arrival);
+    // Only the window holding frame 0 saw a late frame; the others are on time.
+    expect(windows[0]!.sendLateMaxMs).toBeCloseTo(9, 6);
+    expect(windows.slice(1).every((w) => w.sendLateMaxMs === 0)).toBe(true);
+  });
 });
 
 describe('echoDelayDistribution', () => {

@@ -273,6 +273,7 @@ function mediaFields(stats: MediaStats): Record<string, unknown> {
     packetsOut: stats.packetsOut,
     framesSent: stats.framesSent,
     lateFrames: stats.lateFrames,
+    underruns: stats.underruns,
     packetsLost: stats.packetsLost,
     jitterMs: Math.round(stats.jitterMs * 10) / 10,
     dtmfIn: stats.dtmfIn,

@@ -44,6 +44,9 @@ export interface PendingOffer {
   cancel(): void;
 }
 
+/** Port pairs an answer tries when the ones it leased are held by another process. */
+const BIND_ATTEMPTS = 4;
+
 export class MediaEngine {
   readonly ports: PortAllocator;
   readonly #opts: MediaEngineOptions;
@@ -63,18 +66,24 @@ export class MediaEngine {
    * released on any failure.
    */
   async answer(offerSdp: string, options: SessionStartOptions & { codecs?: CodecName[]; hold?: boolean; srtp?: SrtpNegotiationOptions } = {}): Promise<{ answer: SdpAnswer; session: MediaSession }> {
-    const lease = this.ports.allocate();
-    try {
-      const answer = negotiateAnswer(offerSdp, {
-        codecs: options.codecs ?? this.codecs, localAddress: this.#sdpAddress, localPort: lease.port,
-        dtmf: this.#opts.dtmf ?? true, ...(this.#opts.ptime !== undefined ? { ptime: this.#opts.ptime } : {}), ...(options.hold ? { hold: true } : {}),
-        ...(options.srtp ? { srtp: options.srtp } : {}),
-      });
-      const session = await this.#start(lease, answer, options);
-      return { answer, session };
-    } catch (err) {
-      lease.release();
-      throw err;
+    // The answer is not sent yet, so a pair another process holds (the range overlaps the
+    // system's ephemeral ports, say) costs a retry on the next pair, not the call; the held pair
+    // goes to the back of the free list like any released one.
+    for (let attempt = 1; ; attempt++) {
+      const lease = this.ports.allocate();
+      try {
+        const answer = negotiateAnswer(offerSdp, {
+          codecs: options.codecs ?? this.codecs, localAddress: this.#sdpAddress, localPort: lease.port,
+          dtmf: this.#opts.dtmf ?? true, ...(this.#opts.ptime !== undefined ? { ptime: this.#opts.ptime } : {}), ...(options.hold ? { hold: true } : {}),
+          ...(options.srtp ? { srtp: options.srtp } : {}),
+        });
+        const session = await this.#start(lease, answer, options);
+        return { answer, session };
+      } catch (err) {
+        lease.release();
+        if (!(err instanceof MediaSocketError && err.portTaken && attempt < BIND_ATTEMPTS)) throw err;
+        (options.logger ?? this.#opts.logger)?.warn({ event: 'media_port_taken', port: err.port, attempt }, `RTP port ${err.port} is held by another process (EADDRINUSE): trying the next pair of the range`);
+      }
     }
   }
 

@@ -11,4 +11,9 @@ export class MediaSocketError extends TrunkgateError<'MEDIA_SOCKET_FAILED'> {
   constructor(readonly port: number, override readonly cause: unknown) {
     super('MEDIA_SOCKET_FAILED', `RTP port ${port} could not be opened: ${(cause as Error)?.message ?? String(cause)}`);
   }
+
+  /** The port is bound by someone else (EADDRINUSE): another pair may well be free. */
+  get portTaken(): boolean {
+    return (this.cause as { code?: unknown } | undefined)?.code === 'EADDRINUSE';
+  }
 }

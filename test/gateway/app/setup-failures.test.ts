@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, sippMediaPort } from '../../helpers/ports.js';
 import { runSipp } from '../../helpers/sipp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { ackForNonSuccess, invite, scenario, scenarioFile } from '../helpers/scenarios.js';
+import { ackForNonSuccess, byeFromCaller, expectAnswer, invite, pause, scenario, scenarioFile } from '../helpers/scenarios.js';
 
 let gw: TestGateway | undefined;
 const squatters: Socket[] = [];
@@ -43,6 +43,23 @@ ${ackForFinal}`));
     const refusal = gw.logs().find((l) => l.event === 'call_refused');
     expect(refusal).toMatchObject({ reason: 'media_port_unavailable', status: 503, code: 'EADDRINUSE' });
     expect(gw.logs().some((l) => l.event === 'agent_failed' || l.reason === 'agent_failed')).toBe(false);
+    expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
+  }, 40_000);
+
+  it('is answered on the next pair when the pair it leased first is held by another process, with a warning naming the port', async () => {
+    gw = await startTestGateway({ mediaPorts: 6 });
+    const first = gw.config.media.port_min % 2 === 0 ? gw.config.media.port_min : gw.config.media.port_min + 1;
+    await bind(first);
+    expect(squatters).toHaveLength(1);
+    const scn = scenarioFile('uac-answered-next-pair', scenario('uac-answered-next-pair', `${invite()}${expectAnswer}${pause(200)}${byeFromCaller()}`));
+    const port = await freePort();
+    const mediaPort = await sippMediaPort();
+    const r = await runSipp({ args: ['-sf', scn, `127.0.0.1:${gw.sipPort}`, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1'], timeoutMs: 30_000 });
+    expect(r.code, r.errors).toBe(0);
+    await gw.waitIdle();
+    expect(gw.logs().filter((l) => l.event === 'media_port_taken')).toMatchObject([{ port: first, attempt: 1 }]);
+    expect(gw.logs().some((l) => l.event === 'call_refused')).toBe(false);
+    expect(gw.logs().find((l) => l.event === 'call_end')).toMatchObject({ answered: true });
     expect(gw.proc.gateway.stats().mediaPortsInUse).toBe(0);
   }, 40_000);
 });

@@ -20,19 +20,23 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { EchoDelayCall } from '../../../src/loadtest/echo-delay.js';
 import { REPO_ROOT, startGatewayChild } from '../../../src/loadtest/peers.js';
 import { PLAYOUT_GUARD_MS } from '../../../src/media/session/parts.js';
+import { DEFAULT_WORKER_REALTIME } from '../../../src/media/worker/thread-priority.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'echo-delay-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 /**
- * The calls, made by scripts/echo-delay.ts in a process of its own at nice −10 (the priority the
- * gateway's media workers ask for): the probe plays a carrier, whose RTP is paced on a machine of
- * its own, not between this test runner's other work.
+ * The calls, made by scripts/echo-delay.ts in a process of its own. The probe plays a carrier,
+ * whose RTP is paced on a machine of its own, not between this test runner's other work: once
+ * started it makes itself real-time (SCHED_RR) at the priority the gateway's media workers ask
+ * for (DEFAULT_WORKER_REALTIME; nice −10 where real-time is refused). Not above them: a machine too
+ * busy to run the workers on time (the real-time threads of the gateways of test files running
+ * alongside) then holds the probe up as well, and its late frames excuse what follows.
  */
 function probeCalls(target: string, calls: number, inPhase: boolean, avoid: { min: number; max: number }[]): Promise<EchoDelayCall[]> {
-  const args = ['-n', '-10', process.execPath, '--import', 'tsx', join(REPO_ROOT, 'scripts/echo-delay.ts'), '--target', target, '--calls', String(calls), '--seconds', '3', '--window-ms', '200', '--max-delay-ms', String(ECHO_CUSHION_MS + 600), ...(inPhase ? ['--in-phase'] : []), '--avoid', avoid.map((r) => `${r.min}-${r.max}`).join(',')];
+  const args = ['--import', 'tsx', join(REPO_ROOT, 'scripts/echo-delay.ts'), '--target', target, '--calls', String(calls), '--seconds', '3', '--window-ms', '200', '--max-delay-ms', String(ECHO_CUSHION_MS + 600), '--realtime', String(DEFAULT_WORKER_REALTIME), ...(inPhase ? ['--in-phase'] : []), '--avoid', avoid.map((r) => `${r.min}-${r.max}`).join(',')];
   return new Promise((resolve, reject) => {
-    execFile('nice', args, { cwd: REPO_ROOT, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd: REPO_ROOT, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`echo-delay probe failed: ${stderr.slice(-2000)}`, { cause: err }));
       else resolve((JSON.parse(stdout) as { calls: EchoDelayCall[] }).calls);
     });
@@ -69,7 +73,12 @@ describe('echo delay through the gateway (issue 19)', () => {
     ['a caller whose packets land right at the gateway\'s ticks, either side (the case of the issue), on the default media workers', true, undefined],
     ['a caller whose packets land right at the gateway\'s ticks, with media.workers 0 (sessions on the main thread)', true, 0],
   ] as const)('is constant within each call, call after call in one gateway process: %s', async (_title, inPhase, mediaWorkers) => {
-    const gw = await startGatewayChild({ workDir, mediaPorts: 40, echoDelayMs: ECHO_CUSHION_MS, ...(mediaWorkers !== undefined ? { mediaWorkers } : {}) });
+    // The gateway's side of each call, for the report: its receive underruns, late frames, echo drops.
+    const ends: Record<string, unknown>[] = [];
+    const onLogRecord = (r: Record<string, unknown>): void => {
+      if (r.event === 'call_end') ends.push({ callId: r.callId, underruns: r.underruns, lateFrames: r.lateFrames, framesSent: r.framesSent, packetsIn: r.packetsIn, echoFramesDropped: r.echoFramesDropped });
+    };
+    const gw = await startGatewayChild({ workDir, mediaPorts: 40, echoDelayMs: ECHO_CUSHION_MS, onLogRecord, ...(mediaWorkers !== undefined ? { mediaWorkers } : {}) });
     const calls: EchoDelayCall[] = [];
     let checked = 0;
     try {
@@ -83,14 +92,18 @@ describe('echo delay through the gateway (issue 19)', () => {
     } finally {
       await gw.stop();
     }
-    const report = JSON.stringify(calls.map((c) => ({ seed: c.seed, lag: c.lag, delayMs: c.delayMs, sendLateMaxMs: c.sendLateMaxMs, windows: c.windows.map((w) => [w.lag, w.correlation, w.sendLateMaxMs]) })));
+    const report = JSON.stringify({ gateway: ends }) + JSON.stringify(calls.map((c) => ({ seed: c.seed, lag: c.lag, delayMs: c.delayMs, sendLateMaxMs: c.sendLateMaxMs, windows: c.windows.map((w) => [w.lag, w.correlation, w.sendLateMaxMs]) })));
     for (const c of calls) {
+      const judged = judge(c);
+      // No slip where the caller was on time.
+      expect(judged.flatMap((j, i) => (j.slipped && !j.excused ? [i] : [])), report).toEqual([]);
+      // A call whose caller was late from its first window on says nothing more (a stall of the
+      // whole machine can leave no window that correlates); the others must echo what was sent.
+      if (judged.every((j) => j.excused)) continue;
       expect(c.windows.length, report).toBeGreaterThanOrEqual(10);
       expect(c.delayMs, report).not.toBeNull();
       // The echo is the caller's audio, sample for sample (G.711 in and out).
       expect(Math.max(...c.windows.map((w) => w.correlation)), report).toBe(1);
-      // No slip where the caller was on time.
-      expect(judge(c).flatMap((j, i) => (j.slipped && !j.excused ? [i] : [])), report).toEqual([]);
     }
     // Not passed on excuses alone.
     expect(checked, `too few windows with the probe on time — the machine was too busy to pace a caller: ${report}`).toBeGreaterThanOrEqual(CHECKED_WINDOWS);
