@@ -3,6 +3,11 @@
  *  1. The store alone: the four writes of a call (INVITE insert, answer, end, final figures)
  *     committed one by one, against the same writes committed 4 and 100 at a time (what the
  *     store's one-transaction-per-event-loop-turn does under load) — does batching per turn pay?
+ *  3. The wall time of each commit on the writer's thread (one call's 4 writes per commit), with
+ *     WAL checkpoints on their own thread (checkpointer.ts) and with SQLite's automatic ones, which
+ *     run inside the commit that fills the log: the tail (p99.9, max) is what a call waits for.
+ *     Once paced (a commit every millisecond, what a busy gateway does) and once back to back
+ *     (the worst case: the thread cannot keep up and the writer's bound does the copying).
  *  2. The gateway under SIPp at 300 calls/s (built-in uac, short calls, echo agent, media on the
  *     main thread): the gateway's CPU per call and its event-loop delay with CDRs off and on, in
  *     the same run, alternated.
@@ -10,7 +15,7 @@
  * (store part, default 20000) for longer ones. The machine is shared: compare within one run.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +95,27 @@ function storeWritesOneByOne(): { writesPerSecond: number; usPerCall: number; cp
   return { writesPerSecond: (STORE_CALLS * 4) / (ns / 1e9), usPerCall: ns / 1000 / STORE_CALLS, cpuUsPerCall: (c.user + c.system) / STORE_CALLS };
 }
 
+/** Each commit's wall time, µs, over STORE_CALLS calls committed one call at a time. */
+function commitLatency(checkpointThread: boolean, paceMs = 0): { p50: number; p99: number; p999: number; max: number; walMiB: number } {
+  const path = join(mkdtempSync(join(tmpdir(), 'tg-bench-cdr-')), 'cdr.sqlite');
+  const s = new CdrStore({ path, instance: 'bench', checkpointThread });
+  const us: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < STORE_CALLS; i++) {
+    oneCall(s, i);
+    const t0 = process.hrtime.bigint();
+    s.flush();
+    us.push(Number(process.hrtime.bigint() - t0) / 1000);
+    // Paced: spin to the next commit's time (a timer's millisecond grain is too coarse).
+    while (paceMs > 0 && performance.now() < start + (i + 1) * paceMs) { /* pace */ }
+  }
+  const walMiB = statSync(`${path}-wal`).size / 2 ** 20;
+  s.close();
+  us.sort((a, b) => a - b);
+  const q = (p: number): number => +us[Math.min(us.length - 1, Math.floor(p * us.length))]!.toFixed(1);
+  return { p50: q(0.5), p99: q(0.99), p999: q(0.999), max: +us.at(-1)!.toFixed(1), walMiB: +walMiB.toFixed(1) };
+}
+
 function runSipp(args: string[], cwd: string): Promise<number | null> {
   const child = spawn('sipp', [...args, '-nostdin', '-buff_size', '4194304'], { cwd, stdio: 'ignore' });
   const kill = setTimeout(() => child.kill('SIGKILL'), 120_000);
@@ -134,6 +160,9 @@ export async function run(): Promise<BenchResult[]> {
   const single = storeWritesOneByOne();
   const ten = storeWrites(1);
   const hundred = storeWrites(25);
+  // Thread, automatic, thread, automatic: the disk's and the machine's load drift.
+  const latency = [commitLatency(true), commitLatency(false), commitLatency(true), commitLatency(false)];
+  const paced = [commitLatency(true, 1), commitLatency(false, 1), commitLatency(true, 1), commitLatency(false, 1)];
   // Off, on, off, on: the machine's load drifts; each side is the mean of its two runs.
   const runs = [await gatewayRun(false), await gatewayRun(true), await gatewayRun(false), await gatewayRun(true)];
   const off = (runs[0]!.cpuMsPerCall + runs[2]!.cpuMsPerCall) / 2;
@@ -144,6 +173,10 @@ export async function run(): Promise<BenchResult[]> {
     { suite: 'cdr', name: 'store writes/s, one commit per write', value: single.writesPerSecond, unit: 'writes/s', detail: store(single) },
     { suite: 'cdr', name: 'store writes/s, one commit per call (4 writes)', value: ten.writesPerSecond, unit: 'writes/s', detail: store(ten) },
     { suite: 'cdr', name: 'store writes/s, one commit per 25 calls (100 writes)', value: hundred.writesPerSecond, unit: 'writes/s', detail: store(hundred) },
+    { suite: 'cdr', name: 'commit wall time p99.9, a commit per ms, checkpoints on their own thread', value: Math.max(paced[0]!.p999, paced[2]!.p999), unit: 'µs', detail: { calls: STORE_CALLS, runs: [paced[0], paced[2]] } },
+    { suite: 'cdr', name: 'commit wall time p99.9, a commit per ms, automatic checkpoints inside commits', value: Math.max(paced[1]!.p999, paced[3]!.p999), unit: 'µs', detail: { calls: STORE_CALLS, runs: [paced[1], paced[3]] } },
+    { suite: 'cdr', name: 'commit wall time p99.9, back to back, checkpoints on their own thread', value: Math.max(latency[0]!.p999, latency[2]!.p999), unit: 'µs', detail: { calls: STORE_CALLS, runs: [latency[0], latency[2]] } },
+    { suite: 'cdr', name: 'commit wall time p99.9, back to back, automatic checkpoints inside commits', value: Math.max(latency[1]!.p999, latency[3]!.p999), unit: 'µs', detail: { calls: STORE_CALLS, runs: [latency[1], latency[3]] } },
     { suite: 'cdr', name: `gateway CPU per call, CDRs off (${RATE} calls/s)`, value: off, unit: 'ms', detail },
     { suite: 'cdr', name: `gateway CPU per call, CDRs on (${RATE} calls/s)`, value: on, unit: 'ms' },
     { suite: 'cdr', name: 'CPU added per call by CDRs', value: on - off, unit: 'ms', detail: { ratio: +(on / off).toFixed(3) } },

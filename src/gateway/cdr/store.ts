@@ -10,10 +10,13 @@
  * process killed at any moment leaves each call it had admitted in the file, finished or not
  * (WAL with synchronous=NORMAL: a commit is in the WAL file, i.e. the OS, once it returns; only a
  * power loss could take the last commits back). `flush()` commits at once (exit, close, reads).
+ * The WAL is copied into the database by a thread of its own (checkpointer.ts); a commit checkpoints
+ * only when the log reaches its bound, and then has little left to copy.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { WalCheckpointer, WAL_BOUND_PAGES, type CheckpointerOptions, type CheckpointResult } from './checkpointer.js';
 import { CdrError } from './errors.js';
 import { migrate } from './schema.js';
 
@@ -85,6 +88,8 @@ export interface DeadLetter {
 export const CRASHED_REASON = 'gateway_crashed';
 
 const BUSY_TIMEOUT_MS = 5000;
+/** SQLite's default wal_autocheckpoint, restored when the checkpoint thread is not running. */
+const AUTOCHECKPOINT_PAGES = 1000;
 
 /**
  * Runs `fn` again while SQLite answers SQLITE_BUSY without waiting, for up to BUSY_TIMEOUT_MS.
@@ -162,14 +167,30 @@ export class CdrStore {
   readonly #webhook: Database.Statement;
   readonly #dead: Database.Statement;
   readonly #get: Database.Statement;
+  #checkpointer: WalCheckpointer | undefined;
   #closed = false;
 
-  constructor(options: { path: string; instance: string; onWriteError?: (err: unknown, what: string, id: string | undefined) => void }) {
+  constructor(options: {
+    path: string;
+    instance: string;
+    onWriteError?: (err: unknown, what: string, id: string | undefined) => void;
+    /** WAL checkpoints on a thread of their own (default true; an object tunes it); false: SQLite's automatic ones, inside commits. */
+    checkpointThread?: boolean | (Pick<CheckpointerOptions, 'intervalMs'> & { boundPages?: number });
+    /** For tests: each checkpoint the thread made that found frames in the log. */
+    onCheckpoint?: (r: CheckpointResult) => void;
+  }) {
     this.path = options.path;
     this.instance = options.instance;
     this.#onError = options.onWriteError ?? (() => undefined);
     this.#db = openCdrDatabase(options.path);
     const db = this.#db;
+    if (options.checkpointThread !== false && options.path !== ':memory:') {
+      const tuning = typeof options.checkpointThread === 'object' ? options.checkpointThread : {};
+      this.#startCheckpointer(tuning.boundPages ?? WAL_BOUND_PAGES, {
+        ...(tuning.intervalMs !== undefined ? { intervalMs: tuning.intervalMs } : {}),
+        ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+      });
+    }
     this.#insert = db.prepare(`INSERT INTO cdr (id, sip_call_id, instance, direction, state, trunk, from_number, to_number, dialled, agent, source, invite_at)
       VALUES (@id, @sip_call_id, @instance, @direction, 'invited', @trunk, @from_number, @to_number, @dialled, @agent, @source, @invite_at)`);
     this.#answered = db.prepare(`UPDATE cdr SET state = 'answered', answer_at = @answer_at, codec = coalesce(@codec, codec) WHERE id = @id AND state = 'invited'`);
@@ -189,6 +210,36 @@ export class CdrStore {
         try { op.run(); } catch (err) { this.#onError(err, op.what, op.id); }
       }
     });
+  }
+
+  #startCheckpointer(boundPages: number, tuning: Omit<CheckpointerOptions, 'path' | 'onFailure'>): void {
+    const automatic = (): void => { if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`); };
+    try {
+      // The thread copies the log as it grows; the writer's own checkpoint is only the bound (checkpointer.ts).
+      this.#db.pragma(`wal_autocheckpoint = ${boundPages}`);
+      this.#checkpointer = new WalCheckpointer({
+        path: this.path,
+        ...tuning,
+        onFailure: (err) => {
+          this.#checkpointer = undefined;
+          automatic();
+          this.#onError(err, 'WAL checkpoint thread (automatic checkpoints are back on)', undefined);
+        },
+      });
+    } catch (err) {
+      automatic();
+      this.#onError(err, 'WAL checkpoint thread (automatic checkpoints are back on)', undefined);
+    }
+  }
+
+  /** Checkpoints are made by SQLite inside commits every 1,000 pages (the thread is not running). */
+  get automaticCheckpoints(): boolean {
+    return (this.#db.pragma('wal_autocheckpoint', { simple: true }) as number) === AUTOCHECKPOINT_PAGES;
+  }
+
+  /** For tests: the checkpoint thread as a crash would end it. */
+  killCheckpointer(): Promise<number> | undefined {
+    return this.#checkpointer?.kill();
   }
 
   #enqueue(what: string, id: string, run: () => void): void {
@@ -278,6 +329,8 @@ export class CdrStore {
     if (this.#closed) return;
     this.flush();
     this.#closed = true;
+    this.#checkpointer?.stop();
+    this.#checkpointer = undefined;
     try { this.#db.pragma('wal_checkpoint(TRUNCATE)'); } catch { /* another connection holds it: the next opener checkpoints */ }
     this.#db.close();
   }
