@@ -48,22 +48,23 @@ describe('WAL checkpoints on their own thread', () => {
     expect((s.db.prepare('SELECT count(*) AS n FROM cdr').get() as { n: number }).n).toBe(2000);
   });
 
-  it('the log stays within its bound under commits that never pause (the writer checkpoints there, the thread having copied most of it)', () => {
+  it('the log stays within its bound under commits that never pause: the writer checkpoints there itself', () => {
     const path = join(tmp(), 'cdr.sqlite');
     const bound = 200;
-    const s = new CdrStore({ path, instance: 'i', checkpointThread: { intervalMs: 10, boundPages: bound } });
+    // The thread's first checkpoint comes after this test: the bound alone is what is checked (a
+    // checkpoint of the thread's that the writer's meets would only move it to the next commit).
+    const s = new CdrStore({ path, instance: 'i', checkpointThread: { intervalMs: 60_000, boundPages: bound } });
     stores.push(s);
-    // Back to back, one write per commit: far more pages than the bound go through the log.
+    // Back to back, one write per commit: each logs two or more pages (table and index leaves), so
+    // 12,000 pages or more go through the log.
     const calls = 6000;
     for (let i = 0; i < calls; i++) {
       s.invited(invite(`c${i}`));
       s.flush();
     }
     const pages = statSync(`${path}-wal`).size / 4096;
-    expect(pages).toBeGreaterThan(bound / 2);
-    // Each commit logs two or more pages (table and index leaves): ≥ 12,000 pages went through a log
-    // that ends within a few bounds (a checkpoint that meets the thread's is retried at the next commit).
-    expect(pages).toBeLessThan(4 * bound);
+    expect(pages).toBeGreaterThanOrEqual(bound);
+    expect(pages).toBeLessThan(bound + 20);
     expect((s.db.prepare('SELECT count(*) AS n FROM cdr').get() as { n: number }).n).toBe(calls);
   });
 
