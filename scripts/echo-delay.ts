@@ -12,8 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureEchoDelay, type EchoDelayCall } from '../src/loadtest/echo-delay.js';

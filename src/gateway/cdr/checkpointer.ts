@@ -6,8 +6,8 @@
  * syncs both (sqlite.org/wal.html §"Automatic Checkpoint"), milliseconds of I/O wait on the thread
  * that committed, which here is the gateway's main thread between two SIP messages. At a few hundred
  * calls per second the log passes 1,000 pages every second or two. So this worker thread, with its
- * own connection to the file, runs a PASSIVE checkpoint every interval: PASSIVE never waits for the writer and never blocks it (§"Application-
- * Initiated Checkpoints").
+ * own connection to the file, runs a PASSIVE checkpoint every interval: PASSIVE never waits for the
+ * writer and never blocks it (§"Application-Initiated Checkpoints").
  *
  * PASSIVE alone does not bound the log: SQLite rewinds the WAL only when a writer starts while every
  * frame has been copied, and with commits arriving all the time one always lands first (a bench of
@@ -19,8 +19,8 @@
  * checkpoint copies only what came since the last PASSIVE one, then syncs, and the log rewinds.
  *
  * If the thread cannot start or dies, the writer's automatic checkpoints go back to SQLite's 1,000
- * pages (they do all the copying again) and the owner is told. The worker is a small plain-JavaScript program so
- * that it runs the same from source (tsx) and from dist/.
+ * pages (they do all the copying again) and the owner is told. The worker is a small plain-JavaScript
+ * program so that it runs the same from source (tsx) and from dist/.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';

@@ -185,11 +185,8 @@ export class CdrStore {
     this.#db = openCdrDatabase(options.path);
     const db = this.#db;
     if (options.checkpointThread !== false && options.path !== ':memory:') {
-      const tuning = typeof options.checkpointThread === 'object' ? options.checkpointThread : {};
-      this.#startCheckpointer(tuning.boundPages ?? WAL_BOUND_PAGES, {
-        ...(tuning.intervalMs !== undefined ? { intervalMs: tuning.intervalMs } : {}),
-        ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
-      });
+      const { boundPages = WAL_BOUND_PAGES, ...tuning } = typeof options.checkpointThread === 'object' ? options.checkpointThread : {};
+      this.#startCheckpointer(boundPages, { ...tuning, ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}) });
     }
     this.#insert = db.prepare(`INSERT INTO cdr (id, sip_call_id, instance, direction, state, trunk, from_number, to_number, dialled, agent, source, invite_at)
       VALUES (@id, @sip_call_id, @instance, @direction, 'invited', @trunk, @from_number, @to_number, @dialled, @agent, @source, @invite_at)`);

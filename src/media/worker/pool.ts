@@ -50,7 +50,6 @@ export interface MediaWorkerPoolOptions {
   realtime?: number | null;
 }
 
-
 /** How a worker thread's scheduling priority is asked for. */
 interface WorkerPriority {
   nice: number | null;
