@@ -154,6 +154,9 @@ export function loadtestGatewayConfig(p: { sipPort: number; controlPort: number;
     edge: { rate_per_second: 1_000_000, burst: 1_000_000 },
     shutdown: { grace_seconds: 2 },
     logging: { level: p.logLevel },
+    // Beside the config (the report folder), not the default ~/.local/state one: each run writes
+    // into a table of its own size, so runs compare, and its CDRs stay with its report.
+    cdr: { path: `cdr-${p.sipPort}.sqlite` },
   };
 }
 

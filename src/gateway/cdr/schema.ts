@@ -6,6 +6,13 @@
 import type { Database } from 'better-sqlite3';
 import { CdrError } from './errors.js';
 
+/**
+ * The predicate of the partial index `cdr_unfinished`. SQLite uses a partial index only for a query
+ * whose WHERE contains this term as written (sqlite.org/partialindex.html §2.2: `state = 'ending'`
+ * alone does not qualify), so the queries that want the index repeat it from here.
+ */
+export const UNFINISHED = "state IN ('invited', 'answered', 'ending')";
+
 const V1 = `
 CREATE TABLE cdr (
   id TEXT PRIMARY KEY,                 -- this record's id (UUID), also the webhook's Idempotency-Key
@@ -46,7 +53,7 @@ CREATE TABLE cdr (
 );
 CREATE INDEX cdr_invite_at ON cdr (invite_at);
 CREATE INDEX cdr_sip_call_id ON cdr (sip_call_id);
-CREATE INDEX cdr_unfinished ON cdr (instance, state) WHERE state IN ('invited', 'answered', 'ending');
+CREATE INDEX cdr_unfinished ON cdr (instance, state) WHERE ${UNFINISHED};
 CREATE INDEX cdr_webhook_pending ON cdr (instance) WHERE webhook = 'pending';
 CREATE TABLE cdr_dead_letter (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { WalCheckpointer, WAL_BOUND_PAGES, type CheckpointerOptions, type CheckpointResult } from './checkpointer.js';
 import { CdrError } from './errors.js';
-import { migrate } from './schema.js';
+import { migrate, UNFINISHED } from './schema.js';
 
 export type CdrState = 'invited' | 'answered' | 'ending' | 'ended' | 'crashed';
 export type WebhookState = 'pending' | 'delivered' | 'dead';
@@ -265,11 +265,10 @@ export class CdrStore {
    * written, the final figures were not) → ended. Both get a webhook when one is configured.
    */
   recover(webhook: boolean): RecoveryResult {
-    const hook = webhook ? "'pending'" : 'webhook';
+    const [crashedSql, completedSql] = recoverySql(webhook);
     return this.#db.transaction(() => {
-      const crashed = this.#db.prepare(`UPDATE cdr SET state = 'crashed', hangup_by = 'gateway', hangup_reason = '${CRASHED_REASON}', webhook = ${hook}
-        WHERE instance = ? AND state IN ('invited', 'answered')`).run(this.instance).changes;
-      const completed = this.#db.prepare(`UPDATE cdr SET state = 'ended', webhook = ${hook} WHERE instance = ? AND state = 'ending'`).run(this.instance).changes;
+      const crashed = this.#db.prepare(crashedSql).run(this.instance).changes;
+      const completed = this.#db.prepare(completedSql).run(this.instance).changes;
       return { crashed, completed };
     })();
   }
@@ -331,4 +330,18 @@ export class CdrStore {
     try { this.#db.pragma('wal_checkpoint(TRUNCATE)'); } catch { /* another connection holds it: the next opener checkpoints */ }
     this.#db.close();
   }
+}
+
+/**
+ * The two statements of `recover` (parameter: the instance). Each repeats UNFINISHED so that it
+ * reads the unfinished rows through the partial index: without it SQLite scanned the whole table
+ * (135 ms for 153,000 rows, blocking start-up, against 0.6 ms).
+ */
+export function recoverySql(webhook: boolean): [crashed: string, completed: string] {
+  const hook = webhook ? "'pending'" : 'webhook';
+  return [
+    `UPDATE cdr SET state = 'crashed', hangup_by = 'gateway', hangup_reason = '${CRASHED_REASON}', webhook = ${hook}
+      WHERE instance = ? AND ${UNFINISHED} AND state IN ('invited', 'answered')`,
+    `UPDATE cdr SET state = 'ended', webhook = ${hook} WHERE instance = ? AND ${UNFINISHED} AND state = 'ending'`,
+  ];
 }

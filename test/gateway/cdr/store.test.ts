@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CdrError } from '../../../src/gateway/cdr/errors.js';
 import { SCHEMA_VERSION } from '../../../src/gateway/cdr/schema.js';
-import { CdrStore, type InviteRow } from '../../../src/gateway/cdr/store.js';
+import { CdrStore, recoverySql, type InviteRow } from '../../../src/gateway/cdr/store.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tg-cdr-store-'));
 
@@ -76,5 +76,16 @@ describe('CdrStore', () => {
     expect(state('other')).toMatchObject({ state: 'invited', webhook: null });
     expect(restarted.recover(false)).toEqual({ crashed: 0, completed: 0 });
     for (const s of [a, b, restarted]) s.close();
+  });
+
+  it('recover() reads the unfinished rows through the partial index cdr_unfinished, never by scanning the table (start-up time must not grow with the CDR history)', () => {
+    const s = new CdrStore({ path: join(tmp(), 'cdr.sqlite'), instance: 'a' });
+    for (const webhook of [true, false]) {
+      for (const sql of recoverySql(webhook)) {
+        const plan = (s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('a') as { detail: string }[]).map((r) => r.detail);
+        expect(plan, sql).toEqual([expect.stringMatching(/^SEARCH cdr USING INDEX cdr_unfinished \(instance=\? AND state=\?\)/)]);
+      }
+    }
+    s.close();
   });
 });
