@@ -19,7 +19,10 @@ import { createCdrRecorder } from './cdr/create.js';
 export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../sip-configs/default.yaml');
 
 export interface StartGatewayOptions {
-  /** YAML file (default sip-configs/default.yaml). Ignored when `config` is given. */
+  /**
+   * YAML file (default sip-configs/default.yaml). With `config` it is not read again, but relative
+   * paths in the config are still taken from its folder.
+   */
   configPath?: string;
   /** An already validated configuration (tests). */
   config?: GatewayConfig;
@@ -55,7 +58,9 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const config = options.config ?? loadConfig(configPath);
   const logger = options.logger ?? rootLogger;
-  const baseDir = options.config ? process.cwd() : dirname(resolve(configPath));
+  // Relative paths in a file (cdr.path) are relative to its folder, whatever the working directory;
+  // an inline config's (tests) to the working directory.
+  const baseDir = options.configPath || !options.config ? dirname(resolve(configPath)) : process.cwd();
   // CdrError (an unwritable cdr.path) is a start error, before anything connects.
   const recorder = createCdrRecorder(config, baseDir, logger);
   const app = new GatewayApp({

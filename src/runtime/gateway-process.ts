@@ -45,6 +45,8 @@ export interface GatewayProcess {
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const config = options.config ?? loadConfig(configPath);
+  // The file the config came from, if any: its folder anchors relative paths (startGateway).
+  const file = options.config ? options.configPath : configPath;
   // A cluster instance names itself on every log line (and so in every call's call_end).
   const instance = config.cluster.instance_id;
   const logger = instance ? (options.logger ?? rootLogger).child({ instance }) : (options.logger ?? rootLogger);
@@ -54,7 +56,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   if (config.drachtio.mode === 'external') {
     let gateway: Gateway;
     try {
-      gateway = await startGateway({ ...options, config, configPath, logger, mediaSessions });
+      gateway = await startGateway({ ...options, config, ...(file ? { configPath: file } : {}), logger, mediaSessions });
     } catch (err) {
       await mediaSessions.close();
       throw err;
@@ -106,7 +108,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   let gateway: Gateway;
   try {
     gateway = await startGateway({
-      config, configPath, logger, ...(options.agentOverride ? { agentOverride: options.agentOverride } : {}),
+      config, ...(file ? { configPath: file } : {}), logger, ...(options.agentOverride ? { agentOverride: options.agentOverride } : {}),
       ...(options.mediaTap ? { mediaTap: options.mediaTap } : {}),
       drachtio: { host: control.host, port: control.port, secret: embedded.secret },
       mediaSessions,
