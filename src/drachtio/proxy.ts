@@ -40,9 +40,21 @@ export class ProxyCore {
 
   /** Responses we made ourselves (483, 502 …): relayed without removing a Via of ours. */
   #local = new WeakSet<SipResponse>();
+  /** Responses the stack made up for a timeout or a transport failure (no network response). */
+  #synthetic = new WeakSet<SipResponse>();
 
   constructor(ctx: BridgeContext) {
     this.#ctx = ctx;
+  }
+
+  /**
+   * The stack's 408 / 503 for a target that timed out or could not be reached. The application is
+   * told it as it is (its Warning says why: drachtio-srf reports it as the final response); the
+   * caller gets it without that Warning, which names an address of ours (#relay).
+   */
+  #madeUp(res: SipResponse): SipResponse {
+    this.#synthetic.add(res);
+    return res;
   }
 
   #localResponse(req: SipRequest, status: number): SipResponse {
@@ -106,8 +118,8 @@ export class ProxyCore {
         },
         onFinal: (res) => this.#onFinal(op, res),
         onRetransmitted2xx: (res) => this.#relay(op.server, res),
-        onTimeout: (tx) => { void tx.response.then((res) => this.#onFinal(op, res)); },
-        onTransportError: (_e, tx) => { void tx.response.then((res) => this.#onFinal(op, res)); },
+        onTimeout: (tx) => { void tx.response.then((res) => this.#onFinal(op, this.#madeUp(res))); },
+        onTransportError: (_e, tx) => { void tx.response.then((res) => this.#onFinal(op, this.#madeUp(res))); },
       });
     } catch (err) {
       this.#ctx.logger.warn({ err }, 'proxy: could not forward');
@@ -146,6 +158,7 @@ export class ProxyCore {
     }
     const out = new SipResponse({ status: res.status, reason: res.reason, headers: res.headers.clone(), body: res.body });
     out.headers.removeFirst('via');
+    if (this.#synthetic.has(res)) out.headers.remove('warning');
     server.respond(out);
   }
 

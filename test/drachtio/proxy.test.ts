@@ -30,4 +30,19 @@ describe('srf.proxyRequest through the embedded server', () => {
       expect(results[0].finalStatus).toBe(200);
     });
   }
+
+  it('answers the caller 503 of its own when the target cannot be reached, without the transport error (an internal address) in a Warning', async () => {
+    h = await startHarness();
+    const srf = await h.connect();
+    const closed = await freePort(); // nothing listens: the TCP connect is refused
+    const results: any[] = [];
+    srf.invite((req: any) => {
+      void srf.proxyRequest(req, `sip:service@127.0.0.1:${closed};transport=tcp`).then((r: any) => results.push(r));
+    });
+    const a = await runSipp({ args: ['-sf', scenario('uac-expect-503-no-warning.xml'), `127.0.0.1:${h.sipPort}`, '-p', String(await freePort()), '-i', '127.0.0.1', '-m', '1'], timeoutMs: 30_000 });
+    expect(a.code, a.errors).toBe(0);
+    expect(results).toHaveLength(1);
+    expect(results[0].connected).toBe(false);
+    expect(results[0].finalStatus).toBe(503);
+  });
 });
