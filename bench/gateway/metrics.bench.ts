@@ -33,7 +33,7 @@ async function perOp(n: number, fn: () => Promise<unknown> | unknown): Promise<n
 
 function fakeCall(trunk: string, i: number): Call {
   return {
-    info: { trunk }, target: 'echo',
+    info: { trunk }, target: 'echo', endFields: { direction: i % 4 === 0 ? 'outbound' : 'inbound' },
     transfers: i % 10 === 0 ? [{ result: 'transferred', method: 'bridge', ms: 1 }] : [],
   } as unknown as Call;
 }
