@@ -11,7 +11,7 @@
  * Short rounds (100 ms) alternate between the parsers, 20 per parser and mode; the best round of each
  * is kept, so a burst of load from other processes on the shared machine does not decide the ratio.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,16 +36,19 @@ const drachtio = require('drachtio-srf/lib/sip-parser/parser.js') as {
  * getter), while the peers are plain JS.
  */
 async function loadTrunkgate(): Promise<typeof Message> {
-  const src = fileURLToPath(new URL('../../src/sip/message/', import.meta.url));
+  const root = fileURLToPath(new URL('../../src/', import.meta.url));
   const out = mkdtempSync(join(tmpdir(), 'tg-bench-sip-'));
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-  for (const f of readdirSync(src).filter((n) => n.endsWith('.ts'))) {
-    const js = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
+  // src/sip/message and what it imports from outside (src/errors.ts), in the same layout.
+  const files = [...readdirSync(join(root, 'sip', 'message')).filter((n) => n.endsWith('.ts')).map((n) => join('sip', 'message', n)), 'errors.ts'];
+  mkdirSync(join(out, 'sip', 'message'), { recursive: true });
+  for (const f of files) {
+    const js = ts.transpileModule(readFileSync(join(root, f), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
     }).outputText;
     writeFileSync(join(out, f.replace(/\.ts$/, '.js')), js);
   }
-  return (await import(pathToFileURL(join(out, 'index.js')).href)) as typeof Message;
+  return (await import(pathToFileURL(join(out, 'sip', 'message', 'index.js')).href)) as typeof Message;
 }
 
 const { parseMessage } = await loadTrunkgate();
