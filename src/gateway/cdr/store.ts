@@ -210,22 +210,18 @@ export class CdrStore {
   }
 
   #startCheckpointer(boundPages: number, tuning: Omit<CheckpointerOptions, 'path' | 'onFailure'>): void {
-    const automatic = (): void => { if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`); };
+    // Without the thread (it could not start, or died) SQLite's automatic checkpoints come back.
+    const fallBack = (err: unknown): void => {
+      this.#checkpointer = undefined;
+      if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      this.#onError(err, 'WAL checkpoint thread (automatic checkpoints are back on)', undefined);
+    };
     try {
       // The thread copies the log as it grows; the writer's own checkpoint is only the bound (checkpointer.ts).
       this.#db.pragma(`wal_autocheckpoint = ${boundPages}`);
-      this.#checkpointer = new WalCheckpointer({
-        path: this.path,
-        ...tuning,
-        onFailure: (err) => {
-          this.#checkpointer = undefined;
-          automatic();
-          this.#onError(err, 'WAL checkpoint thread (automatic checkpoints are back on)', undefined);
-        },
-      });
+      this.#checkpointer = new WalCheckpointer({ path: this.path, ...tuning, onFailure: fallBack });
     } catch (err) {
-      automatic();
-      this.#onError(err, 'WAL checkpoint thread (automatic checkpoints are back on)', undefined);
+      fallBack(err);
     }
   }
 
